@@ -1,0 +1,279 @@
+// Applies a Plan: one transaction, a per-account advisory lock, the state serial rechecked, bulk writes, one
+// audit row per change. Either all of the plan lands or none of it.
+import { CreditsError } from '../errors.js';
+import { DEFAULT_GROUP } from '../declared-state.js';
+import type { Change, ChangeValue, Plan } from '../plan/plan.js';
+import type { Queryable, Store } from '../state/store.js';
+import { openCycle } from '../ledger/open-cycle.js';
+
+export interface ApplyOptions {
+  actor: string;
+  commitSha?: string | null;
+  /** audit source: `apply` for credits apply. */
+  source?: string;
+  now?: Date;
+  onProgress?: (message: string) => void;
+}
+
+export interface ApplyResult {
+  account: string;
+  stateSerial: number;
+  applied: number;
+}
+
+type Obj = Record<string, string | boolean | null>;
+const obj = (v: ChangeValue): Obj => (v && typeof v === 'object' ? v : {});
+const str = (v: ChangeValue): string | null => (typeof v === 'string' ? v : null);
+
+/** Member rows to write, merged from per-field changes. */
+interface MemberWrite {
+  email: string;
+  group: string | null;
+  allocation: string | null;
+  setAllocation: boolean;
+  extra: string | null;
+}
+
+export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const now = opts.now ?? new Date();
+  const progress = opts.onProgress ?? (() => {});
+  return store.transaction(async (tx) => {
+    // Serialise applies per account; the lock is released at commit or rollback.
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [plan.account]);
+    const current = await tx.query<{ state_serial: string }>(
+      'SELECT state_serial FROM accounts WHERE account_id = $1 FOR UPDATE',
+      [plan.account],
+    );
+    const serial = current.rows[0] ? Number(current.rows[0].state_serial) : 0;
+    const creating = plan.changes.some((c) => c.address === 'account' && c.action === 'create');
+    if (serial !== plan.stateSerial || (creating && current.rows[0])) {
+      throw new CreditsError('PLAN_STALE', { planned: plan.stateSerial, current: serial });
+    }
+
+    const byKind = partition(plan.changes);
+    await writeAccount(tx, plan.account, byKind.account, now);
+    progress(`groups: ${byKind.groups.length} changes`);
+    await writeGroups(tx, plan.account, byKind.groups);
+    progress(`members: ${byKind.members.length} changes`);
+    await writeMembers(tx, plan.account, byKind.members);
+    await deleteGroups(tx, plan.account, byKind.groups);
+    await refreshApplied(tx, plan.account);
+
+    const bumped = await tx.query<{ state_serial: string }>(
+      `UPDATE accounts
+          SET state_serial = state_serial + 1, applied_config_digest = $2,
+              applied_declared_version = declared_version, updated_at = now(),
+              applied = jsonb_build_object('id', account_id, 'name', name, 'creditLimit', trim_scale(credit_limit)::text,
+                'cadence', cadence, 'timezone', timezone, 'creditFactor', trim_scale(credit_factor)::text,
+                'signupCredits', trim_scale(signup_credits)::text, 'managedBy', managed_by)
+        WHERE account_id = $1
+        RETURNING state_serial`,
+      [plan.account, plan.configDigest],
+    );
+    const newSerial = Number(bumped.rows[0]!.state_serial);
+    progress(`audit: ${plan.changes.length} rows`);
+    await writeAudit(tx, plan, newSerial, opts);
+    return { account: plan.account, stateSerial: newSerial, applied: plan.changes.length };
+  });
+}
+
+function partition(changes: Change[]) {
+  const out = { account: [] as Change[], groups: [] as Change[], members: [] as Change[] };
+  for (const c of changes) {
+    if (c.address === 'account' || c.address.startsWith('account.')) out.account.push(c);
+    else if (c.address.startsWith('group.')) out.groups.push(c);
+    else out.members.push(c);
+  }
+  return out;
+}
+
+const ACCOUNT_COLUMN: Record<string, string> = {
+  name: 'name',
+  creditLimit: 'credit_limit',
+  'cycle.cadence': 'cadence',
+  'cycle.timezone': 'timezone',
+  creditFactor: 'credit_factor',
+  signupCredits: 'signup_credits',
+  managedBy: 'managed_by',
+};
+
+async function writeAccount(tx: Queryable, accountId: string, changes: Change[], now: Date): Promise<void> {
+  const create = changes.find((c) => c.address === 'account');
+  if (create) {
+    const a = obj(create.after);
+    await tx.query(
+      `INSERT INTO accounts (account_id, name, credit_limit, cadence, timezone, credit_factor, signup_credits, managed_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [accountId, a.name, a.creditLimit, a.cadence, a.timezone, a.creditFactor, a.signupCredits, a.managedBy],
+    );
+    await openCycle(tx, accountId, String(a.cadence), String(a.timezone), now, 'created');
+    return;
+  }
+  let cycleChanged = false;
+  for (const c of changes) {
+    const field = c.address.slice('account.'.length);
+    const column = ACCOUNT_COLUMN[field];
+    if (!column) throw new CreditsError('PLAN_INVALID', { reason: `unknown address ${c.address}` });
+    await tx.query(`UPDATE accounts SET ${column} = $2 WHERE account_id = $1`, [accountId, c.after]);
+    if (field === 'cycle.cadence' || field === 'cycle.timezone') cycleChanged = true;
+  }
+  if (cycleChanged) {
+    const { rows } = await tx.query<{ cadence: string; timezone: string }>(
+      'SELECT cadence, timezone FROM accounts WHERE account_id = $1',
+      [accountId],
+    );
+    await openCycle(tx, accountId, rows[0]!.cadence, rows[0]!.timezone, now, 'cadence-change');
+  }
+}
+
+const GROUP_COLUMN: Record<string, string> = {
+  name: 'name',
+  allocation: 'allocation',
+  extra: 'extra',
+  autoApprove: 'auto_approve',
+  protect: 'protect',
+};
+
+async function writeGroups(tx: Queryable, accountId: string, changes: Change[]): Promise<void> {
+  const creates = changes.filter((c) => c.action === 'create');
+  if (creates.length) {
+    const cols = { key: [] as string[], name: [] as string[], alloc: [] as string[], extra: [] as string[], auto: [] as string[], protect: [] as boolean[] };
+    for (const c of creates) {
+      const g = obj(c.after);
+      cols.key.push(c.address.slice('group.'.length));
+      cols.name.push(String(g.name));
+      cols.alloc.push(String(g.allocation));
+      cols.extra.push(String(g.extra));
+      cols.auto.push(String(g.autoApprove));
+      cols.protect.push(g.protect === true);
+    }
+    // A group may exist already when it is the Default group of a just-created account: upsert.
+    await tx.query(
+      `INSERT INTO groups (account_id, group_key, name, allocation, extra, auto_approve, protect)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::boolean[])
+       ON CONFLICT (account_id, group_key) DO UPDATE
+          SET name = EXCLUDED.name, allocation = EXCLUDED.allocation, extra = EXCLUDED.extra,
+              auto_approve = EXCLUDED.auto_approve, protect = EXCLUDED.protect`,
+      [accountId, cols.key, cols.name, cols.alloc, cols.extra, cols.auto, cols.protect],
+    );
+  }
+  for (const c of changes.filter((x) => x.action === 'update')) {
+    const [, key, field] = c.address.split('.') as [string, string, string];
+    const column = GROUP_COLUMN[field];
+    if (!column) throw new CreditsError('PLAN_INVALID', { reason: `unknown address ${c.address}` });
+    await tx.query(`UPDATE groups SET ${column} = $3 WHERE account_id = $1 AND group_key = $2`, [accountId, key, c.after]);
+  }
+}
+
+async function deleteGroups(tx: Queryable, accountId: string, changes: Change[]): Promise<void> {
+  const keys = changes.filter((c) => c.action === 'delete').map((c) => c.address.slice('group.'.length));
+  if (!keys.length) return;
+  // Members not placed elsewhere by this plan (runtime users included) go back to Default.
+  await tx.query(
+    `UPDATE members SET group_key = $3, allocation = NULL, extra = 0
+      WHERE account_id = $1 AND group_key = ANY($2::text[])`,
+    [accountId, keys, DEFAULT_GROUP],
+  );
+  await tx.query('DELETE FROM groups WHERE account_id = $1 AND group_key = ANY($2::text[])', [accountId, keys]);
+}
+
+/** The member part of an address: `member.a.b@c.d.allocation` → [`a.b@c.d`, `allocation`]. */
+function memberAddress(address: string): [string, string | undefined] {
+  const rest = address.slice('member.'.length);
+  const m = /^(.*@.*?)\.(group|allocation|extra)$/.exec(rest);
+  return m ? [m[1]!, m[2]] : [rest, undefined];
+}
+
+async function writeMembers(tx: Queryable, accountId: string, changes: Change[]): Promise<void> {
+  const writes = new Map<string, MemberWrite>();
+  const deletes: string[] = [];
+  for (const c of changes) {
+    const [email, field] = memberAddress(c.address);
+    if (c.action === 'delete' && !field) {
+      deletes.push(email);
+      continue;
+    }
+    const w = writes.get(email) ?? { email, group: null, allocation: null, setAllocation: false, extra: null };
+    if (c.action === 'create') {
+      const m = obj(c.after);
+      Object.assign(w, { group: str(m.group ?? null), allocation: str(m.allocation ?? null), setAllocation: true, extra: str(m.extra ?? '0') });
+    } else if (field === 'group') w.group = str(c.after);
+    else if (field === 'allocation') Object.assign(w, { allocation: str(c.after), setAllocation: true });
+    else if (field === 'extra') w.extra = str(c.after);
+    writes.set(email, w);
+  }
+  if (writes.size) {
+    const rows = [...writes.values()];
+    const params = [
+      accountId,
+      rows.map((r) => r.email),
+      rows.map((r) => r.group),
+      rows.map((r) => r.allocation),
+      rows.map((r) => r.setAllocation),
+      rows.map((r) => r.extra),
+    ];
+    const source = `unnest($2::text[], $3::text[], $4::numeric[], $5::boolean[], $6::numeric[])
+                    AS u(email, group_key, allocation, set_allocation, extra)`;
+    // Existing rows first (declared members, or runtime signups the file now takes ownership of), then new ones.
+    await tx.query(
+      `UPDATE members m SET group_key = coalesce(u.group_key, m.group_key),
+              allocation = CASE WHEN u.set_allocation THEN u.allocation ELSE m.allocation END,
+              extra = coalesce(u.extra, m.extra), declared = true
+         FROM ${source}
+        WHERE m.account_id = $1 AND m.email = u.email`,
+      params,
+    );
+    await tx.query(
+      `INSERT INTO members (account_id, email, group_key, allocation, extra, declared)
+       SELECT $1, u.email, coalesce(u.group_key, $7), u.allocation, coalesce(u.extra, 0), true FROM ${source}
+       ON CONFLICT (account_id, email) DO NOTHING`,
+      [...params, DEFAULT_GROUP],
+    );
+  }
+  if (deletes.length) {
+    await tx.query(
+      `UPDATE members SET group_key = $3, allocation = NULL, extra = 0, declared = false,
+              applied_group = NULL, applied_allocation = NULL, applied_extra = NULL
+        WHERE account_id = $1 AND email = ANY($2::text[])`,
+      [accountId, deletes, DEFAULT_GROUP],
+    );
+  }
+}
+
+/** After the writes, what the file declares is what is live: record it as applied (drift is measured from it). */
+async function refreshApplied(tx: Queryable, accountId: string): Promise<void> {
+  await tx.query(
+    `UPDATE members SET applied_group = group_key, applied_allocation = allocation, applied_extra = extra
+      WHERE account_id = $1 AND declared
+        AND (applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
+             OR applied_extra IS DISTINCT FROM extra)`,
+    [accountId],
+  );
+  await tx.query(
+    `UPDATE groups SET applied = jsonb_build_object('name', name, 'allocation', trim_scale(allocation)::text,
+            'extra', trim_scale(extra)::text, 'autoApprove', trim_scale(auto_approve)::text, 'protect', protect)
+      WHERE account_id = $1`,
+    [accountId],
+  );
+}
+
+async function writeAudit(tx: Queryable, plan: Plan, serial: number, opts: ApplyOptions): Promise<void> {
+  if (!plan.changes.length) return;
+  const json = (v: ChangeValue | undefined): string => JSON.stringify(v ?? null);
+  await tx.query(
+    `INSERT INTO audit_log (account_id, state_serial, actor, source, commit_sha, address, action, before_value, after_value)
+     SELECT $1, $2, $3, $4, $5, u.address, u.action, u.before::jsonb, u.after::jsonb
+       FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) AS u(address, action, before, after)`,
+    [
+      plan.account,
+      serial,
+      opts.actor,
+      opts.source ?? 'apply',
+      opts.commitSha ?? null,
+      plan.changes.map((c) => c.address),
+      plan.changes.map((c) => c.action),
+      plan.changes.map((c) => json(c.before)),
+      plan.changes.map((c) => json(c.after)),
+    ],
+  );
+}

@@ -1,0 +1,40 @@
+// `credits export`: the live declared state as a credits.yaml that plans to no changes.
+import { writeFileSync } from 'node:fs';
+import { CreditsError } from '../../errors.js';
+import { inspect, listAccounts } from '../../state/inspect.js';
+import { renderYaml } from '../../render/yaml-export.js';
+import { withStore } from '../with-store.js';
+import type { Streams } from '../output.js';
+
+export interface ExportOptions {
+  account?: string;
+  out?: string;
+  databaseUrl?: string;
+}
+
+export async function exportCommand(opts: ExportOptions, streams: Streams): Promise<number> {
+  const yaml = await withStore(opts, async (store) => {
+    let accountId = opts.account;
+    if (!accountId) {
+      const accounts = await listAccounts(store);
+      if (accounts.length !== 1) {
+        if (accounts.length === 0) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: '(any)' });
+        throw new CreditsError('ACCOUNT_AMBIGUOUS', { count: accounts.length });
+      }
+      accountId = accounts[0]!;
+    }
+    const live = await inspect(store, accountId);
+    if (!live.state) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
+    return renderYaml(
+      live.state,
+      `yaml-language-server: $schema=./schema/credits.schema.json\nExported by \`credits export\` from state serial ${live.stateSerial}.`,
+    );
+  });
+  if (opts.out) {
+    writeFileSync(opts.out, yaml);
+    streams.stderr.write(`wrote ${opts.out}\n`);
+  } else {
+    streams.stdout.write(yaml);
+  }
+  return 0;
+}

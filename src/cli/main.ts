@@ -1,0 +1,111 @@
+// The `credits` command line (commander). Each command's module is imported only when it runs, so start-up
+// stays close to a bare `node` start.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { defaultStreams, printErrors, type Streams } from './output.js';
+
+const version = (): string => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+};
+
+const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+export interface DbOptions {
+  databaseUrl?: string;
+}
+
+/** Runs a command body, printing coded errors and setting the exit code (0 ok, 1 error, 2 changes). */
+async function run(body: () => Promise<number> | number, streams: Streams = defaultStreams): Promise<void> {
+  try {
+    process.exitCode = await body();
+  } catch (err) {
+    printErrors([err], streams);
+    process.exitCode = 1;
+  }
+}
+
+export function buildProgram(streams: Streams = defaultStreams): Command {
+  const program = new Command('credits')
+    .description('GitOps for AI-usage credits: declare budgets in credits.yaml, plan and apply them.')
+    .version(version(), '-v, --version')
+    .addOption(
+      new Option('--database-url <url>', 'PostgreSQL connection string (default: embedded PGlite in ./.credits/)').env(
+        'DATABASE_URL',
+      ),
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
+  const db = (): DbOptions => ({ databaseUrl: program.opts<{ databaseUrl?: string }>().databaseUrl });
+
+  program
+    .command('init')
+    .description('write a starter credits.yaml and create the database')
+    .option('-f, --file <file>', 'where to write the file', 'credits.yaml')
+    .option('--account <id>', 'account id (slug) for the starter file', 'acme')
+    .option('--force', 'overwrite an existing file')
+    .option('--no-database', 'only write the file')
+    .addHelpText('after', examples(['credits init', 'credits init --account acme -f infra/credits.yaml']))
+    .action((opts) =>
+      run(async () => (await import('./commands/init.js')).initCommand({ ...opts, ...db() }, streams), streams),
+    );
+
+  program
+    .command('validate')
+    .description('check credits.yaml against the schema and the budget rules (no database needed)')
+    .option('-f, --file <file>', 'the file to check', 'credits.yaml')
+    .option('--json', 'machine-readable result')
+    .addHelpText('after', examples(['credits validate', 'credits validate -f examples/company.yaml --json']))
+    .action((opts) =>
+      run(async () => (await import('./commands/validate.js')).validateCommand(opts, streams), streams),
+    );
+
+  program
+    .command('plan')
+    .description('show what apply would change in the live state')
+    .option('-f, --file <file>', 'the desired state', 'credits.yaml')
+    .option('--out <plan.json>', 'save the plan for `credits apply plan.json`')
+    .addOption(new Option('--json', 'versioned machine-readable plan').conflicts('markdown'))
+    .addOption(new Option('--markdown', 'a pull-request comment').conflicts('json'))
+    .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
+    .option('--allow-destroy', 'allow deleting or emptying protected groups')
+    .addHelpText(
+      'after',
+      examples(['credits plan', 'credits plan --out plan.json --detailed-exitcode', 'credits plan --markdown > comment.md']),
+    )
+    .action((opts) => run(async () => (await import('./commands/plan.js')).planCommand({ ...opts, ...db() }, streams), streams));
+
+  program
+    .command('apply')
+    .description('apply a saved plan, or plan and apply credits.yaml')
+    .argument('[plan.json]', 'a plan saved by `credits plan --out`')
+    .option('-f, --file <file>', 'the desired state (when no plan file is given)', 'credits.yaml')
+    .option('--auto-approve', 'do not ask for confirmation')
+    .option('--allow-destroy', 'allow deleting or emptying protected groups')
+    .option('--actor <who>', 'recorded in the audit log (default: GIT_AUTHOR_EMAIL or USER)')
+    .option('--commit <sha>', 'commit SHA recorded in the audit log (default: GITHUB_SHA)')
+    .addHelpText('after', examples(['credits apply', 'credits apply plan.json', 'credits apply -f credits.yaml --auto-approve']))
+    .action((planFile, opts) =>
+      run(async () => (await import('./commands/apply.js')).applyCommand({ ...opts, planFile, ...db() }, streams), streams),
+    );
+
+  program
+    .command('export')
+    .description('write the live state as credits.yaml')
+    .option('--account <id>', 'the account (optional when the database holds one)')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .addHelpText('after', examples(['credits export > credits.yaml', 'credits export --account acme --out live.yaml']))
+    .action((opts) => run(async () => (await import('./commands/export.js')).exportCommand({ ...opts, ...db() }, streams), streams));
+
+  program
+    .command('migrate')
+    .description('bring the database schema up to date')
+    .addHelpText('after', examples(['credits migrate', 'DATABASE_URL=postgres://localhost/credits credits migrate']))
+    .action(() => run(async () => (await import('./commands/migrate.js')).migrateCommand(db(), streams), streams));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

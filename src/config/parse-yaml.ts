@@ -1,0 +1,118 @@
+// Stage 1: YAML text → a tree of plain values with exact numbers, refusing hostile input (tags, alias bombs,
+// several documents, deep nesting) with coded issues. Fast path: js-yaml, no document model.
+import yaml from 'js-yaml';
+import { EXACT_SCHEMA, ExactNumber } from './exact-yaml.js';
+import type { ConfigIssue, ConfigPath } from './config-issue.js';
+
+/** Aliases may repeat at most this many nodes in total beyond the distinct nodes of the file. */
+export const ALIAS_EXPANSION_LIMIT = 10_000;
+export const MAX_DEPTH = 64;
+
+export type ParseOutcome = { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] };
+
+export function parseYamlExact(text: string): ParseOutcome {
+  let value: unknown;
+  try {
+    value = yaml.load(text, { schema: EXACT_SCHEMA, json: false, maxDepth: MAX_DEPTH } as yaml.LoadOptions);
+  } catch (err) {
+    return { ok: false, issues: [issueFromYamlError(err, text)] };
+  }
+  if (value === undefined || value === null) {
+    return { ok: false, issues: [{ code: 'FILE_EMPTY', params: {}, offset: 0 }] };
+  }
+  const aliasIssue = checkAliasExpansion(value);
+  if (aliasIssue) return { ok: false, issues: [aliasIssue] };
+  return { ok: true, value };
+}
+
+function issueFromYamlError(err: unknown, text: string): ConfigIssue {
+  if (!(err instanceof yaml.YAMLException)) {
+    // js-yaml recursion on pathological input can overflow the stack; report it as nesting.
+    return { code: 'YAML_TOO_DEEP', params: { limit: MAX_DEPTH }, offset: 0 };
+  }
+  const reason = err.reason ?? err.message;
+  const offset = err.mark?.position;
+  if (/single document/.test(reason)) {
+    return { code: 'YAML_MULTI_DOCUMENT', params: {}, offset: secondDocumentOffset(text) };
+  }
+  const tag = /unknown tag !<([^>]*)>/.exec(reason);
+  if (tag) {
+    const at = offset === undefined ? undefined : text.lastIndexOf('!', offset);
+    const shown = tag[1]!.startsWith('tag:yaml.org,2002:') ? `!!${tag[1]!.slice(18)}` : tag[1]!;
+    return { code: 'YAML_TAG', params: { tag: shown }, offset: at !== undefined && at >= 0 ? at : offset };
+  }
+  if (/duplicated mapping key/.test(reason)) {
+    const key = offset === undefined ? '' : keyAt(text, offset);
+    return { code: 'YAML_DUPLICATE_KEY', params: { key }, offset };
+  }
+  if (/maxDepth/.test(reason)) return { code: 'YAML_TOO_DEEP', params: { limit: MAX_DEPTH }, offset };
+  if (/unidentified alias/.test(reason)) return { code: 'YAML_SYNTAX', params: { reason }, offset };
+  return { code: 'YAML_SYNTAX', params: { reason }, offset };
+}
+
+/** The text of the mapping key starting at offset, for duplicate-key messages. */
+function keyAt(text: string, offset: number): string {
+  const line = text.slice(offset, text.indexOf('\n', offset) === -1 ? undefined : text.indexOf('\n', offset));
+  const m = /^\s*("[^"]*"|'[^']*'|[^:#]+?)\s*:/.exec(line);
+  return m ? m[1]!.trim() : line.trim().slice(0, 60);
+}
+
+/** Offset of the `---` (or `...`) that ends the first document with content. */
+function secondDocumentOffset(text: string): number {
+  const marker = /^(---|\.\.\.)(?=\s|$)/gm;
+  let sawContent = false;
+  let last = 0;
+  for (let m = marker.exec(text); m; m = marker.exec(text)) {
+    const between = text.slice(last, m.index).replace(/#.*$/gm, '').trim();
+    if (between.length > 0) sawContent = true;
+    if (sawContent) return m.index;
+    last = m.index + m[0].length;
+  }
+  return 0;
+}
+
+/**
+ * js-yaml resolves an alias to the same object, so the loaded value is a DAG. Walking it as a tree (which
+ * every later stage does) could explode: a "billion laughs" file. Measure the expanded size with a memo in
+ * linear time and refuse when aliases add more than the limit.
+ */
+function checkAliasExpansion(root: unknown): ConfigIssue | undefined {
+  const sizes = new Map<object, number>();
+  const seen = new Set<object>();
+  let repeated = 0;
+  let firstRepeat: ConfigPath | undefined;
+  const isNode = (v: unknown): v is object => typeof v === 'object' && v !== null && !(v instanceof ExactNumber);
+
+  const sizeOf = (node: object): number => {
+    const memo = sizes.get(node);
+    if (memo !== undefined) return memo;
+    let size = 1;
+    for (const child of Object.values(node)) if (isNode(child)) size += sizeOf(child);
+    sizes.set(node, size);
+    return size;
+  };
+  // Depth-first over distinct nodes only; a node met again is an alias use that costs its expanded size.
+  const visit = (node: object, path: ConfigPath): void => {
+    for (const [key, child] of Object.entries(node)) {
+      if (!isNode(child)) continue;
+      const childPath = [...path, Array.isArray(node) ? Number(key) : key];
+      if (seen.has(child)) {
+        repeated += sizeOf(child);
+        firstRepeat ??= childPath;
+        if (repeated > ALIAS_EXPANSION_LIMIT) return;
+        continue;
+      }
+      seen.add(child);
+      visit(child, childPath);
+      if (repeated > ALIAS_EXPANSION_LIMIT) return;
+    }
+  };
+  if (isNode(root)) {
+    seen.add(root);
+    visit(root, []);
+  }
+  if (repeated > ALIAS_EXPANSION_LIMIT) {
+    return { code: 'YAML_ALIAS_LIMIT', params: { limit: ALIAS_EXPANSION_LIMIT }, path: firstRepeat ?? [] };
+  }
+  return undefined;
+}

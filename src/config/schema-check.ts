@@ -1,0 +1,227 @@
+// Stage 2: the JSON Schema (compiled ahead of time by scripts/generate.mjs) plus exact-number checks,
+// each failure turned into a coded issue at a path.
+import { validate as validateSchema } from './generated/schema-validator.js';
+import { ExactNumber } from './exact-yaml.js';
+import { pathText, type ConfigIssue, type ConfigPath } from './config-issue.js';
+import { decimalPlaces, MAX_DECIMAL_PLACES } from '../decimal.js';
+
+interface AjvError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+type SchemaValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+/** Known keys per object kind, for "did you mean" suggestions. */
+const KNOWN_KEYS: Record<string, string[]> = {
+  root: ['version', 'account', 'groups'],
+  account: ['id', 'name', 'creditLimit', 'cycle', 'creditFactor', 'signupCredits', 'managedBy'],
+  cycle: ['cadence', 'timezone'],
+  group: ['name', 'allocation', 'extra', 'autoApprove', 'protect', 'members'],
+  defaultGroup: ['allocation', 'extra', 'autoApprove', 'members'],
+  member: ['allocation', 'extra'],
+};
+
+export function checkSchema(tree: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const plain = toPlain(tree, [], issues);
+  const validate = validateSchema as SchemaValidator;
+  if (!validate(plain)) issues.push(...mapErrors(validate.errors ?? [], plain));
+  return dedupe(issues);
+}
+
+/** Replaces ExactNumbers by floats for the schema only, checking finiteness and decimal places on the text. */
+function toPlain(node: unknown, path: ConfigPath, issues: ConfigIssue[]): unknown {
+  if (node instanceof ExactNumber) {
+    const where = pathText(path);
+    if (!node.isFinite) {
+      issues.push({ code: 'NUMBER_NON_FINITE', params: { where, value: node.source }, path });
+      return 0;
+    }
+    if (decimalPlaces(node.text) > MAX_DECIMAL_PLACES) {
+      issues.push({ code: 'NUMBER_PRECISION', params: { where, value: node.source }, path });
+    }
+    return node.toNumber();
+  }
+  if (Array.isArray(node)) return node.map((item, i) => toPlain(item, [...path, i], issues));
+  if (typeof node === 'object' && node !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = toPlain(v, [...path, k], issues);
+    return out;
+  }
+  return node;
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function valueAt(root: unknown, path: ConfigPath): unknown {
+  let node = root;
+  for (const step of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[String(step)];
+  }
+  return node;
+}
+
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
+
+const EXPECTED: Record<string, string> = {
+  number: 'a number',
+  string: 'a string',
+  object: 'a mapping',
+  boolean: 'true or false',
+  null: 'empty',
+  array: 'a list',
+};
+
+function objectKind(schemaPath: string, path: ConfigPath): string {
+  if (path.length === 0) return 'root';
+  const def = /#\/\$defs\/(\w+)/.exec(schemaPath)?.[1];
+  if (def === 'member' || /members\/additionalProperties/.test(schemaPath)) return 'member';
+  return def ?? (path[0] === 'groups' && path.length === 2 ? 'group' : 'root');
+}
+
+function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const e of errors) {
+    const path = pointerToPath(e.instancePath);
+    const where = pathText(path);
+    const value = valueAt(data, path);
+    // A member is a number, empty, or a mapping: keep only the errors of the branch its data is in.
+    const branch = /\/\$defs\/member\/anyOf\/(\d)/.exec(e.schemaPath)?.[1];
+    if (branch !== undefined) {
+      const kind = typeof value === 'number' ? '0' : value === null ? '1' : typeof value === 'object' ? '2' : 'x';
+      if (kind !== branch || e.keyword === 'type') continue;
+    }
+    switch (e.keyword) {
+      case 'anyOf': {
+        const kind = typeof value;
+        if (kind === 'number' || value === null || (kind === 'object' && !Array.isArray(value))) continue;
+        issues.push({
+          code: 'SCHEMA_TYPE',
+          params: { where, expected: 'a number, empty, or {allocation, extra}', actual: describe(value) },
+          path,
+        });
+        break;
+      }
+      case 'additionalProperties': {
+        const key = String(e.params.additionalProperty);
+        const keyPath = [...path, key];
+        if (path.length === 1 && path[0] === 'groups') {
+          issues.push({ code: 'BAD_SLUG', params: { what: 'group key', value: key }, path: keyPath, at: 'key' });
+          break;
+        }
+        const known = KNOWN_KEYS[objectKind(e.schemaPath, path)] ?? [];
+        const suggestion = closest(key, known);
+        issues.push({
+          code: 'SCHEMA_UNKNOWN_KEY',
+          params: { key: suggestion ? `${key} (did you mean ${suggestion}?)` : key, where: path.length ? where : '' },
+          path: keyPath,
+          at: 'key',
+        });
+        break;
+      }
+      case 'required':
+        issues.push({
+          code: 'SCHEMA_REQUIRED',
+          params: { key: String(e.params.missingProperty), where: path.length ? where : '' },
+          path,
+          at: 'key',
+        });
+        break;
+      case 'type':
+        issues.push({
+          code: 'SCHEMA_TYPE',
+          params: { where, expected: EXPECTED[String(e.params.type)] ?? String(e.params.type), actual: describe(value) },
+          path,
+        });
+        break;
+      case 'minimum':
+        issues.push({ code: 'NUMBER_NEGATIVE', params: { where, value: String(value) }, path });
+        break;
+      case 'maximum':
+        issues.push({ code: 'NUMBER_TOO_LARGE', params: { where, value: String(value), limit: '10^15' }, path });
+        break;
+      case 'propertyNames':
+        break; // reported by its inner `pattern` error, which names the key
+      case 'pattern':
+        if (e.params.propertyName !== undefined || /propertyNames/.test(e.schemaPath)) {
+          const key = String(e.params.propertyName ?? '');
+          issues.push({ code: 'BAD_EMAIL', params: { value: key }, path: [...path, key], at: 'key' });
+        } else if (path.join('.') === 'account.id') {
+          issues.push({ code: 'BAD_SLUG', params: { what: 'account id', value: String(value) }, path });
+        } else {
+          issues.push({ code: 'SCHEMA_VALUE', params: { where, reason: e.message ?? 'invalid value' }, path });
+        }
+        break;
+      case 'const':
+        issues.push({
+          code: 'SCHEMA_VALUE',
+          params: { where, reason: `must be ${JSON.stringify(e.params.allowedValue)}, got ${describe(value)}` },
+          path,
+        });
+        break;
+      case 'enum':
+        issues.push({
+          code: 'SCHEMA_VALUE',
+          params: {
+            where,
+            reason: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+          },
+          path,
+        });
+        break;
+      default:
+        issues.push({ code: 'SCHEMA_VALUE', params: { where, reason: e.message ?? e.keyword }, path });
+    }
+  }
+  return issues;
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.code}|${(i.path ?? []).join('\u0000')}|${i.at ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The known key closest to a misspelt one (edit distance ≤ 2 or a case difference), if any. */
+function closest(key: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}

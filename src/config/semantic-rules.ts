@@ -1,0 +1,135 @@
+// Stage 3: rules the schema cannot say (DESIGN §2). Each rule is a pure function of the schema-valid config.
+import { dec, type Decimal } from '../decimal.js';
+import { parseCadence, isValidTimeZone } from './cadence.js';
+import { foldEmail, memberAmounts } from './normalise.js';
+import { pathText, type ConfigIssue } from './config-issue.js';
+import type { ExactConfig, ExactGroup } from './exact-config.js';
+
+export type SemanticRule = (config: ExactConfig) => ConfigIssue[];
+
+// Local part and dot-separated domain labels; deliberately stricter than the schema's `x@y` shape.
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+const groupEntries = (config: ExactConfig): [string, ExactGroup][] =>
+  Object.entries(config.groups ?? {}).filter((e): e is [string, ExactGroup] => e[1] !== undefined);
+
+const budgetOf = (g: ExactGroup): Decimal => dec(g.allocation?.text ?? '0').plus(g.extra?.text ?? '0');
+
+export const cadenceIsKnown: SemanticRule = (config) => {
+  const cadence = config.account.cycle?.cadence;
+  if (cadence === undefined || parseCadence(cadence)) return [];
+  return [{ code: 'UNKNOWN_CADENCE', params: { value: cadence }, path: ['account', 'cycle', 'cadence'] }];
+};
+
+export const timezoneIsKnown: SemanticRule = (config) => {
+  const tz = config.account.cycle?.timezone;
+  if (tz === undefined || isValidTimeZone(tz)) return [];
+  return [{ code: 'UNKNOWN_TIMEZONE', params: { value: tz }, path: ['account', 'cycle', 'timezone'] }];
+};
+
+export const emailsAreValid: SemanticRule = (config) => {
+  const issues: ConfigIssue[] = [];
+  for (const [key, g] of groupEntries(config)) {
+    for (const email of Object.keys(g.members ?? {})) {
+      if (email.length > 254 || !EMAIL.test(email)) {
+        issues.push({ code: 'BAD_EMAIL', params: { value: email }, path: ['groups', key, 'members', email], at: 'key' });
+      }
+    }
+  }
+  return issues;
+};
+
+/** A user belongs to exactly one group, and is written once (e-mails compare case-insensitively). */
+export const membersAreUnique: SemanticRule = (config) => {
+  const issues: ConfigIssue[] = [];
+  const firstSeen = new Map<string, { group: string; email: string }>();
+  for (const [key, g] of groupEntries(config)) {
+    for (const email of Object.keys(g.members ?? {})) {
+      const folded = foldEmail(email);
+      const first = firstSeen.get(folded);
+      const path = ['groups', key, 'members', email];
+      if (!first) {
+        firstSeen.set(folded, { group: key, email });
+      } else if (first.group === key) {
+        issues.push({
+          code: 'MEMBER_DUPLICATE',
+          params: { email, group: key, otherAt: pathText(['groups', key, 'members', first.email]) },
+          path,
+          at: 'key',
+        });
+      } else {
+        issues.push({
+          code: 'MEMBER_IN_TWO_GROUPS',
+          params: { email, group: key, other: first.group, otherAt: pathText(['groups', first.group, 'members', first.email]) },
+          path,
+          at: 'key',
+        });
+      }
+    }
+  }
+  return issues;
+};
+
+export const membersFitGroupBudget: SemanticRule = (config) => {
+  const issues: ConfigIssue[] = [];
+  for (const [key, g] of groupEntries(config)) {
+    let total = dec(0);
+    for (const m of Object.values(g.members ?? {})) {
+      const { allocation, extra } = memberAmounts(m);
+      total = total.plus(allocation ?? '0').plus(extra);
+    }
+    const budget = budgetOf(g);
+    if (total.greaterThan(budget)) {
+      issues.push({
+        code: 'GROUP_OVER_BUDGET',
+        params: { group: key, sum: total.toFixed(), budget: budget.toFixed() },
+        path: ['groups', key, 'members'],
+        at: 'key',
+      });
+    }
+  }
+  return issues;
+};
+
+export const groupsFitAccountLimit: SemanticRule = (config) => {
+  let total = dec(0);
+  for (const [, g] of groupEntries(config)) total = total.plus(budgetOf(g));
+  const limit = dec(config.account.creditLimit.text);
+  if (!total.greaterThan(limit)) return [];
+  return [
+    {
+      code: 'ACCOUNT_OVER_LIMIT',
+      params: { sum: total.toFixed(), limit: limit.toFixed() },
+      path: ['account', 'creditLimit'],
+    },
+  ];
+};
+
+export const autoApproveFitsGroupBudget: SemanticRule = (config) => {
+  const issues: ConfigIssue[] = [];
+  for (const [key, g] of groupEntries(config)) {
+    if (!g.autoApprove) continue;
+    const budget = budgetOf(g);
+    if (dec(g.autoApprove.text).greaterThan(budget)) {
+      issues.push({
+        code: 'AUTO_APPROVE_OVER_BUDGET',
+        params: { group: key, autoApprove: dec(g.autoApprove.text).toFixed(), budget: budget.toFixed() },
+        path: ['groups', key, 'autoApprove'],
+      });
+    }
+  }
+  return issues;
+};
+
+export const SEMANTIC_RULES: readonly SemanticRule[] = [
+  cadenceIsKnown,
+  timezoneIsKnown,
+  emailsAreValid,
+  membersAreUnique,
+  membersFitGroupBudget,
+  groupsFitAccountLimit,
+  autoApproveFitsGroupBudget,
+];
+
+export const checkSemantics = (config: ExactConfig): ConfigIssue[] => SEMANTIC_RULES.flatMap((rule) => rule(config));

@@ -1,0 +1,42 @@
+// The normalised declared state: what credits.yaml says, and what live state is read back as, in one shape.
+// Both sides are normalised to this before diffing (Atlas style), so the diff compares like with like.
+
+export const DEFAULT_GROUP = 'default';
+
+/** Amounts are canonical decimal strings (see src/decimal.ts). */
+export interface DeclaredAccount {
+  id: string;
+  name: string;
+  creditLimit: string;
+  cadence: string;
+  timezone: string;
+  creditFactor: string;
+  signupCredits: string;
+  managedBy: 'git' | null;
+}
+
+export interface DeclaredGroup {
+  key: string;
+  name: string;
+  allocation: string;
+  extra: string;
+  autoApprove: string;
+  protect: boolean;
+}
+
+export interface DeclaredMember {
+  /** Lower-cased e-mail, the member's identity. */
+  email: string;
+  group: string;
+  /** null: draws from the group pool. */
+  allocation: string | null;
+  extra: string;
+}
+
+export interface DeclaredState {
+  account: DeclaredAccount;
+  /** Sorted by key; always contains the Default group. */
+  groups: DeclaredGroup[];
+  /** Sorted by e-mail. */
+  members: DeclaredMember[];
+}

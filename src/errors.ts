@@ -1,0 +1,185 @@
+// The one catalogue of coded errors, shared by the CLI and the API: code, HTTP status, message and hint.
+// Callers pass parameters; they never invent messages.
+
+type Params = Record<string, string | number | undefined>;
+
+interface ErrorSpec {
+  status: number;
+  message: (p: Params) => string;
+  hint?: string;
+}
+
+const spec = (status: number, message: (p: Params) => string, hint?: string): ErrorSpec => ({
+  status,
+  message,
+  hint,
+});
+
+export const ERRORS = {
+  // --- reading the file -------------------------------------------------------------------------------
+  FILE_NOT_FOUND: spec(400, (p) => `file not found: ${p.file}`, 'Run `credits init` to write a starter file.'),
+  FILE_UNREADABLE: spec(400, (p) => `cannot read ${p.file}: ${p.reason}`),
+  FILE_TOO_LARGE: spec(
+    400,
+    (p) => `file is ${p.size} bytes; the limit is ${p.limit} bytes`,
+    'Split the organisation into several accounts, or raise CREDITS_MAX_FILE_BYTES.',
+  ),
+  FILE_NOT_UTF8: spec(400, () => 'file is not valid UTF-8', 'Save the file as UTF-8.'),
+  FILE_EMPTY: spec(400, () => 'file is empty', 'Start from `credits init` or examples/small.yaml.'),
+  // --- YAML syntax --------------------------------------------------------------------------------------
+  YAML_SYNTAX: spec(400, (p) => `YAML syntax error: ${p.reason}`, 'Check indentation, quoting and colons.'),
+  YAML_DUPLICATE_KEY: spec(
+    400,
+    (p) => `duplicate key ${p.key}`,
+    'Each key may appear once in a mapping; merge the two entries.',
+  ),
+  YAML_MULTI_DOCUMENT: spec(
+    400,
+    () => 'file holds more than one YAML document',
+    'Remove the `---` separator; one file describes one account.',
+  ),
+  YAML_TAG: spec(
+    400,
+    (p) => `YAML tag ${p.tag} is not allowed`,
+    'credits.yaml uses plain values only; remove the `!` tag.',
+  ),
+  YAML_ALIAS_LIMIT: spec(
+    400,
+    (p) => `YAML aliases expand to more than ${p.limit} nodes`,
+    'Write the values out instead of nesting anchors and aliases.',
+  ),
+  YAML_TOO_DEEP: spec(400, (p) => `YAML nesting deeper than ${p.limit} levels`),
+  // --- schema ----------------------------------------------------------------------------------------------
+  SCHEMA_UNKNOWN_KEY: spec(400, (p) => `unknown key ${p.key}${p.where ? ` in ${p.where}` : ''}`, undefined),
+  SCHEMA_REQUIRED: spec(400, (p) => `missing required key ${p.key}${p.where ? ` in ${p.where}` : ''}`),
+  SCHEMA_TYPE: spec(400, (p) => `${p.where} must be ${p.expected}, got ${p.actual}`),
+  SCHEMA_VALUE: spec(400, (p) => `${p.where}: ${p.reason}`),
+  BAD_SLUG: spec(
+    400,
+    (p) => `${p.what} ${p.value} is not a valid key`,
+    'Use lower-case letters, digits, - and _ (at most 63, starting with a letter or digit).',
+  ),
+  // --- numbers ---------------------------------------------------------------------------------------------
+  NUMBER_NEGATIVE: spec(400, (p) => `${p.where} is negative (${p.value})`, 'Amounts are zero or more.'),
+  NUMBER_NON_FINITE: spec(400, (p) => `${p.where} is not a finite number (${p.value})`),
+  NUMBER_PRECISION: spec(
+    400,
+    (p) => `${p.where} has more than 6 decimal places (${p.value})`,
+    'Round the amount to at most 6 decimal places.',
+  ),
+  NUMBER_TOO_LARGE: spec(400, (p) => `${p.where} is larger than ${p.limit} (${p.value})`),
+  // --- semantic rules ------------------------------------------------------------------------------------------
+  BAD_EMAIL: spec(400, (p) => `${p.value} is not a valid e-mail address`),
+  UNKNOWN_CADENCE: spec(
+    400,
+    (p) => `unknown cadence ${p.value}`,
+    'Use calendar-month, 15d, 1w, 1d, or <N>h / <N>m of at most a day (e.g. 12h, 30m).',
+  ),
+  UNKNOWN_TIMEZONE: spec(400, (p) => `unknown time zone ${p.value}`, 'Use an IANA name such as Europe/Berlin or UTC.'),
+  MEMBER_IN_TWO_GROUPS: spec(
+    400,
+    (p) => `member ${p.email} is in group ${p.group} and also in ${p.other} (${p.otherAt})`,
+    'A user belongs to exactly one group; remove one of the entries.',
+  ),
+  MEMBER_DUPLICATE: spec(
+    400,
+    (p) => `member ${p.email} is written twice in group ${p.group} (e-mails are case-insensitive; also ${p.otherAt})`,
+    'Keep one entry per e-mail address.',
+  ),
+  GROUP_OVER_BUDGET: spec(
+    400,
+    (p) => `members of group ${p.group} are given ${p.sum} (allocation + extra), more than the group's ${p.budget}`,
+    "Lower the members' allocations or raise the group's allocation/extra.",
+  ),
+  ACCOUNT_OVER_LIMIT: spec(
+    400,
+    (p) => `groups are given ${p.sum} (allocation + extra), more than the account's creditLimit ${p.limit}`,
+    'Lower group budgets or raise account.creditLimit.',
+  ),
+  AUTO_APPROVE_OVER_BUDGET: spec(
+    400,
+    (p) => `autoApprove ${p.autoApprove} of group ${p.group} is more than its allocation + extra (${p.budget})`,
+    'The auto-approve reserve is part of the group budget.',
+  ),
+  // --- engine ------------------------------------------------------------------------------------------------------
+  DATABASE_UNAVAILABLE: spec(503, (p) => `cannot reach the database: ${p.reason}`, 'Check DATABASE_URL.'),
+  DATABASE_ERROR: spec(500, (p) => `database error: ${p.reason}`),
+  MIGRATIONS_PENDING: spec(503, (p) => `database schema is at version ${p.current}, expected ${p.expected}`, 'Run `credits migrate`.'),
+  ACCOUNT_NOT_FOUND: spec(404, (p) => `account ${p.account} not found`, 'Run `credits apply` to create it.'),
+  ACCOUNT_AMBIGUOUS: spec(400, (p) => `the database holds ${p.count} accounts`, 'Pass --account ID.'),
+  PLAN_STALE: spec(
+    409,
+    (p) => `plan is stale: it was made from state serial ${p.planned}, the account is now at ${p.current}`,
+    'Run `credits plan` again and review the new plan.',
+  ),
+  PLAN_INVALID: spec(400, (p) => `not a credits plan file: ${p.reason}`),
+  PLAN_FORMAT_UNSUPPORTED: spec(400, (p) => `plan formatVersion ${p.version} is not supported (expected 1)`),
+  PROTECTED_GROUP: spec(
+    409,
+    (p) => `plan would ${p.action} protected group ${p.group}`,
+    'Re-run with --allow-destroy if this is intended, or remove `protect: true` first.',
+  ),
+  CONFIRMATION_REQUIRED: spec(
+    400,
+    () => 'apply needs confirmation but there is no terminal to ask',
+    'Pass --auto-approve, or apply a saved plan file.',
+  ),
+  APPLY_DECLINED: spec(400, () => 'apply cancelled'),
+  FILE_EXISTS: spec(409, (p) => `${p.file} already exists`, 'Pass --force to overwrite it.'),
+  // --- API -----------------------------------------------------------------------------------------------------
+  UNAUTHORIZED: spec(401, () => 'missing or invalid bearer token'),
+  FORBIDDEN: spec(403, (p) => `the ${p.role} role may not ${p.action}`),
+  NOT_FOUND: spec(404, (p) => `${p.what} not found`),
+  VALIDATION_FAILED: spec(400, (p) => `invalid request: ${p.reason}`),
+  BUDGET_EXCEEDED: spec(402, (p) => `budget exceeded at the ${p.blockedBy} level`),
+  REQUEST_ALREADY_DECIDED: spec(409, (p) => `request ${p.id} was already ${p.status}`),
+  MANAGED_BY_GIT: spec(
+    409,
+    (p) => `${p.field} is managed in credits.yaml (managedBy: git)`,
+    'Change credits.yaml and run credits apply.',
+  ),
+  IDEMPOTENCY_KEY_REUSED: spec(422, () => 'Idempotency-Key was already used with a different request body'),
+  IDEMPOTENCY_IN_FLIGHT: spec(409, () => 'a request with this Idempotency-Key is still in progress'),
+  RATE_LIMITED: spec(429, () => 'too many requests'),
+  INTERNAL: spec(500, () => 'internal error'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Where in a source file an error points; line and column are 1-based. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export class CreditsError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown>;
+  position: SourcePosition | undefined;
+
+  constructor(code: ErrorCode, params: Params = {}, details: Record<string, unknown> = {}) {
+    const entry: ErrorSpec = ERRORS[code];
+    super(entry.message(params));
+    this.name = 'CreditsError';
+    this.code = code;
+    this.status = entry.status;
+    this.hint = entry.hint;
+    this.details = details;
+  }
+}
+
+export const isCreditsError = (err: unknown): err is CreditsError => err instanceof CreditsError;
+
+/** One line per error, `file:line:col  CODE  message`, then an indented hint when there is one. */
+export function formatError(err: CreditsError, fallbackFile?: string): string {
+  const where = err.position
+    ? `${err.position.file}:${err.position.line}:${err.position.col}  `
+    : fallbackFile
+      ? `${fallbackFile}  `
+      : '';
+  const head = `${where}${err.code}  ${err.message}`;
+  return err.hint ? `${head}\n  hint: ${err.hint}` : head;
+}

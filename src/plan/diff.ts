@@ -1,0 +1,228 @@
+// The pure diff: (desired, live) → Plan. No I/O; the clock and the cycle preview are passed in.
+import { cmp, sum } from '../decimal.js';
+import {
+  DEFAULT_GROUP,
+  type DeclaredAccount,
+  type DeclaredGroup,
+  type DeclaredMember,
+  type DeclaredState,
+} from '../declared-state.js';
+import {
+  emptySummary,
+  PLAN_FORMAT_VERSION,
+  type Change,
+  type ChangeValue,
+  type LiveState,
+  type Plan,
+} from './plan.js';
+
+export interface DiffContext {
+  configDigest: string;
+  now: Date;
+  /** Next cycle ends for a cadence starting now (the ledger's arithmetic, injected to keep plan/ pure). */
+  previewCycles?: (cadence: string, timezone: string, from: Date) => Date[];
+}
+
+type AccountField = Exclude<keyof DeclaredAccount, 'id'>;
+const ACCOUNT_FIELDS: [AccountField, string][] = [
+  ['name', 'name'],
+  ['creditLimit', 'creditLimit'],
+  ['cadence', 'cycle.cadence'],
+  ['timezone', 'cycle.timezone'],
+  ['creditFactor', 'creditFactor'],
+  ['signupCredits', 'signupCredits'],
+  ['managedBy', 'managedBy'],
+];
+type GroupField = Exclude<keyof DeclaredGroup, 'key'>;
+const GROUP_FIELDS: GroupField[] = ['name', 'allocation', 'extra', 'autoApprove', 'protect'];
+const AMOUNT_FIELDS = new Set<string>(['creditLimit', 'creditFactor', 'signupCredits', 'allocation', 'extra', 'autoApprove']);
+
+/** Equality of declared values: amounts compare as numbers (`5000` = `5000.0`), the rest exactly. */
+function same(field: string, a: ChangeValue | undefined, b: ChangeValue | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string' && AMOUNT_FIELDS.has(field)) return cmp(a, b) === 0;
+  return false;
+}
+
+const accountObject = (a: DeclaredAccount): Record<string, string | null> => ({
+  name: a.name,
+  creditLimit: a.creditLimit,
+  cadence: a.cadence,
+  timezone: a.timezone,
+  creditFactor: a.creditFactor,
+  signupCredits: a.signupCredits,
+  managedBy: a.managedBy,
+});
+const groupObject = (g: Omit<DeclaredGroup, 'key'>): Record<string, string | boolean> => ({
+  name: g.name,
+  allocation: g.allocation,
+  extra: g.extra,
+  autoApprove: g.autoApprove,
+  protect: g.protect,
+});
+const memberObject = (m: Omit<DeclaredMember, 'email'>): Record<string, string | null> => ({
+  group: m.group,
+  allocation: m.allocation,
+  extra: m.extra,
+});
+
+export function diff(desired: DeclaredState, live: LiveState, ctx: DiffContext): Plan {
+  const changes: Change[] = [];
+  const warnings: string[] = [];
+  const acct = desired.account;
+
+  if (!live.state) {
+    changes.push({ address: 'account', action: 'create', before: null, after: accountObject(acct), effects: [] });
+    const c = changes[0]!;
+    c.effects.push(`starts the first cycle now (${acct.cadence}, ${acct.timezone})${preview(ctx, acct)}`);
+    for (const g of desired.groups) {
+      changes.push({ address: `group.${g.key}`, action: 'create', before: null, after: groupObject(g), effects: [] });
+    }
+    for (const m of desired.members) {
+      changes.push({ address: `member.${m.email}`, action: 'create', before: null, after: memberObject(m), effects: [] });
+    }
+    return finish(desired, live, ctx, changes, warnings);
+  }
+
+  diffAccount(acct, live, ctx, changes);
+  diffGroups(desired, live, changes);
+  diffMembers(desired, live, changes);
+  const drifted = changes.filter((c) => c.drift).length;
+  if (drifted > 0) {
+    warnings.push(
+      `${drifted} value${drifted === 1 ? ' was' : 's were'} changed outside credits.yaml; apply sets ${drifted === 1 ? 'it' : 'them'} back (or update the file to keep ${drifted === 1 ? 'it' : 'them'})`,
+    );
+  }
+  return finish(desired, live, ctx, changes, warnings);
+}
+
+function preview(ctx: DiffContext, a: Pick<DeclaredAccount, 'cadence' | 'timezone'>): string {
+  if (!ctx.previewCycles) return '';
+  const ends = ctx.previewCycles(a.cadence, a.timezone, ctx.now);
+  return ends.length ? `; next boundaries ${ends.map((d) => d.toISOString()).join(', ')}` : '';
+}
+
+function diffAccount(acct: DeclaredAccount, live: LiveState, ctx: DiffContext, changes: Change[]): void {
+  const current = live.state!.account;
+  const applied = live.applied.account;
+  for (const [field, name] of ACCOUNT_FIELDS) {
+    const want = acct[field];
+    const have = current[field];
+    if (same(field, want, have)) continue;
+    const change: Change = { address: `account.${name}`, action: 'update', before: have, after: want, effects: [] };
+    if (applied && !same(field, applied[field], have)) change.drift = { applied: applied[field] };
+    if (field === 'cadence' || field === 'timezone') {
+      change.effects.push(`starts a fresh cycle now: usage this cycle is kept in history${preview(ctx, acct)}`);
+    }
+    if (field === 'creditLimit' && cmp(want as string, live.usage.account) < 0) {
+      change.effects.push(
+        `new limit is below the ${live.usage.account} credits already used this cycle: the account is blocked until the cycle ends`,
+      );
+    }
+    if (field === 'creditFactor') {
+      if (cmp(want as string, '0') === 0) change.effects.push('tracking turns off: usage is recorded, nothing is charged or enforced');
+      else if (cmp(have as string, '0') === 0) change.effects.push('tracking turns on: usage is charged and budgets are enforced from now');
+    }
+    if (field === 'signupCredits') change.effects.push('applies to users who sign up from now on');
+    changes.push(change);
+  }
+}
+
+function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]): void {
+  const liveGroups = new Map(live.state!.groups.map((g) => [g.key, g]));
+  const desiredKeys = new Set(desired.groups.map((g) => g.key));
+  for (const g of desired.groups) {
+    const have = liveGroups.get(g.key);
+    if (!have) {
+      changes.push({ address: `group.${g.key}`, action: 'create', before: null, after: groupObject(g), effects: [] });
+      continue;
+    }
+    const applied = live.applied.groups.get(g.key);
+    for (const field of GROUP_FIELDS) {
+      if (same(field, g[field], have[field])) continue;
+      const change: Change = {
+        address: `group.${g.key}.${field}`,
+        action: 'update',
+        before: have[field],
+        after: g[field],
+        effects: [],
+      };
+      if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
+      if (field === 'allocation' || field === 'extra') {
+        const budget = field === 'allocation' ? [g.allocation, have.extra] : [have.allocation, g.extra];
+        const used = live.usage.groups.get(g.key) ?? '0';
+        if (cmp(sum(budget), used) < 0) {
+          change.effects.push(`group budget falls below the ${used} credits used this cycle: the group is blocked until the cycle ends`);
+        }
+      }
+      changes.push(change);
+    }
+  }
+  for (const have of live.state!.groups) {
+    if (desiredKeys.has(have.key) || have.key === DEFAULT_GROUP) continue;
+    const n = live.memberCounts.get(have.key) ?? 0;
+    changes.push({
+      address: `group.${have.key}`,
+      action: 'delete',
+      before: groupObject(have),
+      after: null,
+      effects: n > 0 ? [`${n} member${n === 1 ? '' : 's'} not placed elsewhere return to Default; usage and history are kept`] : [],
+    });
+  }
+}
+
+
+function diffMembers(desired: DeclaredState, live: LiveState, changes: Change[]): void {
+  const liveMembers = new Map(live.state!.members.map((m) => [m.email, m]));
+  for (const m of desired.members) {
+    const have = liveMembers.get(m.email);
+    if (!have) {
+      changes.push({ address: `member.${m.email}`, action: 'create', before: null, after: memberObject(m), effects: [] });
+      continue;
+    }
+    liveMembers.delete(m.email);
+    const applied = live.applied.members.get(m.email);
+    if (have.group !== m.group) {
+      const change: Change = { address: `member.${m.email}.group`, action: 'move', before: have.group, after: m.group, effects: [] };
+      if (applied && applied.group !== have.group) change.drift = { applied: applied.group };
+      changes.push(change);
+    }
+    for (const field of ['allocation', 'extra'] as const) {
+      if (same(field, m[field], have[field])) continue;
+      const change: Change = {
+        address: `member.${m.email}.${field}`,
+        action: 'update',
+        before: have[field],
+        after: m[field],
+        effects: [],
+      };
+      if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
+      if (field === 'allocation' && m.allocation === null) change.effects.push('draws from the group pool from now on');
+      changes.push(change);
+    }
+  }
+  for (const have of liveMembers.values()) {
+    changes.push({
+      address: `member.${have.email}`,
+      action: 'delete',
+      before: memberObject(have),
+      after: null,
+      effects: ['returns to Default with no individual allocation; usage and history are kept'],
+    });
+  }
+}
+
+function finish(desired: DeclaredState, live: LiveState, ctx: DiffContext, changes: Change[], warnings: string[]): Plan {
+  const summary = emptySummary();
+  for (const c of changes) summary[c.action]++;
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    account: desired.account.id,
+    stateSerial: live.stateSerial,
+    configDigest: ctx.configDigest,
+    createdAt: ctx.now.toISOString(),
+    summary,
+    changes,
+    warnings,
+  };
+}

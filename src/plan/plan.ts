@@ -1,0 +1,61 @@
+// The plan artifact (DESIGN §5): plain data. Renderers and apply read only this.
+import type { DeclaredAccount, DeclaredGroup, DeclaredState } from '../declared-state.js';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export type ChangeAction = 'create' | 'update' | 'delete' | 'move';
+
+/** A value in a change: an amount (decimal string), text, a flag, a whole object (create/delete), or null. */
+export type ChangeValue = string | boolean | null | Record<string, string | boolean | null>;
+
+export interface Change {
+  /** Stable address: `account.creditLimit`, `group.engineering.allocation`, `member.alice@acme.com.group`, … */
+  address: string;
+  action: ChangeAction;
+  before: ChangeValue;
+  after: ChangeValue;
+  /** Immediate consequences worth a reviewer's attention. */
+  effects: string[];
+  /** The live value was changed outside credits.yaml (dashboard, API, SQL): `applied` is what the file last set. */
+  drift?: { applied: ChangeValue };
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  delete: number;
+  move: number;
+}
+
+export interface Plan {
+  formatVersion: typeof PLAN_FORMAT_VERSION;
+  account: string;
+  /** The state serial the plan was made from; apply refuses when it moved. 0 for a new account. */
+  stateSerial: number;
+  configDigest: string;
+  createdAt: string;
+  summary: PlanSummary;
+  changes: Change[];
+  warnings: string[];
+}
+
+/** What the diff needs to know about the live database, read by state/inspect.ts. */
+export interface LiveState {
+  /** null when the account does not exist yet. */
+  state: DeclaredState | null;
+  stateSerial: number;
+  /** Values as the last apply wrote them, for drift: keyed like the addresses. */
+  applied: {
+    account: DeclaredAccount | null;
+    groups: Map<string, Omit<DeclaredGroup, 'key'>>;
+    members: Map<string, { group: string; allocation: string | null; extra: string }>;
+  };
+  /** Usage in the current cycle, for effects. */
+  usage: { account: string; groups: Map<string, string> };
+  /** All members (declared or not) per group, for effects of deleting a group. */
+  memberCounts: Map<string, number>;
+}
+
+export const emptySummary = (): PlanSummary => ({ create: 0, update: 0, delete: 0, move: 0 });
+
+export const hasChanges = (plan: Plan): boolean => plan.changes.length > 0;

@@ -1,0 +1,168 @@
+// Reads the live declared state of one account and normalises it to the DeclaredState shape (plus what the
+// last apply wrote, for drift, and this cycle's usage, for effects).
+import { sum } from '../decimal.js';
+import { type DeclaredAccount, type DeclaredGroup, type DeclaredMember } from '../declared-state.js';
+import type { LiveState } from '../plan/plan.js';
+import type { Queryable } from './store.js';
+
+/** numeric(24,6) comes back as `5000.000000`; canonical text drops the trailing zeros. */
+export function canonicalNumeric(value: string): string {
+  if (!value.includes('.')) return value === '-0' ? '0' : value;
+  const trimmed = value.replace(/\.?0+$/, '');
+  return trimmed === '' || trimmed === '-0' ? '0' : trimmed;
+}
+const amountOrNull = (v: string | null): string | null => (v === null ? null : canonicalNumeric(v));
+
+interface AccountRow {
+  account_id: string;
+  name: string;
+  credit_limit: string;
+  cadence: string;
+  timezone: string;
+  credit_factor: string;
+  signup_credits: string;
+  managed_by: 'git' | null;
+  state_serial: string;
+  declared_version: string;
+  applied_config_digest: string | null;
+  applied_declared_version: string | null;
+  applied: DeclaredAccount | null;
+}
+
+export interface AccountHead {
+  accountId: string;
+  stateSerial: number;
+  declaredVersion: number;
+  appliedConfigDigest: string | null;
+  appliedDeclaredVersion: number | null;
+}
+
+const headOf = (r: AccountRow): AccountHead => ({
+  accountId: r.account_id,
+  stateSerial: Number(r.state_serial),
+  declaredVersion: Number(r.declared_version),
+  appliedConfigDigest: r.applied_config_digest,
+  appliedDeclaredVersion: r.applied_declared_version === null ? null : Number(r.applied_declared_version),
+});
+
+const ACCOUNT_COLUMNS = `account_id, name, credit_limit, cadence, timezone, credit_factor, signup_credits, managed_by,
+  state_serial, declared_version, applied_config_digest, applied_declared_version, applied`;
+
+/** The accounts whose last apply was exactly this file and whose declared state has not moved since. */
+export async function findUnchangedSince(db: Queryable, configDigest: string): Promise<AccountHead[]> {
+  const { rows } = await db.query<AccountRow>(
+    `SELECT ${ACCOUNT_COLUMNS} FROM accounts
+      WHERE applied_config_digest = $1 AND applied_declared_version = declared_version`,
+    [configDigest],
+  );
+  return rows.map(headOf);
+}
+
+export async function listAccounts(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ account_id: string }>('SELECT account_id FROM accounts ORDER BY account_id');
+  return rows.map((r) => r.account_id);
+}
+
+export async function inspect(db: Queryable, accountId: string): Promise<LiveState> {
+  const acct = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE account_id = $1`, [accountId]);
+  const row = acct.rows[0];
+  const empty: LiveState = {
+    state: null,
+    stateSerial: 0,
+    applied: { account: null, groups: new Map(), members: new Map() },
+    usage: { account: '0', groups: new Map() },
+    memberCounts: new Map(),
+  };
+  if (!row) return empty;
+
+  const account: DeclaredAccount = {
+    id: row.account_id,
+    name: row.name,
+    creditLimit: canonicalNumeric(row.credit_limit),
+    cadence: row.cadence,
+    timezone: row.timezone,
+    creditFactor: canonicalNumeric(row.credit_factor),
+    signupCredits: canonicalNumeric(row.signup_credits),
+    managedBy: row.managed_by,
+  };
+
+  const groupRows = await db.query<{
+    group_key: string;
+    name: string;
+    allocation: string;
+    extra: string;
+    auto_approve: string;
+    protect: boolean;
+    applied: Omit<DeclaredGroup, 'key'> | null;
+  }>(
+    `SELECT group_key, name, allocation, extra, auto_approve, protect, applied
+       FROM groups WHERE account_id = $1 ORDER BY group_key`,
+    [accountId],
+  );
+  const groups: DeclaredGroup[] = [];
+  const appliedGroups = new Map<string, Omit<DeclaredGroup, 'key'>>();
+  for (const g of groupRows.rows) {
+    groups.push({
+      key: g.group_key,
+      name: g.name,
+      allocation: canonicalNumeric(g.allocation),
+      extra: canonicalNumeric(g.extra),
+      autoApprove: canonicalNumeric(g.auto_approve),
+      protect: g.protect,
+    });
+    if (g.applied) appliedGroups.set(g.group_key, g.applied);
+  }
+
+  // Only declared members are owned by the file; runtime signups are not part of the diff.
+  const memberRows = await db.query<{
+    email: string;
+    group_key: string;
+    allocation: string | null;
+    extra: string;
+    applied_group: string | null;
+    applied_allocation: string | null;
+    applied_extra: string | null;
+  }>(
+    `SELECT email, group_key, allocation, extra, applied_group, applied_allocation, applied_extra
+       FROM members WHERE account_id = $1 AND declared ORDER BY email`,
+    [accountId],
+  );
+  const members: DeclaredMember[] = new Array(memberRows.rows.length);
+  const appliedMembers = new Map<string, { group: string; allocation: string | null; extra: string }>();
+  memberRows.rows.forEach((m, i) => {
+    members[i] = {
+      email: m.email,
+      group: m.group_key,
+      allocation: amountOrNull(m.allocation),
+      extra: canonicalNumeric(m.extra),
+    };
+    if (m.applied_group !== null) {
+      appliedMembers.set(m.email, {
+        group: m.applied_group,
+        allocation: amountOrNull(m.applied_allocation),
+        extra: canonicalNumeric(m.applied_extra ?? '0'),
+      });
+    }
+  });
+
+  const counts = await db.query<{ group_key: string; n: string }>(
+    'SELECT group_key, count(*) AS n FROM members WHERE account_id = $1 GROUP BY group_key',
+    [accountId],
+  );
+  const usage = await db.query<{ group_key: string; used: string }>(
+    `SELECT group_key, sum(credits) AS used FROM ledger_entries
+      WHERE account_id = $1 AND kind = 'usage'
+        AND cycle_no = (SELECT max(cycle_no) FROM cycles WHERE account_id = $1)
+      GROUP BY group_key`,
+    [accountId],
+  );
+  const groupUsage = new Map(usage.rows.map((u) => [u.group_key, canonicalNumeric(u.used)]));
+
+  return {
+    state: { account, groups, members },
+    stateSerial: Number(row.state_serial),
+    applied: { account: row.applied, groups: appliedGroups, members: appliedMembers },
+    usage: { account: sum(usage.rows.map((u) => u.used)), groups: groupUsage },
+    memberCounts: new Map(counts.rows.map((c) => [c.group_key, Number(c.n)])),
+  };
+}

@@ -152,12 +152,15 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
       case 'maximum':
         issues.push({ code: 'NUMBER_TOO_LARGE', params: { where, value: String(value), limit: '10^15' }, path });
         break;
-      case 'propertyNames':
-        break; // reported by its inner `pattern` error, which names the key
+      case 'propertyNames': {
+        // Only member maps constrain their keys: they must be e-mail addresses.
+        const key = String(e.params.propertyName ?? '');
+        issues.push({ code: 'BAD_EMAIL', params: { value: key }, path: [...path, key], at: 'key' });
+        break;
+      }
       case 'pattern':
-        if (e.params.propertyName !== undefined || /propertyNames/.test(e.schemaPath)) {
-          const key = String(e.params.propertyName ?? '');
-          issues.push({ code: 'BAD_EMAIL', params: { value: key }, path: [...path, key], at: 'key' });
+        if (/propertyNames/.test(e.schemaPath)) {
+          break; // reported by the `propertyNames` error, which names the key
         } else if (path.join('.') === 'account.id') {
           issues.push({ code: 'BAD_SLUG', params: { what: 'account id', value: String(value) }, path });
         } else {

@@ -1,0 +1,114 @@
+// The CLI as a user runs it: a child process of bin/credits.js (built dist/), exit codes, no prompt in CI,
+// NO_COLOR, saved plans, export. Embedded PGlite in a temp dir, and PostgreSQL through DATABASE_URL.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freshPgUrl } from '../support/databases.js';
+
+const bin = resolve('bin/credits.js');
+
+function credits(cwd: string, args: string[], env: Record<string, string | undefined> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: undefined, NO_COLOR: undefined, FORCE_COLOR: undefined, DATABASE_URL: undefined, ...env },
+    input: '',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'credits-cli-'));
+
+describe('credits CLI without a database', () => {
+  it('prints its version and help with examples', () => {
+    const dir = tempDir();
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(credits(dir, ['--version']).stdout.trim()).toBe(pkg.version);
+    const help = credits(dir, ['plan', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--detailed-exitcode/);
+    expect(help.stdout).toMatch(/Examples:/);
+  });
+
+  it('validate exits 0 for a valid file and 1 with coded, positioned errors for a broken one', () => {
+    const dir = tempDir();
+    expect(credits(process.cwd(), ['validate', '-f', 'examples/company.yaml']).code).toBe(0);
+    writeFileSync(
+      join(dir, 'credits.yaml'),
+      'version: 1\naccount:\n  id: acme\n  creditLimit: -5\n  colour: blue\n',
+    );
+    const r = credits(dir, ['validate']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^credits\.yaml:4:16 {2}NUMBER_NEGATIVE {2}/m);
+    expect(r.stderr).toMatch(/^credits\.yaml:5:3 {2}SCHEMA_UNKNOWN_KEY {2}/m);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+  });
+
+  it('validate --json is machine-readable', () => {
+    const r = credits(process.cwd(), ['validate', '--json', '-f', 'examples/invalid/member-in-two-groups.yaml']);
+    expect(r.code).toBe(1);
+    const body = JSON.parse(r.stdout) as { valid: boolean; errors: { code: string; line: number }[] };
+    expect(body.valid).toBe(false);
+    expect(body.errors[0]!.code).toBe('MEMBER_IN_TWO_GROUPS');
+  });
+
+  it('reports a missing file as a coded error', () => {
+    const r = credits(tempDir(), ['validate', '-f', 'nope.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/FILE_NOT_FOUND/);
+  });
+});
+
+describe.each([
+  ['pglite', async () => ({}) as Record<string, string>],
+  ['postgres', async () => ({ DATABASE_URL: await freshPgUrl() })],
+])('credits init, plan, apply, export on %s', (_kind, envFor) => {
+  it('walks the new-user path with the right exit codes', async () => {
+    const dir = tempDir();
+    const env = await envFor();
+    expect(credits(dir, ['init'], env).code).toBe(0);
+    expect(existsSync(join(dir, 'credits.yaml'))).toBe(true);
+
+    const plan = credits(dir, ['plan', '--detailed-exitcode'], { ...env, NO_COLOR: '1' });
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toMatch(/\+ account/);
+    expect(plan.stdout).not.toMatch(/\x1b\[/);
+    expect(plan.stdout).toMatch(/Plan: \d+ to create, 0 to update, 0 to move, 0 to delete\./);
+
+    // No TTY: apply never prompts and refuses without --auto-approve.
+    const refused = credits(dir, ['apply'], { ...env, CI: 'true' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/CONFIRMATION_REQUIRED/);
+
+    const applied = credits(dir, ['apply', '--auto-approve', '--actor', 'ci@example.com'], env);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/Apply complete/);
+
+    const again = credits(dir, ['plan', '--detailed-exitcode'], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/No changes/);
+
+    // Saved plans: apply exactly that plan; a plan whose serial moved is refused as stale.
+    const file = join(dir, 'credits.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('creditLimit: 100000', 'creditLimit: 120000'));
+    expect(credits(dir, ['plan', '--out', 'a.json', '--json'], env).code).toBe(0);
+    expect(credits(dir, ['plan', '--out', 'b.json'], env).code).toBe(0);
+    const saved = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as { formatVersion: number; summary: object };
+    expect(saved.formatVersion).toBe(1);
+    expect(saved.summary).toEqual({ create: 0, update: 1, delete: 0, move: 0 });
+    expect(credits(dir, ['apply', 'a.json'], env).code).toBe(0);
+    const stale = credits(dir, ['apply', 'b.json'], env);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/PLAN_STALE {2}plan is stale: it was made from state serial 1, the account is now at 2/);
+
+    const exported = credits(dir, ['export', '--out', 'live.yaml'], env);
+    expect(exported.code).toBe(0);
+    expect(credits(dir, ['plan', '-f', 'live.yaml', '--detailed-exitcode'], env).code).toBe(0);
+
+    const markdown = credits(dir, ['plan', '--markdown', '-f', join(process.cwd(), 'examples/small.yaml')], env);
+    expect(markdown.code).toBe(0);
+    expect(markdown.stdout).toMatch(/^### credits plan for `tinyco`/);
+  });
+});

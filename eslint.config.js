@@ -1,11 +1,30 @@
 // Lint rules, including the layering of DESIGN §8: pure layers never reach I/O, nothing imports the CLI.
 import tseslint from 'typescript-eslint';
 
-const drivers = ['pg', 'pg-*', '@electric-sql/*', 'node:fs', 'node:fs/*', 'node:child_process', 'node:net', 'fastify', '@fastify/*'];
+const drivers = [
+  'pg',
+  'pg-*',
+  '@electric-sql/*',
+  'node:fs',
+  'node:fs/*',
+  'node:child_process',
+  'node:net',
+  'fastify',
+  '@fastify/*',
+];
 const layer = (name) => [`**/${name}/*`, `../${name}/*`, `./${name}/*`];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/out/**', 'src/config/generated/**', '.credits/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'bench/out/**',
+      'src/config/generated/**',
+      '.credits/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -24,7 +43,13 @@ export default tseslint.config(
           patterns: [
             { group: drivers, message: 'config/, plan/ and render/ are pure: no I/O or database drivers.' },
             {
-              group: [...layer('state'), ...layer('apply'), ...layer('ledger'), ...layer('api'), ...layer('cli')],
+              group: [
+                ...layer('state'),
+                ...layer('apply'),
+                ...layer('ledger'),
+                ...layer('api'),
+                ...layer('cli'),
+              ],
               message: 'config/, plan/ and render/ never import state/, apply/, ledger/, api/ or cli/.',
             },
           ],
@@ -40,7 +65,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: [...layer('cli'), ...layer('api')], message: 'Only cli/ imports api/; nothing imports cli/.' },
+            {
+              group: [...layer('cli'), ...layer('api')],
+              message: 'Only cli/ imports api/; nothing imports cli/.',
+            },
           ],
         },
       ],
@@ -65,7 +93,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['pg', '@electric-sql/*'], message: 'cli/ is thin: SQL lives in state/ and ledger/.' }] },
+        {
+          patterns: [
+            { group: ['pg', '@electric-sql/*'], message: 'cli/ is thin: SQL lives in state/ and ledger/.' },
+          ],
+        },
       ],
     },
   },

@@ -7,7 +7,8 @@ export function timeProcess(args, { runs = 5, env = {}, cwd } = {}) {
     const start = process.hrtime.bigint();
     const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, cwd, encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.status !== 0 && r.status !== 2) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    if (r.status !== 0 && r.status !== 2)
+      throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     times.push(ms);
   }
   return median(times);

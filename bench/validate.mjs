@@ -10,19 +10,36 @@ import { parseArgs } from 'node:util';
 import { generate } from './generate.mjs';
 import { fmt, ratio, timeProcess } from './lib.mjs';
 
-const { values } = parseArgs({ options: { members: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { members: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' } },
+});
 const runs = Number(values.runs);
 const root = resolve(new URL('..', import.meta.url).pathname);
 const dir = mkdtempSync(join(tmpdir(), 'credits-bench-'));
 const big = join(dir, 'big.yaml');
-writeFileSync(big, generate({ members: Number(values.members), groups: Math.max(1, Number(values.members) / 100) }));
+writeFileSync(
+  big,
+  generate({ members: Number(values.members), groups: Math.max(1, Number(values.members) / 100) }),
+);
 const bin = join(root, 'bin/credits.js');
 const jsYaml = join(root, 'node_modules/js-yaml/index.js');
 
-const floorBig = timeProcess(['-e', `require(${JSON.stringify(jsYaml)}).load(require('fs').readFileSync(${JSON.stringify(big)}, 'utf8'))`], { runs });
+const floorBig = timeProcess(
+  [
+    '-e',
+    `require(${JSON.stringify(jsYaml)}).load(require('fs').readFileSync(${JSON.stringify(big)}, 'utf8'))`,
+  ],
+  { runs },
+);
 const validateBig = timeProcess([bin, 'validate', '-f', big], { runs });
 const floorStart = timeProcess(['-e', '0'], { runs: runs * 2 });
-const validateSmall = timeProcess([bin, 'validate', '-f', join(root, 'examples/small.yaml')], { runs: runs * 2 });
+const validateSmall = timeProcess([bin, 'validate', '-f', join(root, 'examples/small.yaml')], {
+  runs: runs * 2,
+});
 
-console.log(`| validate ${values.members}-member file | ${fmt(validateBig)} | js-yaml load ${fmt(floorBig)} | ${ratio(validateBig, floorBig)} | ≤ 3× |`);
-console.log(`| validate small file (process) | ${fmt(validateSmall)} | node -e 0 ${fmt(floorStart)} | ${ratio(validateSmall, floorStart)} | ≤ 4× |`);
+console.log(
+  `| validate ${values.members}-member file | ${fmt(validateBig)} | js-yaml load ${fmt(floorBig)} | ${ratio(validateBig, floorBig)} | ≤ 3× |`,
+);
+console.log(
+  `| validate small file (process) | ${fmt(validateSmall)} | node -e 0 ${fmt(floorStart)} | ${ratio(validateSmall, floorStart)} | ≤ 4× |`,
+);

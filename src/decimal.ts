@@ -2,7 +2,12 @@
 import { Decimal as DecimalJs } from 'decimal.js';
 
 // 40 significant digits covers numeric(24,6) sums over millions of rows without rounding.
-const Decimal = DecimalJs.clone({ precision: 40, rounding: DecimalJs.ROUND_HALF_EVEN, toExpNeg: -40, toExpPos: 40 });
+const Decimal = DecimalJs.clone({
+  precision: 40,
+  rounding: DecimalJs.ROUND_HALF_EVEN,
+  toExpNeg: -40,
+  toExpPos: 40,
+});
 export type Decimal = InstanceType<typeof Decimal>;
 
 export const MAX_DECIMAL_PLACES = 6;
@@ -32,4 +37,5 @@ export function sum(values: Iterable<string>): string {
 export const decimalPlaces = (value: string): number => new Decimal(value).decimalPlaces();
 
 /** Whether a string is a plain decimal literal (optional sign, digits, optional fraction, optional exponent). */
-export const isDecimalLiteral = (text: string): boolean => /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text);
+export const isDecimalLiteral = (text: string): boolean =>
+  /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text);

@@ -17,7 +17,11 @@ const spec = (status: number, message: (p: Params) => string, hint?: string): Er
 
 export const ERRORS = {
   // --- reading the file -------------------------------------------------------------------------------
-  FILE_NOT_FOUND: spec(400, (p) => `file not found: ${p.file}`, 'Run `credits init` to write a starter file.'),
+  FILE_NOT_FOUND: spec(
+    400,
+    (p) => `file not found: ${p.file}`,
+    'Run `credits init` to write a starter file.',
+  ),
   FILE_UNREADABLE: spec(400, (p) => `cannot read ${p.file}: ${p.reason}`),
   FILE_TOO_LARGE: spec(
     400,
@@ -75,7 +79,11 @@ export const ERRORS = {
     (p) => `unknown cadence ${p.value}`,
     'Use calendar-month, 15d, 1w, 1d, or <N>h / <N>m of at most a day (e.g. 12h, 30m).',
   ),
-  UNKNOWN_TIMEZONE: spec(400, (p) => `unknown time zone ${p.value}`, 'Use an IANA name such as Europe/Berlin or UTC.'),
+  UNKNOWN_TIMEZONE: spec(
+    400,
+    (p) => `unknown time zone ${p.value}`,
+    'Use an IANA name such as Europe/Berlin or UTC.',
+  ),
   MEMBER_IN_TWO_GROUPS: spec(
     400,
     (p) => `member ${p.email} is in group ${p.group} and also in ${p.other} (${p.otherAt})`,
@@ -83,12 +91,14 @@ export const ERRORS = {
   ),
   MEMBER_DUPLICATE: spec(
     400,
-    (p) => `member ${p.email} is written twice in group ${p.group} (e-mails are case-insensitive; also ${p.otherAt})`,
+    (p) =>
+      `member ${p.email} is written twice in group ${p.group} (e-mails are case-insensitive; also ${p.otherAt})`,
     'Keep one entry per e-mail address.',
   ),
   GROUP_OVER_BUDGET: spec(
     400,
-    (p) => `members of group ${p.group} are given ${p.sum} (allocation + extra), more than the group's ${p.budget}`,
+    (p) =>
+      `members of group ${p.group} are given ${p.sum} (allocation + extra), more than the group's ${p.budget}`,
     "Lower the members' allocations or raise the group's allocation/extra.",
   ),
   ACCOUNT_OVER_LIMIT: spec(
@@ -98,13 +108,18 @@ export const ERRORS = {
   ),
   AUTO_APPROVE_OVER_BUDGET: spec(
     400,
-    (p) => `autoApprove ${p.autoApprove} of group ${p.group} is more than its allocation + extra (${p.budget})`,
+    (p) =>
+      `autoApprove ${p.autoApprove} of group ${p.group} is more than its allocation + extra (${p.budget})`,
     'The auto-approve reserve is part of the group budget.',
   ),
   // --- engine ------------------------------------------------------------------------------------------------------
   DATABASE_UNAVAILABLE: spec(503, (p) => `cannot reach the database: ${p.reason}`, 'Check DATABASE_URL.'),
   DATABASE_ERROR: spec(500, (p) => `database error: ${p.reason}`),
-  MIGRATIONS_PENDING: spec(503, (p) => `database schema is at version ${p.current}, expected ${p.expected}`, 'Run `credits migrate`.'),
+  MIGRATIONS_PENDING: spec(
+    503,
+    (p) => `database schema is at version ${p.current}, expected ${p.expected}`,
+    'Run `credits migrate`.',
+  ),
   ACCOUNT_NOT_FOUND: spec(404, (p) => `account ${p.account} not found`, 'Run `credits apply` to create it.'),
   ACCOUNT_AMBIGUOUS: spec(400, (p) => `the database holds ${p.count} accounts`, 'Pass --account ID.'),
   PLAN_STALE: spec(

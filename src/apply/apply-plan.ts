@@ -39,7 +39,9 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
   const progress = opts.onProgress ?? (() => {});
   return store.transaction(async (tx) => {
     // Serialise applies per account; the lock is released at commit or rollback.
-    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [plan.account]);
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [
+      plan.account,
+    ]);
     const current = await tx.query<{ state_serial: string }>(
       'SELECT state_serial FROM accounts WHERE account_id = $1 FOR UPDATE',
       [plan.account],
@@ -137,7 +139,14 @@ const GROUP_COLUMN: Record<string, string> = {
 async function writeGroups(tx: Queryable, accountId: string, changes: Change[]): Promise<void> {
   const creates = changes.filter((c) => c.action === 'create');
   if (creates.length) {
-    const cols = { key: [] as string[], name: [] as string[], alloc: [] as string[], extra: [] as string[], auto: [] as string[], protect: [] as boolean[] };
+    const cols = {
+      key: [] as string[],
+      name: [] as string[],
+      alloc: [] as string[],
+      extra: [] as string[],
+      auto: [] as string[],
+      protect: [] as boolean[],
+    };
     for (const c of creates) {
       const g = obj(c.after);
       cols.key.push(c.address.slice('group.'.length));
@@ -161,7 +170,11 @@ async function writeGroups(tx: Queryable, accountId: string, changes: Change[]):
     const [, key, field] = c.address.split('.') as [string, string, string];
     const column = GROUP_COLUMN[field];
     if (!column) throw new CreditsError('PLAN_INVALID', { reason: `unknown address ${c.address}` });
-    await tx.query(`UPDATE groups SET ${column} = $3 WHERE account_id = $1 AND group_key = $2`, [accountId, key, c.after]);
+    await tx.query(`UPDATE groups SET ${column} = $3 WHERE account_id = $1 AND group_key = $2`, [
+      accountId,
+      key,
+      c.after,
+    ]);
   }
 }
 
@@ -174,7 +187,10 @@ async function deleteGroups(tx: Queryable, accountId: string, changes: Change[])
       WHERE account_id = $1 AND group_key = ANY($2::text[])`,
     [accountId, keys, DEFAULT_GROUP],
   );
-  await tx.query('DELETE FROM groups WHERE account_id = $1 AND group_key = ANY($2::text[])', [accountId, keys]);
+  await tx.query('DELETE FROM groups WHERE account_id = $1 AND group_key = ANY($2::text[])', [
+    accountId,
+    keys,
+  ]);
 }
 
 /** The member part of an address: `member.a.b@c.d.allocation` → [`a.b@c.d`, `allocation`]. */
@@ -193,10 +209,21 @@ async function writeMembers(tx: Queryable, accountId: string, changes: Change[])
       deletes.push(email);
       continue;
     }
-    const w = writes.get(email) ?? { email, group: null, allocation: null, setAllocation: false, extra: null };
+    const w = writes.get(email) ?? {
+      email,
+      group: null,
+      allocation: null,
+      setAllocation: false,
+      extra: null,
+    };
     if (c.action === 'create') {
       const m = obj(c.after);
-      Object.assign(w, { group: str(m.group ?? null), allocation: str(m.allocation ?? null), setAllocation: true, extra: str(m.extra ?? '0') });
+      Object.assign(w, {
+        group: str(m.group ?? null),
+        allocation: str(m.allocation ?? null),
+        setAllocation: true,
+        extra: str(m.extra ?? '0'),
+      });
     } else if (field === 'group') w.group = str(c.after);
     else if (field === 'allocation') Object.assign(w, { allocation: str(c.after), setAllocation: true });
     else if (field === 'extra') w.extra = str(c.after);
@@ -216,16 +243,21 @@ async function writeMembers(tx: Queryable, accountId: string, changes: Change[])
                     AS u(email, group_key, allocation, set_allocation, extra)`;
     // Existing rows first (declared members, or runtime signups the file now takes ownership of), then new ones.
     await tx.query(
-      `UPDATE members m SET group_key = coalesce(u.group_key, m.group_key),
-              allocation = CASE WHEN u.set_allocation THEN u.allocation ELSE m.allocation END,
-              extra = coalesce(u.extra, m.extra), declared = true
-         FROM ${source}
-        WHERE m.account_id = $1 AND m.email = u.email`,
+      `UPDATE members m SET group_key = n.group_key, allocation = n.allocation, extra = n.extra, declared = true,
+              applied_group = n.group_key, applied_allocation = n.allocation, applied_extra = n.extra
+         FROM (SELECT m0.email, coalesce(u.group_key, m0.group_key) AS group_key,
+                      CASE WHEN u.set_allocation THEN u.allocation ELSE m0.allocation END AS allocation,
+                      coalesce(u.extra, m0.extra) AS extra
+                 FROM ${source} JOIN members m0 ON m0.account_id = $1 AND m0.email = u.email) AS n
+        WHERE m.account_id = $1 AND m.email = n.email`,
       params,
     );
     await tx.query(
-      `INSERT INTO members (account_id, email, group_key, allocation, extra, declared)
-       SELECT $1, u.email, coalesce(u.group_key, $7), u.allocation, coalesce(u.extra, 0), true FROM ${source}
+      `INSERT INTO members (account_id, email, group_key, allocation, extra, declared,
+                            applied_group, applied_allocation, applied_extra)
+       SELECT $1, u.email, coalesce(u.group_key, $7), u.allocation, coalesce(u.extra, 0), true,
+              coalesce(u.group_key, $7), u.allocation, coalesce(u.extra, 0)
+         FROM ${source}
        ON CONFLICT (account_id, email) DO NOTHING`,
       [...params, DEFAULT_GROUP],
     );

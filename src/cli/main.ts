@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { defaultStreams, printErrors, type Streams } from './output.js';
 
 const version = (): string => {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 };
 
@@ -30,9 +32,10 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .description('GitOps for AI-usage credits: declare budgets in credits.yaml, plan and apply them.')
     .version(version(), '-v, --version')
     .addOption(
-      new Option('--database-url <url>', 'PostgreSQL connection string (default: embedded PGlite in ./.credits/)').env(
-        'DATABASE_URL',
-      ),
+      new Option(
+        '--database-url <url>',
+        'PostgreSQL connection string (default: embedded PGlite in ./.credits/)',
+      ).env('DATABASE_URL'),
     )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
@@ -47,7 +50,10 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .option('--no-database', 'only write the file')
     .addHelpText('after', examples(['credits init', 'credits init --account acme -f infra/credits.yaml']))
     .action((opts) =>
-      run(async () => (await import('./commands/init.js')).initCommand({ ...opts, ...db() }, streams), streams),
+      run(
+        async () => (await import('./commands/init.js')).initCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
     );
 
   program
@@ -71,9 +77,18 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .option('--allow-destroy', 'allow deleting or emptying protected groups')
     .addHelpText(
       'after',
-      examples(['credits plan', 'credits plan --out plan.json --detailed-exitcode', 'credits plan --markdown > comment.md']),
+      examples([
+        'credits plan',
+        'credits plan --out plan.json --detailed-exitcode',
+        'credits plan --markdown > comment.md',
+      ]),
     )
-    .action((opts) => run(async () => (await import('./commands/plan.js')).planCommand({ ...opts, ...db() }, streams), streams));
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/plan.js')).planCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
 
   program
     .command('apply')
@@ -84,9 +99,16 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .option('--allow-destroy', 'allow deleting or emptying protected groups')
     .option('--actor <who>', 'recorded in the audit log (default: GIT_AUTHOR_EMAIL or USER)')
     .option('--commit <sha>', 'commit SHA recorded in the audit log (default: GITHUB_SHA)')
-    .addHelpText('after', examples(['credits apply', 'credits apply plan.json', 'credits apply -f credits.yaml --auto-approve']))
+    .addHelpText(
+      'after',
+      examples(['credits apply', 'credits apply plan.json', 'credits apply -f credits.yaml --auto-approve']),
+    )
     .action((planFile, opts) =>
-      run(async () => (await import('./commands/apply.js')).applyCommand({ ...opts, planFile, ...db() }, streams), streams),
+      run(
+        async () =>
+          (await import('./commands/apply.js')).applyCommand({ ...opts, planFile, ...db() }, streams),
+        streams,
+      ),
     );
 
   program
@@ -94,14 +116,27 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .description('write the live state as credits.yaml')
     .option('--account <id>', 'the account (optional when the database holds one)')
     .option('--out <file>', 'write to a file instead of stdout')
-    .addHelpText('after', examples(['credits export > credits.yaml', 'credits export --account acme --out live.yaml']))
-    .action((opts) => run(async () => (await import('./commands/export.js')).exportCommand({ ...opts, ...db() }, streams), streams));
+    .addHelpText(
+      'after',
+      examples(['credits export > credits.yaml', 'credits export --account acme --out live.yaml']),
+    )
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/export.js')).exportCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
 
   program
     .command('migrate')
     .description('bring the database schema up to date')
-    .addHelpText('after', examples(['credits migrate', 'DATABASE_URL=postgres://localhost/credits credits migrate']))
-    .action(() => run(async () => (await import('./commands/migrate.js')).migrateCommand(db(), streams), streams));
+    .addHelpText(
+      'after',
+      examples(['credits migrate', 'DATABASE_URL=postgres://localhost/credits credits migrate']),
+    )
+    .action(() =>
+      run(async () => (await import('./commands/migrate.js')).migrateCommand(db(), streams), streams),
+    );
 
   return program;
 }

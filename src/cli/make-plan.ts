@@ -17,5 +17,10 @@ export async function planFile(store: Store, opts: { file: string; allowDestroy?
     const { result } = readConfigFile(opts.file);
     throw new ConfigInvalid(result.ok ? [] : result.errors);
   }
-  return makePlan(store, { bytes, file: opts.file, maxBytes: maxFileBytes(), allowDestroy: opts.allowDestroy });
+  return makePlan(store, {
+    bytes,
+    file: opts.file,
+    maxBytes: maxFileBytes(),
+    allowDestroy: opts.allowDestroy,
+  });
 }

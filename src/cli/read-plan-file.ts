@@ -30,7 +30,9 @@ export function readPlanFile(file: string): Plan {
       (c) => c && typeof c.address === 'string' && ACTIONS.has(c.action) && 'before' in c && 'after' in c,
     )
   ) {
-    throw new CreditsError('PLAN_INVALID', { reason: 'missing or malformed account, stateSerial, configDigest or changes' });
+    throw new CreditsError('PLAN_INVALID', {
+      reason: 'missing or malformed account, stateSerial, configDigest or changes',
+    });
   }
   return { summary: { create: 0, update: 0, delete: 0, move: 0 }, warnings: [], ...p } as Plan;
 }

@@ -20,8 +20,7 @@ export interface LoadOptions {
 }
 
 export type LoadResult =
-  | { ok: true; desired: DeclaredState; config: ExactConfig }
-  | { ok: false; errors: CreditsError[] };
+  { ok: true; desired: DeclaredState; config: ExactConfig } | { ok: false; errors: CreditsError[] };
 
 export function loadConfig(source: Uint8Array | string, options: LoadOptions): LoadResult {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;

@@ -50,7 +50,10 @@ export class Locator {
         if (last && at === 'key' && keyRange) return this.at(keyRange[0]);
         node = pair.value;
         const valueRange = (pair.value as Node | null)?.range;
-        offset = valueRange && !(isScalar(pair.value) && pair.value.value === null) ? valueRange[0] : (keyRange?.[0] ?? offset);
+        offset =
+          valueRange && !(isScalar(pair.value) && pair.value.value === null)
+            ? valueRange[0]
+            : (keyRange?.[0] ?? offset);
       } else if (isSeq(node) && typeof step === 'number') {
         const item = node.items[step] as Node | undefined;
         if (!item?.range) break;

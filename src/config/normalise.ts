@@ -1,6 +1,11 @@
 // Schema-valid config → DeclaredState: defaults filled in, amounts canonical, e-mails case-folded, sorted.
 import { canonical } from '../decimal.js';
-import { DEFAULT_GROUP, type DeclaredGroup, type DeclaredMember, type DeclaredState } from '../declared-state.js';
+import {
+  DEFAULT_GROUP,
+  type DeclaredGroup,
+  type DeclaredMember,
+  type DeclaredState,
+} from '../declared-state.js';
 import type { ExactNumber } from './exact-yaml.js';
 import type { ExactConfig, ExactMember } from './exact-config.js';
 
@@ -8,10 +13,16 @@ const amount = (n: ExactNumber | undefined): string => (n === undefined ? '0' : 
 
 export const DEFAULT_GROUP_NAME = 'Default';
 
-export function memberAmounts(value: ExactMember | null | undefined): { allocation: string | null; extra: string } {
+export function memberAmounts(value: ExactMember | null | undefined): {
+  allocation: string | null;
+  extra: string;
+} {
   if (value === null || value === undefined) return { allocation: null, extra: '0' };
   if ('text' in value) return { allocation: canonical(value.text), extra: '0' };
-  return { allocation: value.allocation ? canonical(value.allocation.text) : null, extra: amount(value.extra) };
+  return {
+    allocation: value.allocation ? canonical(value.allocation.text) : null,
+    extra: amount(value.extra),
+  };
 }
 
 export const foldEmail = (email: string): string => email.trim().toLowerCase();

@@ -81,7 +81,8 @@ function checkAliasExpansion(root: unknown): ConfigIssue | undefined {
   const seen = new Set<object>();
   let repeated = 0;
   let firstRepeat: ConfigPath | undefined;
-  const isNode = (v: unknown): v is object => typeof v === 'object' && v !== null && !(v instanceof ExactNumber);
+  const isNode = (v: unknown): v is object =>
+    typeof v === 'object' && v !== null && !(v instanceof ExactNumber);
 
   const sizeOf = (node: object): number => {
     const memo = sizes.get(node);

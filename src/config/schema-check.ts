@@ -73,7 +73,13 @@ function valueAt(root: unknown, path: ConfigPath): unknown {
 }
 
 const describe = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'a list'
+      : typeof v === 'object'
+        ? 'a mapping'
+        : `${typeof v} ${JSON.stringify(v)}`;
 
 const EXPECTED: Record<string, string> = {
   number: 'a number',
@@ -100,7 +106,8 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
     // A member is a number, empty, or a mapping: keep only the errors of the branch its data is in.
     const branch = /\/\$defs\/member\/anyOf\/(\d)/.exec(e.schemaPath)?.[1];
     if (branch !== undefined) {
-      const kind = typeof value === 'number' ? '0' : value === null ? '1' : typeof value === 'object' ? '2' : 'x';
+      const kind =
+        typeof value === 'number' ? '0' : value === null ? '1' : typeof value === 'object' ? '2' : 'x';
       if (kind !== branch || e.keyword === 'type') continue;
     }
     switch (e.keyword) {
@@ -118,14 +125,22 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
         const key = String(e.params.additionalProperty);
         const keyPath = [...path, key];
         if (path.length === 1 && path[0] === 'groups') {
-          issues.push({ code: 'BAD_SLUG', params: { what: 'group key', value: key }, path: keyPath, at: 'key' });
+          issues.push({
+            code: 'BAD_SLUG',
+            params: { what: 'group key', value: key },
+            path: keyPath,
+            at: 'key',
+          });
           break;
         }
         const known = KNOWN_KEYS[objectKind(e.schemaPath, path)] ?? [];
         const suggestion = closest(key, known);
         issues.push({
           code: 'SCHEMA_UNKNOWN_KEY',
-          params: { key: suggestion ? `${key} (did you mean ${suggestion}?)` : key, where: path.length ? where : '' },
+          params: {
+            key: suggestion ? `${key} (did you mean ${suggestion}?)` : key,
+            where: path.length ? where : '',
+          },
           path: keyPath,
           at: 'key',
         });
@@ -142,7 +157,11 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
       case 'type':
         issues.push({
           code: 'SCHEMA_TYPE',
-          params: { where, expected: EXPECTED[String(e.params.type)] ?? String(e.params.type), actual: describe(value) },
+          params: {
+            where,
+            expected: EXPECTED[String(e.params.type)] ?? String(e.params.type),
+            actual: describe(value),
+          },
           path,
         });
         break;
@@ -150,7 +169,11 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
         issues.push({ code: 'NUMBER_NEGATIVE', params: { where, value: String(value) }, path });
         break;
       case 'maximum':
-        issues.push({ code: 'NUMBER_TOO_LARGE', params: { where, value: String(value), limit: '10^15' }, path });
+        issues.push({
+          code: 'NUMBER_TOO_LARGE',
+          params: { where, value: String(value), limit: '10^15' },
+          path,
+        });
         break;
       case 'propertyNames': {
         // Only member maps constrain their keys: they must be e-mail addresses.
@@ -164,13 +187,20 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
         } else if (path.join('.') === 'account.id') {
           issues.push({ code: 'BAD_SLUG', params: { what: 'account id', value: String(value) }, path });
         } else {
-          issues.push({ code: 'SCHEMA_VALUE', params: { where, reason: e.message ?? 'invalid value' }, path });
+          issues.push({
+            code: 'SCHEMA_VALUE',
+            params: { where, reason: e.message ?? 'invalid value' },
+            path,
+          });
         }
         break;
       case 'const':
         issues.push({
           code: 'SCHEMA_VALUE',
-          params: { where, reason: `must be ${JSON.stringify(e.params.allowedValue)}, got ${describe(value)}` },
+          params: {
+            where,
+            reason: `must be ${JSON.stringify(e.params.allowedValue)}, got ${describe(value)}`,
+          },
           path,
         });
         break;

@@ -33,7 +33,12 @@ export const emailsAreValid: SemanticRule = (config) => {
   for (const [key, g] of groupEntries(config)) {
     for (const email of Object.keys(g.members ?? {})) {
       if (email.length > 254 || !EMAIL.test(email)) {
-        issues.push({ code: 'BAD_EMAIL', params: { value: email }, path: ['groups', key, 'members', email], at: 'key' });
+        issues.push({
+          code: 'BAD_EMAIL',
+          params: { value: email },
+          path: ['groups', key, 'members', email],
+          at: 'key',
+        });
       }
     }
   }
@@ -61,7 +66,12 @@ export const membersAreUnique: SemanticRule = (config) => {
       } else {
         issues.push({
           code: 'MEMBER_IN_TWO_GROUPS',
-          params: { email, group: key, other: first.group, otherAt: pathText(['groups', first.group, 'members', first.email]) },
+          params: {
+            email,
+            group: key,
+            other: first.group,
+            otherAt: pathText(['groups', first.group, 'members', first.email]),
+          },
           path,
           at: 'key',
         });
@@ -132,4 +142,5 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   autoApproveFitsGroupBudget,
 ];
 
-export const checkSemantics = (config: ExactConfig): ConfigIssue[] => SEMANTIC_RULES.flatMap((rule) => rule(config));
+export const checkSemantics = (config: ExactConfig): ConfigIssue[] =>
+  SEMANTIC_RULES.flatMap((rule) => rule(config));

@@ -63,13 +63,18 @@ function offsetAt(t: number, timeZone: string): number {
   return asUtc - Math.floor(t / 1000) * 1000;
 }
 
-const dayKey = (p: Pick<LocalParts, 'year' | 'month' | 'day'>): number => p.year * 10_000 + p.month * 100 + p.day;
+const dayKey = (p: Pick<LocalParts, 'year' | 'month' | 'day'>): number =>
+  p.year * 10_000 + p.month * 100 + p.day;
 
 /** The first instant whose local date is year-month-day (local midnight, or later when midnight is skipped). */
 export function startOfLocalDay(year: number, month: number, day: number, timeZone: string): number {
   const wall = Date.UTC(year, month, day);
   const normal = new Date(wall);
-  const target = dayKey({ year: normal.getUTCFullYear(), month: normal.getUTCMonth(), day: normal.getUTCDate() });
+  const target = dayKey({
+    year: normal.getUTCFullYear(),
+    month: normal.getUTCMonth(),
+    day: normal.getUTCDate(),
+  });
   let t = wall - offsetAt(wall, timeZone);
   t = wall - offsetAt(t, timeZone);
   const isFirst = (x: number) =>
@@ -104,7 +109,13 @@ export function cycleContaining(anchor: Date, cadence: Cadence, timeZone: string
 }
 
 /** The next `count` cycle ends after `from`: a preview of upcoming boundaries. */
-export function nextBoundaries(anchor: Date, cadence: Cadence, timeZone: string, from: Date, count: number): Date[] {
+export function nextBoundaries(
+  anchor: Date,
+  cadence: Cadence,
+  timeZone: string,
+  from: Date,
+  count: number,
+): Date[] {
   const out: Date[] = [];
   let cycle = cycleContaining(anchor, cadence, timeZone, from);
   for (let i = 0; i < count; i++) {

@@ -35,7 +35,14 @@ const ACCOUNT_FIELDS: [AccountField, string][] = [
 ];
 type GroupField = Exclude<keyof DeclaredGroup, 'key'>;
 const GROUP_FIELDS: GroupField[] = ['name', 'allocation', 'extra', 'autoApprove', 'protect'];
-const AMOUNT_FIELDS = new Set<string>(['creditLimit', 'creditFactor', 'signupCredits', 'allocation', 'extra', 'autoApprove']);
+const AMOUNT_FIELDS = new Set<string>([
+  'creditLimit',
+  'creditFactor',
+  'signupCredits',
+  'allocation',
+  'extra',
+  'autoApprove',
+]);
 
 /** Equality of declared values: amounts compare as numbers (`5000` = `5000.0`), the rest exactly. */
 function same(field: string, a: ChangeValue | undefined, b: ChangeValue | undefined): boolean {
@@ -72,14 +79,32 @@ export function diff(desired: DeclaredState, live: LiveState, ctx: DiffContext):
   const acct = desired.account;
 
   if (!live.state) {
-    changes.push({ address: 'account', action: 'create', before: null, after: accountObject(acct), effects: [] });
+    changes.push({
+      address: 'account',
+      action: 'create',
+      before: null,
+      after: accountObject(acct),
+      effects: [],
+    });
     const c = changes[0]!;
     c.effects.push(`starts the first cycle now (${acct.cadence}, ${acct.timezone})${preview(ctx, acct)}`);
     for (const g of desired.groups) {
-      changes.push({ address: `group.${g.key}`, action: 'create', before: null, after: groupObject(g), effects: [] });
+      changes.push({
+        address: `group.${g.key}`,
+        action: 'create',
+        before: null,
+        after: groupObject(g),
+        effects: [],
+      });
     }
     for (const m of desired.members) {
-      changes.push({ address: `member.${m.email}`, action: 'create', before: null, after: memberObject(m), effects: [] });
+      changes.push({
+        address: `member.${m.email}`,
+        action: 'create',
+        before: null,
+        after: memberObject(m),
+        effects: [],
+      });
     }
     return finish(desired, live, ctx, changes, warnings);
   }
@@ -109,10 +134,18 @@ function diffAccount(acct: DeclaredAccount, live: LiveState, ctx: DiffContext, c
     const want = acct[field];
     const have = current[field];
     if (same(field, want, have)) continue;
-    const change: Change = { address: `account.${name}`, action: 'update', before: have, after: want, effects: [] };
+    const change: Change = {
+      address: `account.${name}`,
+      action: 'update',
+      before: have,
+      after: want,
+      effects: [],
+    };
     if (applied && !same(field, applied[field], have)) change.drift = { applied: applied[field] };
     if (field === 'cadence' || field === 'timezone') {
-      change.effects.push(`starts a fresh cycle now: usage this cycle is kept in history${preview(ctx, acct)}`);
+      change.effects.push(
+        `starts a fresh cycle now: usage this cycle is kept in history${preview(ctx, acct)}`,
+      );
     }
     if (field === 'creditLimit' && cmp(want as string, live.usage.account) < 0) {
       change.effects.push(
@@ -120,8 +153,10 @@ function diffAccount(acct: DeclaredAccount, live: LiveState, ctx: DiffContext, c
       );
     }
     if (field === 'creditFactor') {
-      if (cmp(want as string, '0') === 0) change.effects.push('tracking turns off: usage is recorded, nothing is charged or enforced');
-      else if (cmp(have as string, '0') === 0) change.effects.push('tracking turns on: usage is charged and budgets are enforced from now');
+      if (cmp(want as string, '0') === 0)
+        change.effects.push('tracking turns off: usage is recorded, nothing is charged or enforced');
+      else if (cmp(have as string, '0') === 0)
+        change.effects.push('tracking turns on: usage is charged and budgets are enforced from now');
     }
     if (field === 'signupCredits') change.effects.push('applies to users who sign up from now on');
     changes.push(change);
@@ -134,7 +169,13 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
   for (const g of desired.groups) {
     const have = liveGroups.get(g.key);
     if (!have) {
-      changes.push({ address: `group.${g.key}`, action: 'create', before: null, after: groupObject(g), effects: [] });
+      changes.push({
+        address: `group.${g.key}`,
+        action: 'create',
+        before: null,
+        after: groupObject(g),
+        effects: [],
+      });
       continue;
     }
     const applied = live.applied.groups.get(g.key);
@@ -152,7 +193,9 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
         const budget = field === 'allocation' ? [g.allocation, have.extra] : [have.allocation, g.extra];
         const used = live.usage.groups.get(g.key) ?? '0';
         if (cmp(sum(budget), used) < 0) {
-          change.effects.push(`group budget falls below the ${used} credits used this cycle: the group is blocked until the cycle ends`);
+          change.effects.push(
+            `group budget falls below the ${used} credits used this cycle: the group is blocked until the cycle ends`,
+          );
         }
       }
       changes.push(change);
@@ -166,24 +209,40 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
       action: 'delete',
       before: groupObject(have),
       after: null,
-      effects: n > 0 ? [`${n} member${n === 1 ? '' : 's'} not placed elsewhere return to Default; usage and history are kept`] : [],
+      effects:
+        n > 0
+          ? [
+              `${n} member${n === 1 ? '' : 's'} not placed elsewhere return to Default; usage and history are kept`,
+            ]
+          : [],
     });
   }
 }
-
 
 function diffMembers(desired: DeclaredState, live: LiveState, changes: Change[]): void {
   const liveMembers = new Map(live.state!.members.map((m) => [m.email, m]));
   for (const m of desired.members) {
     const have = liveMembers.get(m.email);
     if (!have) {
-      changes.push({ address: `member.${m.email}`, action: 'create', before: null, after: memberObject(m), effects: [] });
+      changes.push({
+        address: `member.${m.email}`,
+        action: 'create',
+        before: null,
+        after: memberObject(m),
+        effects: [],
+      });
       continue;
     }
     liveMembers.delete(m.email);
     const applied = live.applied.members.get(m.email);
     if (have.group !== m.group) {
-      const change: Change = { address: `member.${m.email}.group`, action: 'move', before: have.group, after: m.group, effects: [] };
+      const change: Change = {
+        address: `member.${m.email}.group`,
+        action: 'move',
+        before: have.group,
+        after: m.group,
+        effects: [],
+      };
       if (applied && applied.group !== have.group) change.drift = { applied: applied.group };
       changes.push(change);
     }
@@ -195,9 +254,11 @@ function diffMembers(desired: DeclaredState, live: LiveState, changes: Change[])
         before: have[field],
         after: m[field],
         effects: [],
+        group: m.group,
       };
       if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
-      if (field === 'allocation' && m.allocation === null) change.effects.push('draws from the group pool from now on');
+      if (field === 'allocation' && m.allocation === null)
+        change.effects.push('draws from the group pool from now on');
       changes.push(change);
     }
   }
@@ -212,7 +273,13 @@ function diffMembers(desired: DeclaredState, live: LiveState, changes: Change[])
   }
 }
 
-function finish(desired: DeclaredState, live: LiveState, ctx: DiffContext, changes: Change[], warnings: string[]): Plan {
+function finish(
+  desired: DeclaredState,
+  live: LiveState,
+  ctx: DiffContext,
+  changes: Change[],
+  warnings: string[],
+): Plan {
   const summary = emptySummary();
   for (const c of changes) summary[c.action]++;
   return {

@@ -16,6 +16,8 @@ export interface Change {
   after: ChangeValue;
   /** Immediate consequences worth a reviewer's attention. */
   effects: string[];
+  /** For member changes: the member's group after the change (groups the Markdown view by group). */
+  group?: string;
   /** The live value was changed outside credits.yaml (dashboard, API, SQL): `applied` is what the file last set. */
   drift?: { applied: ChangeValue };
 }

@@ -8,7 +8,10 @@ export function checkProtectedGroups(plan: Plan, allowDestroy: boolean): void {
     if (c.action !== 'delete' || !c.address.startsWith('group.')) continue;
     const before = c.before as Record<string, unknown> | null;
     if (before?.protect === true) {
-      throw new CreditsError('PROTECTED_GROUP', { action: 'delete', group: c.address.slice('group.'.length) });
+      throw new CreditsError('PROTECTED_GROUP', {
+        action: 'delete',
+        group: c.address.slice('group.'.length),
+      });
     }
   }
 }

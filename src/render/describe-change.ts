@@ -5,7 +5,8 @@ export const SYMBOL: Record<ChangeAction, string> = { create: '+', update: '~', 
 
 export function formatValue(v: ChangeValue): string {
   if (v === null) return 'none';
-  if (typeof v === 'string') return /^-?\d+(\.\d+)?$/.test(v) ? v : JSON.stringify(v);
+  // Amounts, keys, zones and e-mails read best bare; free text (names) is quoted.
+  if (typeof v === 'string') return /^[\w.@/+-]+$/.test(v) ? v : JSON.stringify(v);
   if (typeof v === 'boolean') return String(v);
   return Object.entries(v)
     .filter(([, x]) => x !== null && x !== false && x !== '0')
@@ -27,7 +28,9 @@ export function changeLine(c: Change): string {
 }
 
 export const driftNote = (c: Change): string | undefined =>
-  c.drift ? `changed outside credits.yaml: applied ${formatValue(c.drift.applied)}, now ${formatValue(c.before)}` : undefined;
+  c.drift
+    ? `changed outside credits.yaml: applied ${formatValue(c.drift.applied)}, now ${formatValue(c.before)}`
+    : undefined;
 
 export function summaryLine(s: { create: number; update: number; delete: number; move: number }): string {
   return `Plan: ${s.create} to create, ${s.update} to update, ${s.move} to move, ${s.delete} to delete.`;
@@ -38,7 +41,8 @@ export function sectionOf(c: Change): string {
   if (c.address === 'account' || c.address.startsWith('account.')) return 'account';
   if (c.address.startsWith('group.')) return c.address.split('.')[1]!;
   const pick = (v: ChangeValue): string | undefined =>
-    v && typeof v === 'object' && typeof v.group === 'string' ? v.group : typeof v === 'string' ? v : undefined;
-  if (c.address.endsWith('.group')) return pick(c.after) ?? 'default';
-  return pick(c.after) ?? pick(c.before) ?? 'members';
+    v && typeof v === 'object' && typeof v.group === 'string' ? v.group : undefined;
+  if (c.group) return c.group;
+  if (c.address.endsWith('.group') && typeof c.after === 'string') return c.after;
+  return pick(c.after) ?? pick(c.before) ?? 'default';
 }

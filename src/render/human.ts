@@ -2,7 +2,15 @@
 import type { Plan } from '../plan/plan.js';
 import { changeLine, driftNote, summaryLine } from './describe-change.js';
 
-const ANSI = { green: '\x1b[32m', yellow: '\x1b[33m', red: '\x1b[31m', cyan: '\x1b[36m', bold: '\x1b[1m', dim: '\x1b[2m', reset: '\x1b[0m' };
+const ANSI = {
+  green: '\x1b[32m',
+  yellow: '\x1b[33m',
+  red: '\x1b[31m',
+  cyan: '\x1b[36m',
+  bold: '\x1b[1m',
+  dim: '\x1b[2m',
+  reset: '\x1b[0m',
+};
 const COLOUR_OF = { create: ANSI.green, update: ANSI.yellow, delete: ANSI.red, move: ANSI.cyan } as const;
 
 export interface HumanOptions {
@@ -10,7 +18,8 @@ export interface HumanOptions {
 }
 
 export function renderHuman(plan: Plan, opts: HumanOptions): string {
-  const paint = (colour: string, text: string): string => (opts.colour ? `${colour}${text}${ANSI.reset}` : text);
+  const paint = (colour: string, text: string): string =>
+    opts.colour ? `${colour}${text}${ANSI.reset}` : text;
   if (plan.changes.length === 0) {
     return `${paint(ANSI.bold, 'No changes.')} Account ${plan.account} matches credits.yaml (state serial ${plan.stateSerial}).\n`;
   }

@@ -59,14 +59,16 @@ export function renderMarkdown(plan: Plan, maxChars = MARKDOWN_MAX_CHARS): strin
       body += text;
       shown++;
     }
-    if (shown < changes.length) body += `# … ${changes.length - shown} more changes in this section not shown\n`;
+    if (shown < changes.length)
+      body += `# … ${changes.length - shown} more changes in this section not shown\n`;
     out += open + body + close;
   }
   if (omitted.length) {
     const list = omitted.join(', ');
     const line = `${omitted.length} more section${omitted.length === 1 ? '' : 's'} not shown (${list}`;
     const room = maxChars - out.length - 120;
-    out += (line.length > room ? line.slice(0, Math.max(0, room)).replace(/,[^,]*$/, ', …') : line) + ').\n\n';
+    out +=
+      (line.length > room ? line.slice(0, Math.max(0, room)).replace(/,[^,]*$/, ', …') : line) + ').\n\n';
   }
   out += '_Run `credits plan` locally or download the plan artifact for every change._\n';
   return out;

@@ -5,7 +5,8 @@ const PLAIN_EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$/;
 const PLAIN_TEXT = /^[A-Za-z0-9][A-Za-z0-9 ._()/&-]*$/;
 
 const key = (email: string): string => (PLAIN_EMAIL.test(email) ? email : JSON.stringify(email));
-const text = (s: string): string => (PLAIN_TEXT.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) ? s : JSON.stringify(s));
+const text = (s: string): string =>
+  PLAIN_TEXT.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) ? s : JSON.stringify(s);
 
 function memberValue(m: DeclaredMember): string {
   const hasExtra = m.extra !== '0';
@@ -20,7 +21,13 @@ export function renderYaml(state: DeclaredState, header = ''): string {
   const a = state.account;
   const out: string[] = [];
   if (header) out.push(...header.split('\n').map((l) => `# ${l}`));
-  out.push('version: 1', 'account:', `  id: ${a.id}`, `  name: ${text(a.name)}`, `  creditLimit: ${a.creditLimit}`);
+  out.push(
+    'version: 1',
+    'account:',
+    `  id: ${a.id}`,
+    `  name: ${text(a.name)}`,
+    `  creditLimit: ${a.creditLimit}`,
+  );
   out.push('  cycle:', `    cadence: ${a.cadence}`, `    timezone: ${a.timezone}`);
   out.push(`  creditFactor: ${a.creditFactor}`, `  signupCredits: ${a.signupCredits}`);
   if (a.managedBy) out.push(`  managedBy: ${a.managedBy}`);

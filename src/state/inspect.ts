@@ -59,12 +59,16 @@ export async function findUnchangedSince(db: Queryable, configDigest: string): P
 }
 
 export async function listAccounts(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ account_id: string }>('SELECT account_id FROM accounts ORDER BY account_id');
+  const { rows } = await db.query<{ account_id: string }>(
+    'SELECT account_id FROM accounts ORDER BY account_id',
+  );
   return rows.map((r) => r.account_id);
 }
 
 export async function inspect(db: Queryable, accountId: string): Promise<LiveState> {
-  const acct = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE account_id = $1`, [accountId]);
+  const acct = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE account_id = $1`, [
+    accountId,
+  ]);
   const row = acct.rows[0];
   const empty: LiveState = {
     state: null,

@@ -2,61 +2,93 @@
 // records them in schema_migrations; safe when several processes migrate at once.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Store } from './store.js';
+import { CreditsError, isCreditsError } from '../errors.js';
+import type { Queryable, Store } from './store.js';
 
-const MIGRATION_LOCK = 7_270_411; // arbitrary constant shared by every credits process
-const dir = fileURLToPath(new URL('./migrations/', import.meta.url));
+/** Arbitrary, shared by every credits process; only has to differ from the other locks we take. */
+const MIGRATION_LOCK = 7_270_411;
+// src/state/migrations under vitest and tsx, dist/state/migrations once built (scripts/build.mjs copies it).
+const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
 
-interface Migration {
+export interface Migration {
   version: number;
+  /** `initial` for 001_initial.sql. */
   name: string;
   file: string;
 }
 
 export function listMigrations(): Migration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
+  const migrations = readdirSync(migrationsDir)
+    .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))
     .sort()
     .map((file) => ({ version: Number(file.slice(0, 3)), name: file.slice(4, -4), file }));
+  const twice = migrations.find((m, i) => i > 0 && migrations[i - 1]?.version === m.version);
+  if (twice) {
+    throw new CreditsError('DATABASE_ERROR', { reason: `two migrations share version ${twice.version}` });
+  }
+  return migrations;
 }
 
-async function appliedVersions(store: Store): Promise<Set<number>> {
-  const { rows } = await store.transaction(async (tx) => {
-    // Under the lock: two processes creating the table at once would otherwise race in the catalog.
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+const highest = (versions: Iterable<number>): number => Math.max(0, ...versions);
+
+async function lock(tx: Queryable): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+}
+
+/** Creates schema_migrations if needed and returns the versions it holds. */
+async function ensureLedger(store: Store): Promise<Set<number>> {
+  return store.transaction(async (tx) => {
+    // Under the lock: two processes creating the table at once would otherwise collide in the catalog.
+    await lock(tx);
     await tx.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    return tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    return new Set(rows.map((r) => r.version));
   });
-  return new Set(rows.map((r) => Number(r.version)));
 }
 
+/** Reads only: a status check must work for a read-only role and must not create tables. */
 export async function schemaStatus(store: Store): Promise<{ current: number; expected: number }> {
-  const applied = await appliedVersions(store);
-  const expected = Math.max(0, ...listMigrations().map((m) => m.version));
-  return { current: Math.max(0, ...applied), expected };
+  const expected = highest(listMigrations().map((m) => m.version));
+  const { rows } = await store.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+  );
+  if (!rows[0]?.present) return { current: 0, expected };
+  const applied = await store.query<{ current: number | null }>(
+    'SELECT max(version) AS current FROM schema_migrations',
+  );
+  return { current: applied.rows[0]?.current ?? 0, expected };
 }
 
-export async function migrate(store: Store): Promise<{ from: number; to: number; applied: string[] }> {
-  const done = await appliedVersions(store);
-  const from = Math.max(0, ...done);
-  const pending = listMigrations().filter((m) => !done.has(m.version));
-  const applied: string[] = [];
-  for (const m of pending) {
-    const sql = readFileSync(dir + m.file, 'utf8');
-    const ran = await store.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      // Another process may have applied it while we waited for the lock.
+/** Runs one migration unless another process applied it while we waited; true when this call applied it. */
+async function applyOne(store: Store, m: Migration): Promise<boolean> {
+  const sql = readFileSync(migrationsDir + m.file, 'utf8');
+  try {
+    return await store.transaction(async (tx) => {
+      await lock(tx);
       const again = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
       if (again.rowCount > 0) return false;
+      // No parameters: both drivers run it as a multi-statement script.
       await tx.query(sql);
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       return true;
     });
-    if (ran) applied.push(`${String(m.version).padStart(3, '0')}_${m.name}`);
+  } catch (err) {
+    if (isCreditsError(err)) throw err;
+    const reason = `migration ${m.file} failed: ${err instanceof Error ? err.message : String(err)}`;
+    throw new CreditsError('DATABASE_ERROR', { reason }, { cause: err });
   }
-  const to = Math.max(from, ...pending.map((m) => m.version));
-  return { from, to, applied };
+}
+
+export async function migrate(store: Store): Promise<{ from: number; to: number; applied: string[] }> {
+  const done = await ensureLedger(store);
+  const from = highest(done);
+  const applied: string[] = [];
+  for (const m of listMigrations().filter((m) => !done.has(m.version))) {
+    if (await applyOne(store, m)) applied.push(m.file.slice(0, -4));
+  }
+  const { current } = await schemaStatus(store);
+  return { from, to: current, applied };
 }

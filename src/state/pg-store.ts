@@ -1,77 +1,193 @@
-// Store over a node-postgres pool (DATABASE_URL). Type parsers are set per pool, not globally.
+// Store over a node-postgres pool (DATABASE_URL). Type parsers are set per pool, never on the global pg.types.
 import pg from 'pg';
 import { CreditsError } from '../errors.js';
-import type { Queryable, QueryResult, Store } from './store.js';
+import {
+  abortedTransaction,
+  scopedQueryable,
+  transactionScope,
+  type QueryResult,
+  type Store,
+} from './store.js';
 
 const NUMERIC = 1700;
 const INT8 = 20;
+const NUMERIC_ARRAY = 1231;
+const INT8_ARRAY = 1016;
 const asText = (value: string): string => value;
+const ignore = (): void => {};
+// pg-types parses int8[] element by element into their text, which is exactly what numeric[] needs too
+// (its own default for numeric[] is parseFloat, which loses digits).
+const builtin = pg.types.getTypeParser as (
+  oid: number,
+  format?: 'text' | 'binary',
+) => (value: string) => unknown;
+const textArray = builtin(INT8_ARRAY, 'text');
 
-/** Connection errors name the host, never the URL (it may hold a password). */
-function unavailable(err: unknown): CreditsError {
-  const e = err as NodeJS.ErrnoException & { code?: string };
-  const reason = e.code && /^[A-Z]/.test(e.code) ? `${e.code}${e.message ? `: ${redact(e.message)}` : ''}` : redact(String(e.message ?? e));
-  return new CreditsError('DATABASE_UNAVAILABLE', { reason });
+function typeParsers(): pg.CustomTypesConfig {
+  const getTypeParser = (oid: number, format?: 'text' | 'binary') => {
+    if (oid === NUMERIC || oid === INT8) return asText;
+    if (oid === NUMERIC_ARRAY || oid === INT8_ARRAY) return textArray;
+    return builtin(oid, format ?? 'text');
+  };
+  return { getTypeParser: getTypeParser as pg.CustomTypesConfig['getTypeParser'] };
 }
-const redact = (message: string): string => message.replace(/postgres(ql)?:\/\/[^\s]*/g, 'postgres://…');
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', '57P03', '3D000', '28P01', '28000']);
-const isConnectionError = (err: unknown): boolean => CONNECTION_CODES.has((err as { code?: string }).code ?? '');
+// SQLSTATEs and socket errors that mean "the server is gone or refused us", not "the statement was wrong".
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  '57P01', // admin_shutdown: terminated by pg_terminate_backend or a fast shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or shutting down
+  '53300', // too_many_connections
+  '3D000', // the database in the URL does not exist
+  '28000',
+  '28P01', // authentication
+]);
+const isConnectionLoss = (err: unknown): boolean => {
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  // node-postgres reports a dropped socket without a code.
+  return (
+    typeof message === 'string' &&
+    /^Connection terminated|^timeout exceeded when trying to connect|^Client (has encountered a connection error|was closed)/.test(
+      message,
+    )
+  );
+};
+
+/** Removes the URL and its password from driver messages: errors are logged and shown to users. */
+function redactor(url: string): (text: string) => string {
+  const secrets = [url];
+  try {
+    const { password } = new URL(url);
+    if (password) secrets.push(password, decodeURIComponent(password));
+  } catch {
+    // Not a URL: nothing more to find than the string itself.
+  }
+  return (text) => {
+    let out = text.replace(/postgres(ql)?:\/\/\S*/g, 'postgres://…');
+    for (const s of secrets) if (s) out = out.split(s).join('…');
+    return out;
+  };
+}
 
 export function createPgStore(url: string, opts: { max?: number; applicationName?: string } = {}): Store {
-  const types = {
-    getTypeParser: ((oid: number, format?: string) =>
-      oid === NUMERIC || oid === INT8 ? asText : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  const redact = redactor(url);
+  const unavailable = (err: unknown): CreditsError => {
+    const e = err as { code?: unknown; message?: unknown };
+    const text = redact(String(e.message ?? err));
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    return new CreditsError(
+      'DATABASE_UNAVAILABLE',
+      { reason: code && !text.includes(code) ? `${code}: ${text}` : text },
+      { code },
+    );
   };
+  const translate = (err: unknown): unknown => (isConnectionLoss(err) ? unavailable(err) : err);
+
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'credits',
-    types,
+    types: typeParsers(),
   });
   // An idle client losing its server must not crash the process; the next query reports it.
-  pool.on('error', () => {});
+  pool.on('error', ignore);
+  const scope = transactionScope();
+  let closing: Promise<void> | undefined;
 
-  const run = async <R>(client: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+  /** Every failure to obtain a connection (bad URL, refused, auth) is "unavailable". */
+  const connect = async (): Promise<pg.PoolClient> => {
+    let client: pg.PoolClient;
     try {
-      const r = await client.query(sql, params as unknown[]);
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      client = await pool.connect();
     } catch (err) {
-      throw isConnectionError(err) ? unavailable(err) : err;
+      throw unavailable(err);
+    }
+    // A checked-out client whose server goes away between queries emits 'error'; unheard, that would crash
+    // the process. The next query on it fails and is reported instead.
+    client.on('error', ignore);
+    return client;
+  };
+  /** A client whose connection failed is destroyed instead of going back to the pool. */
+  const release = (client: pg.PoolClient, broken: Error | undefined): void => {
+    client.off('error', ignore);
+    client.release(broken);
+  };
+
+  const run = async <R>(client: pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    const result = (await client.query(sql, params)) as pg.QueryResult | pg.QueryResult[];
+    // A multi-statement script yields one result per statement; report the last, as PGlite does.
+    const last = Array.isArray(result) ? result[result.length - 1] : result;
+    return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
+  };
+
+  const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await connect();
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (isConnectionLoss(err)) broken = err as Error;
+      throw translate(err);
+    } finally {
+      release(client, broken);
+    }
+  };
+
+  const transaction: Store['transaction'] = async (fn) => {
+    const client = await connect();
+    const { tx, end } = scopedQueryable(async (sql, params) => {
+      try {
+        return await run(client, sql, params);
+      } catch (err) {
+        throw translate(err);
+      }
+    });
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const value = await scope.run(() => fn(tx));
+      end();
+      const commit = await client.query('COMMIT');
+      // COMMIT of a transaction in which a statement failed answers ROLLBACK instead of raising.
+      if (commit.command === 'ROLLBACK') throw abortedTransaction();
+      return value;
+    } catch (err) {
+      end();
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        broken = rollbackErr;
+      });
+      throw translate(err);
+    } finally {
+      release(client, broken);
     }
   };
 
   return {
     kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
+    async query(sql, params) {
+      scope.assertOutside();
+      return withClient((client) => run(client, sql, params));
+    },
     async exec(sql) {
-      await run(pool, sql);
+      scope.assertOutside();
+      await withClient((client) => run(client, sql));
     },
     async transaction(fn) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw unavailable(err);
-      }
-      const tx: Queryable = { query: (sql, params) => run(client, sql, params) };
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const result = await fn(tx);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
-        }
-        throw isConnectionError(err) ? unavailable(err) : err;
-      } finally {
-        client.release(broken);
-      }
+      scope.assertOutside();
+      return transaction(fn);
     },
-    close: () => pool.end(),
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
   };
 }

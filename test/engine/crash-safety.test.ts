@@ -8,6 +8,7 @@ import pg from 'pg';
 // @ts-expect-error -- plain ESM script without types
 import { generate } from '../../bench/generate.mjs';
 import { freshPgUrl } from '../support/databases.js';
+import { startCluster } from '../support/pg-cluster.js';
 
 const bin = resolve('bin/credits.js');
 
@@ -17,13 +18,16 @@ function applyAndKill(dir: string, url: string, file: string): Promise<string> {
     const child = spawn(process.execPath, [bin, 'apply', '-f', file, '--auto-approve'], {
       cwd: dir,
       env: { ...process.env, DATABASE_URL: url, CI: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe'], // the plan printed on stdout would fill an unread pipe
     });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       if (/applying members/.test(stderr) && !child.killed) setTimeout(() => child.kill('SIGKILL'), 30);
     });
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? done(stderr) : fail(new Error(`exit ${code}: ${stderr}`))));
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? done(stderr) : fail(new Error(`exit ${code}: ${stderr}`)),
+    );
   });
 }
 
@@ -63,11 +67,62 @@ describe('crash safety (PostgreSQL)', () => {
     const first = spawn(process.execPath, [bin, 'apply', '-f', 'a.yaml', '--auto-approve'], {
       cwd: dir,
       env: { ...process.env, DATABASE_URL: url, CI: 'true' },
+      stdio: 'ignore',
     });
     await new Promise((r) => first.on('exit', r));
     const before = await snapshot(url);
     expect(before.members[0]).toMatchObject({ n: 30_000 });
     await applyAndKill(dir, url, 'b.yaml');
     expect(await snapshot(url)).toEqual(before);
+  });
+
+  it('an immediate PostgreSQL stop during apply leaves exactly the old state after recovery', async () => {
+    const cluster = await startCluster(); // its own server: stopping the shared one would break other tests
+    try {
+      const admin = new pg.Client({ connectionString: cluster.url });
+      await admin.connect();
+      await admin.query('CREATE DATABASE crash');
+      await admin.end();
+      const url = cluster.url.replace(/\/postgres$/, '/crash');
+      const dir = mkdtempSync(join(tmpdir(), 'credits-crash-'));
+      writeFileSync(
+        join(dir, 'a.yaml'),
+        generate({ members: 30_000, groups: 300, account: 'crash', seed: 1 }),
+      );
+      writeFileSync(
+        join(dir, 'b.yaml'),
+        generate({ members: 30_000, groups: 300, account: 'crash', seed: 3 }),
+      );
+      const env = { ...process.env, DATABASE_URL: url, CI: 'true' };
+      const first = spawn(process.execPath, [bin, 'apply', '-f', 'a.yaml', '--auto-approve'], {
+        cwd: dir,
+        env,
+        stdio: 'ignore',
+      });
+      await new Promise((r) => first.on('exit', r));
+      const before = await snapshot(url);
+      expect(before.members[0]).toMatchObject({ n: 30_000 });
+
+      const child = spawn(process.execPath, [bin, 'apply', '-f', 'b.yaml', '--auto-approve'], {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      let stopping: Promise<void> | undefined;
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/applying members/.test(stderr) && !stopping) stopping = cluster.stop('immediate');
+      });
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      await stopping;
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/DATABASE_UNAVAILABLE|INTERNAL/);
+      expect(stderr).not.toMatch(/postgres:\/\//); // no connection string (or password) in errors
+      await cluster.start();
+      expect(await snapshot(url)).toEqual(before);
+    } finally {
+      await cluster.stop();
+    }
   });
 });

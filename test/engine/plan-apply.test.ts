@@ -46,10 +46,20 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
     const store = await freshStore();
     await apply(store, company);
     const before = await counts(store, 'northwind');
-    const edited = company.replace('alice.schmidt@northwind.example: 8000', 'alice.schmidt@northwind.example: 9000');
+    const edited = company.replace(
+      'alice.schmidt@northwind.example: 8000',
+      'alice.schmidt@northwind.example: 9000',
+    );
     const p = await plan(store, edited);
     expect(p.changes).toEqual([
-      { address: 'member.alice.schmidt@northwind.example.allocation', action: 'update', before: '8000', after: '9000', effects: [] },
+      {
+        address: 'member.alice.schmidt@northwind.example.allocation',
+        action: 'update',
+        before: '8000',
+        after: '9000',
+        effects: [],
+        group: 'engineering',
+      },
     ]);
     await applyPlan(store, p, { actor: 'ci' });
     const after = await counts(store, 'northwind');
@@ -61,7 +71,9 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
   it('shows a value changed outside credits.yaml as drift, and apply sets it back', async () => {
     const store = await freshStore();
     await apply(store, company);
-    await store.query("UPDATE groups SET allocation = 99999 WHERE account_id = 'northwind' AND group_key = 'support'");
+    await store.query(
+      "UPDATE groups SET allocation = 99999 WHERE account_id = 'northwind' AND group_key = 'support'",
+    );
     const p = await plan(store, company);
     expect(p.changes).toHaveLength(1);
     expect(p.changes[0]).toMatchObject({
@@ -103,7 +115,9 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
       "SELECT group_key, allocation, declared FROM members WHERE email = 'greta.lund@northwind.example'",
     );
     expect(row.rows[0]).toMatchObject({ group_key: 'default', allocation: null, declared: false });
-    const usage = await store.query("SELECT * FROM ledger_entries WHERE member_email = 'greta.lund@northwind.example'");
+    const usage = await store.query(
+      "SELECT * FROM ledger_entries WHERE member_email = 'greta.lund@northwind.example'",
+    );
     expect(usage.rowCount).toBe(1);
     expect((await plan(store, without)).changes).toEqual([]);
   });
@@ -113,10 +127,19 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
     await apply(store, company);
     const moved = company
       .replace(/^\s+nora\.berg@northwind\.example: \{\}\n/m, '')
-      .replace('      lena.fischer@northwind.example: {}\n', '      lena.fischer@northwind.example: {}\n      nora.berg@northwind.example: {}\n');
+      .replace(
+        '      lena.fischer@northwind.example: {}\n',
+        '      lena.fischer@northwind.example: {}\n      nora.berg@northwind.example: {}\n',
+      );
     const p = await plan(store, moved);
     expect(p.changes).toEqual([
-      { address: 'member.nora.berg@northwind.example.group', action: 'move', before: 'marketing', after: 'support', effects: [] },
+      {
+        address: 'member.nora.berg@northwind.example.group',
+        action: 'move',
+        before: 'marketing',
+        after: 'support',
+        effects: [],
+      },
     ]);
     expect(p.summary).toEqual({ create: 0, update: 0, delete: 0, move: 1 });
   });

@@ -11,16 +11,19 @@ import { DEFAULT_GROUP, type DeclaredState } from '../../src/declared-state.js';
 
 const amount = fc.oneof(
   fc.integer({ min: 0, max: 5000 }).map(String),
-  fc.tuple(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 999999 })).map(([i, f]) =>
-    `${i}.${String(f).padStart(6, '0')}`.replace(/0+$/, ''),
-  ),
+  fc
+    .tuple(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 999999 }))
+    .map(([i, f]) => `${i}.${String(f).padStart(6, '0')}`.replace(/0+$/, '')),
 );
 const groupKeys = fc.uniqueArray(fc.constantFrom('eng', 'ops', 'sales', 'research', 'support', 'ml'), {
   maxLength: 4,
 });
-const emails = fc.uniqueArray(fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `user${i}@acme.test`)), {
-  maxLength: 10,
-});
+const emails = fc.uniqueArray(
+  fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `user${i}@acme.test`)),
+  {
+    maxLength: 10,
+  },
+);
 
 /** A valid DeclaredState: budgets are derived from members' sums, so every semantic rule holds. */
 const declaredState: fc.Arbitrary<DeclaredState> = fc
@@ -61,7 +64,9 @@ const declaredState: fc.Arbitrary<DeclaredState> = fc
         protect: key !== DEFAULT_GROUP && r.protect,
       };
     });
-    const limit = String(groups.reduce((s, g) => s + Number(g.allocation) + Math.ceil(Number(g.extra)), 0) + 100);
+    const limit = String(
+      groups.reduce((s, g) => s + Number(g.allocation) + Math.ceil(Number(g.extra)), 0) + 100,
+    );
     return {
       account: {
         id: 'prop',
@@ -93,10 +98,16 @@ describe.each(storeKinds)('round trip on %s', (_kind, freshStore) => {
         }
         const textB = renderYaml(b);
         // Defeat the digest fast path so the full diff runs.
-        const again = await makePlan(store, { bytes: textB + '# again\n', file: 'prop.yaml', allowDestroy: true });
+        const again = await makePlan(store, {
+          bytes: textB + '# again\n',
+          file: 'prop.yaml',
+          allowDestroy: true,
+        });
         expect(again.changes).toEqual([]);
         const live = await inspect(store, 'prop');
-        expect(live.state).toEqual((loadConfig(textB, { file: 'prop.yaml' }) as { desired: DeclaredState }).desired);
+        expect(live.state).toEqual(
+          (loadConfig(textB, { file: 'prop.yaml' }) as { desired: DeclaredState }).desired,
+        );
       }),
       { numRuns: 25 },
     );

@@ -45,7 +45,7 @@ function liveFrom(state: DeclaredState): LiveState {
       groups: new Map(state.groups.map(({ key, ...g }) => [key, g])),
       members: new Map(state.members.map(({ email, ...m }) => [email, m])),
     },
-    usage: { account: '150000', groups: new Map([['marketing', '14000']]) },
+    usage: { account: '248000', groups: new Map([['marketing', '14000']]) },
     memberCounts: new Map([['marketing', 2]]),
   };
 }
@@ -54,15 +54,28 @@ function fixturePlan(): Plan {
   const applied = load(company);
   const desired = load(
     company
-      .replace('creditLimit: 250000', 'creditLimit: 140000') // below what is used: effect
+      .replace('creditLimit: 250000', 'creditLimit: 247000') // below what is used: effect
       .replace('timezone: Europe/Berlin', 'timezone: Europe/Paris') // fresh cycle: effect
       .replace('allocation: 15000\n    members:\n      marco', 'allocation: 12000\n    members:\n      marco')
       .replace('      nora.berg@northwind.example: {}\n', '')
-      .replace('      greta.lund@northwind.example: 20000\n', '      greta.lund@northwind.example: 20000\n      nora.berg@northwind.example: {}\n')
-      .replace('  support:\n', '  legal:\n    name: Legal\n    allocation: 1000\n    members:\n      olga@northwind.example: 500\n  support:\n')
-      .replace('ivan.petrov@northwind.example: { allocation: 10000, extra: 2500 }', 'ivan.petrov@northwind.example: { allocation: 10000 }'),
+      .replace(
+        '      greta.lund@northwind.example: 20000\n',
+        '      greta.lund@northwind.example: 20000\n      nora.berg@northwind.example: {}\n',
+      )
+      .replace(
+        '  support:\n',
+        '  legal:\n    name: Legal\n    allocation: 1000\n    members:\n      olga@northwind.example: 500\n  support:\n',
+      )
+      .replace(
+        'ivan.petrov@northwind.example: { allocation: 10000, extra: 2500 }',
+        'ivan.petrov@northwind.example: { allocation: 10000 }',
+      ),
   );
-  return diff(desired, liveFrom(applied), { configDigest: 'sha256:' + 'ab'.repeat(32), now, previewCycles: preview });
+  return diff(desired, liveFrom(applied), {
+    configDigest: 'sha256:' + 'ab'.repeat(32),
+    now,
+    previewCycles: preview,
+  });
 }
 
 describe('plan renderers (golden files)', () => {
@@ -78,7 +91,12 @@ describe('plan renderers (golden files)', () => {
   it('json', () => golden('plan.json', renderJson(plan)));
   it('markdown', () => golden('plan.md', renderMarkdown(plan)));
   it('no changes', () => {
-    const empty = { ...plan, changes: [], summary: { create: 0, update: 0, delete: 0, move: 0 }, warnings: [] };
+    const empty = {
+      ...plan,
+      changes: [],
+      summary: { create: 0, update: 0, delete: 0, move: 0 },
+      warnings: [],
+    };
     golden('plan-empty.human.txt', renderHuman(empty, { colour: false }));
     golden('plan-empty.md', renderMarkdown(empty));
   });

@@ -22,7 +22,10 @@ function binDir(): string {
         .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
         .sort((a, b) => Number(b) - Number(a))
     : [];
-  if (!versions.length) throw new Error('PostgreSQL server binaries not found in /usr/lib/postgresql (apt-get install postgresql)');
+  if (!versions.length)
+    throw new Error(
+      'PostgreSQL server binaries not found in /usr/lib/postgresql (apt-get install postgresql)',
+    );
   return join(root, versions[0]!, 'bin');
 }
 
@@ -68,7 +71,17 @@ export async function startCluster(): Promise<PgCluster> {
     for (const d of [base, dataDir, socketDir]) chownSync(d, uidOf('postgres'), gidOf('postgres'));
     chmodSync(base, 0o755);
   }
-  const [initCmd, initArgs] = command(join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  const [initCmd, initArgs] = command(join(bin, 'initdb'), [
+    '-D',
+    dataDir,
+    '-A',
+    'trust',
+    '-U',
+    'postgres',
+    '--no-sync',
+    '-E',
+    'UTF8',
+  ]);
   execFileSync(initCmd, initArgs, { stdio: 'pipe' });
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -77,9 +90,24 @@ export async function startCluster(): Promise<PgCluster> {
 
   const start = async () => {
     const [cmd, args] = command(join(bin, 'postgres'), [
-      '-D', dataDir, '-p', String(port), '-k', socketDir,
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'shared_buffers=256MB',
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      socketDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'shared_buffers=256MB',
     ]);
     output = '';
     const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,8 +121,10 @@ export async function startCluster(): Promise<PgCluster> {
     const proc = child;
     if (!proc || proc.exitCode !== null) return;
     const exited = new Promise((r) => proc.once('exit', r));
-    // SIGINT = fast shutdown, SIGQUIT = immediate (no checkpoint; crash recovery on the next start).
-    proc.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+    // pg_ctl signals the postmaster itself (runuser does not forward every signal); `immediate` skips the
+    // checkpoint, so the next start runs crash recovery.
+    const [cmd, args] = command(join(bin, 'pg_ctl'), ['-D', dataDir, 'stop', '-m', mode, '-w']);
+    execFileSync(cmd, args, { stdio: 'pipe' });
     await exited;
   };
 

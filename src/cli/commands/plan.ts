@@ -18,7 +18,11 @@ export interface PlanOptions {
   databaseUrl?: string;
 }
 
-export function renderPlan(plan: Plan, opts: { json?: boolean; markdown?: boolean }, streams: Streams): string {
+export function renderPlan(
+  plan: Plan,
+  opts: { json?: boolean; markdown?: boolean },
+  streams: Streams,
+): string {
   if (opts.json) return renderJson(plan);
   if (opts.markdown) return renderMarkdown(plan);
   return renderHuman(plan, { colour: useColour(streams.stdout) });

@@ -138,6 +138,19 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
       run(async () => (await import('./commands/migrate.js')).migrateCommand(db(), streams), streams),
     );
 
+  program
+    .command('serve')
+    .description('serve the runtime API (health and readiness today; see docs/cli.md)')
+    .option('--port <port>', 'TCP port', '3000')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .addHelpText('after', examples(['credits serve', 'credits serve --port 8080 --host 0.0.0.0']))
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/serve.js')).serveCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+
   return program;
 }
 

@@ -1,6 +1,17 @@
 // Turns issue locations (a path or an offset) into line:col. Only called when there are errors, so the
 // costly `yaml` document model with source ranges is built on the error path, never on the happy path.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  CST,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  Parser,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { ConfigPath } from './config-issue.js';
 
 export interface LineCol {
@@ -38,7 +49,8 @@ export class Locator {
     });
     const doc = this.doc;
     let node: unknown = doc.contents;
-    let offset = firstContentOffset(this.text);
+    // The root node itself (a top-level list starts with `-`, which firstContentOffset skips).
+    let offset = (doc.contents as Node | null)?.range?.[0] ?? firstContentOffset(this.text);
     for (let i = 0; i < path.length; i++) {
       if (isAlias(node)) node = node.resolve(doc);
       const step = path[i]!;
@@ -70,4 +82,32 @@ export class Locator {
 function firstContentOffset(text: string): number {
   const m = /^[^#\s-]/m.exec(text);
   return m ? m.index : 0;
+}
+
+/**
+ * The innermost bracket (`{`, `[`) or quote (`"`, `'`) that opens before offset and is never closed, if any.
+ * A parser notices a missing `}` or `"` only where the next entry (or the end of the file) is; the user wants
+ * to see what was left open.
+ */
+export function unclosedBefore(text: string, offset: number): { offset: number; source: string } | undefined {
+  let found: { offset: number; source: string } | undefined;
+  const consider = (at: number, source: string): void => {
+    if (at < offset && (!found || at > found.offset)) found = { offset: at, source };
+  };
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
+    CST.visit(token, (item) => {
+      for (const node of [item.key, item.value]) {
+        if (node?.type === 'flow-collection') {
+          const close = node.start.source === '{' ? '}' : ']';
+          if (!node.end.some((t) => t.source === close)) consider(node.offset, node.start.source);
+        } else if (node?.type === 'double-quoted-scalar' && !/^"(?:[^"\\]|\\.)*"$/s.test(node.source)) {
+          consider(node.offset, '"');
+        } else if (node?.type === 'single-quoted-scalar' && !/^'(?:[^']|'')*'$/s.test(node.source)) {
+          consider(node.offset, "'");
+        }
+      }
+    });
+  }
+  return found;
 }

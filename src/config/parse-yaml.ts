@@ -3,6 +3,7 @@
 import yaml from 'js-yaml';
 import { EXACT_SCHEMA, ExactNumber } from './exact-yaml.js';
 import type { ConfigIssue, ConfigPath } from './config-issue.js';
+import { unclosedBefore } from './locate.js';
 
 /** Aliases may repeat at most this many nodes in total beyond the distinct nodes of the file. */
 export const ALIAS_EXPANSION_LIMIT = 10_000;
@@ -37,17 +38,43 @@ function issueFromYamlError(err: unknown, text: string): ConfigIssue {
   }
   const tag = /unknown tag !<([^>]*)>/.exec(reason);
   if (tag) {
-    const at = offset === undefined ? undefined : text.lastIndexOf('!', offset);
     const shown = tag[1]!.startsWith('tag:yaml.org,2002:') ? `!!${tag[1]!.slice(18)}` : tag[1]!;
-    return { code: 'YAML_TAG', params: { tag: shown }, offset: at !== undefined && at >= 0 ? at : offset };
+    // The mark is after the tagged node; point at the tag as written (`!!binary`, `!<…>`, `!env`).
+    const at = offset === undefined ? -1 : lastIndexOfAny(text, [shown, `!<${tag[1]!}>`], offset);
+    return { code: 'YAML_TAG', params: { tag: shown }, offset: at >= 0 ? at : offset };
   }
   if (/duplicated mapping key/.test(reason)) {
     const key = offset === undefined ? '' : keyAt(text, offset);
     return { code: 'YAML_DUPLICATE_KEY', params: { key }, offset };
   }
   if (/maxDepth/.test(reason)) return { code: 'YAML_TOO_DEEP', params: { limit: MAX_DEPTH }, offset };
-  if (/unidentified alias/.test(reason)) return { code: 'YAML_SYNTAX', params: { reason }, offset };
+  if (offset === undefined) return { code: 'YAML_SYNTAX', params: { reason }, offset };
+  const alias = /unidentified alias "([^"]*)"/.exec(reason);
+  if (alias) {
+    // The mark is after the alias name; point at its `*`.
+    const at = text.lastIndexOf(`*${alias[1]!}`, offset);
+    return { code: 'YAML_SYNTAX', params: { reason }, offset: at >= 0 ? at : offset };
+  }
+  // A `{`, `[` or quote left open is noticed only at the next entry or the end; point at what was left open.
+  const open = unclosedBefore(text, offset);
+  if (open) {
+    return {
+      code: 'YAML_SYNTAX',
+      params: { reason: `${open.source} is never closed (${reason})` },
+      offset: open.offset,
+    };
+  }
+  if (/^bad indentation/.test(reason)) {
+    // The mark is at the `:` (or `-`) of the badly indented entry; point at the start of the entry.
+    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+    const indent = /^[ \t]*/.exec(text.slice(lineStart, offset))![0].length;
+    return { code: 'YAML_SYNTAX', params: { reason }, offset: lineStart + indent };
+  }
   return { code: 'YAML_SYNTAX', params: { reason }, offset };
+}
+
+function lastIndexOfAny(text: string, needles: string[], before: number): number {
+  return Math.max(...needles.map((n) => text.lastIndexOf(n, before)));
 }
 
 /** The text of the mapping key starting at offset, for duplicate-key messages. */

@@ -90,11 +90,27 @@ const EXPECTED: Record<string, string> = {
   array: 'a list',
 };
 
-function objectKind(schemaPath: string, path: ConfigPath): string {
+/**
+ * Which kind of object is at path. Decided by the path, not the error's schemaPath: the standalone validator
+ * reports schemaPaths relative to each `$ref`'d definition (`#/additionalProperties`, `#/anyOf/2/…`).
+ */
+function objectKind(path: ConfigPath): string {
+  const [top, key, sub, member] = path;
   if (path.length === 0) return 'root';
-  const def = /#\/\$defs\/(\w+)/.exec(schemaPath)?.[1];
-  if (def === 'member' || /members\/additionalProperties/.test(schemaPath)) return 'member';
-  return def ?? (path[0] === 'groups' && path.length === 2 ? 'group' : 'root');
+  if (top === 'account') return path.length === 1 ? 'account' : 'cycle';
+  if (top !== 'groups' || key === undefined) return 'root';
+  if (path.length === 2) return key === 'default' ? 'defaultGroup' : 'group';
+  return sub === 'members' && member !== undefined ? 'member' : 'root';
+}
+
+/** Whether path is a member's value, `groups.<key>.members.<email>`. */
+const isMemberPath = (path: ConfigPath): boolean =>
+  path.length === 4 && path[0] === 'groups' && path[2] === 'members';
+
+/** Which branch of the member `anyOf` (0 amount, 1 empty, 2 mapping) an error of a member's value comes from. */
+function memberBranch(schemaPath: string): string | undefined {
+  if (schemaPath.startsWith('#/$defs/amount/')) return '0';
+  return /^#\/anyOf\/(\d)\//.exec(schemaPath)?.[1];
 }
 
 function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
@@ -104,7 +120,7 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
     const where = pathText(path);
     const value = valueAt(data, path);
     // A member is a number, empty, or a mapping: keep only the errors of the branch its data is in.
-    const branch = /\/\$defs\/member\/anyOf\/(\d)/.exec(e.schemaPath)?.[1];
+    const branch = isMemberPath(path) ? memberBranch(e.schemaPath) : undefined;
     if (branch !== undefined) {
       const kind =
         typeof value === 'number' ? '0' : value === null ? '1' : typeof value === 'object' ? '2' : 'x';
@@ -133,7 +149,7 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
           });
           break;
         }
-        const known = KNOWN_KEYS[objectKind(e.schemaPath, path)] ?? [];
+        const known = KNOWN_KEYS[objectKind(path)] ?? [];
         const suggestion = closest(key, known);
         issues.push({
           code: 'SCHEMA_UNKNOWN_KEY',
@@ -236,6 +252,7 @@ function closest(key: string, known: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const k of known) {
+    if (k === key) continue; // known here, so allowed by another schema branch; suggesting itself helps no one
     const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, k);
     if (d < bestDistance) {
       best = k;

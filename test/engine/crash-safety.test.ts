@@ -8,7 +8,7 @@ import pg from 'pg';
 // @ts-expect-error -- plain ESM script without types
 import { generate } from '../../bench/generate.mjs';
 import { freshPgUrl } from '../support/databases.js';
-import { startCluster } from '../support/pg-cluster.js';
+import { startCluster } from '../support/global-setup.js';
 
 const bin = resolve('bin/credits.js');
 

@@ -147,6 +147,17 @@ export const ERRORS = {
   NOT_FOUND: spec(404, (p) => `${p.what} not found`),
   VALIDATION_FAILED: spec(400, (p) => `invalid request: ${p.reason}`),
   BUDGET_EXCEEDED: spec(402, (p) => `budget exceeded at the ${p.blockedBy} level`),
+  GROUP_BUDGET_INSUFFICIENT: spec(
+    409,
+    (p) => `group ${p.group} has ${p.available} credits available, not enough to grant ${p.amount}`,
+    'Approve a smaller amount, or raise the group budget in credits.yaml.',
+  ),
+  MEMBER_NOT_FOUND: spec(
+    404,
+    (p) => `member ${p.email} not found`,
+    'Members join through signup or credits.yaml.',
+  ),
+  RESERVATION_NOT_HELD: spec(409, (p) => `reservation ${p.id} is ${p.status}`),
   REQUEST_ALREADY_DECIDED: spec(409, (p) => `request ${p.id} was already ${p.status}`),
   MANAGED_BY_GIT: spec(
     409,

@@ -4,7 +4,7 @@ import { CreditsError } from '../errors.js';
 import { DEFAULT_GROUP } from '../declared-state.js';
 import type { Change, ChangeValue, Plan } from '../plan/plan.js';
 import type { Queryable, Store } from '../state/store.js';
-import { openCycle } from '../ledger/open-cycle.js';
+import { openCycle } from '../ledger/cycles.js';
 
 export interface ApplyOptions {
   actor: string;

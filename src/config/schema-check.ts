@@ -48,9 +48,8 @@ function toPlain(node: unknown, path: ConfigPath, issues: ConfigIssue[]): unknow
   }
   if (Array.isArray(node)) return node.map((item, i) => toPlain(item, [...path, i], issues));
   if (typeof node === 'object' && node !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = toPlain(v, [...path, k], issues);
-    return out;
+    // fromEntries defines own properties: a `__proto__:` key stays a key (and is reported), not a prototype.
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, toPlain(v, [...path, k], issues)]));
   }
   return node;
 }

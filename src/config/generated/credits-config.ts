@@ -141,7 +141,7 @@ export interface Members {
  * A budget holder with a per-cycle allocation shared by its members.
  *
  * This interface was referenced by `Groups`'s JSON-Schema definition
- * via the `patternProperty` "^[a-z0-9][a-z0-9_-]{0,62}$".
+ * via the `patternProperty` "^(?!default$)[a-z0-9][a-z0-9_-]{0,62}$".
  */
 export interface Group {
   name?: DisplayName1;

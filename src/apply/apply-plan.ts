@@ -4,7 +4,8 @@ import { CreditsError } from '../errors.js';
 import { DEFAULT_GROUP } from '../declared-state.js';
 import type { Change, ChangeValue, Plan } from '../plan/plan.js';
 import type { Queryable, Store } from '../state/store.js';
-import { openCycle } from '../ledger/cycles.js';
+import { latestCycle, openCycle } from '../ledger/cycles.js';
+import { syncCapacities } from '../ledger/capacities.js';
 
 export interface ApplyOptions {
   actor: string;
@@ -60,6 +61,9 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
     await writeMembers(tx, plan.account, byKind.members);
     await deleteGroups(tx, plan.account, byKind.groups);
     await refreshApplied(tx, plan.account);
+    // Budgets changed mid-cycle: the counters of the cycle in force get their new capacities.
+    const cycle = await latestCycle(tx, plan.account);
+    if (cycle) await syncCapacities(tx, plan.account, cycle.cycleNo);
 
     const bumped = await tx.query<{ state_serial: string }>(
       `UPDATE accounts

@@ -1,0 +1,235 @@
+// Requests for more credits: auto-approved from the group's per-cycle reserve when it can cover them,
+// otherwise pending until an admin approves (possibly less) or denies. A grant raises the member's allowance
+// for the current cycle and is drawn from the group pool, so it can never exceed what the group has left.
+import { ledgerTransaction } from './retry.js';
+import { randomUUID } from 'node:crypto';
+import { CreditsError } from '../errors.js';
+import { canonical, dec } from '../decimal.js';
+import { charge, freeOf, setCapacity } from './budget-counters.js';
+import { ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
+import { idempotent, requestHash } from './idempotency.js';
+import { spendContext } from './spend.js';
+import type { Queryable, Store } from '../state/store.js';
+
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'auto-approved';
+
+export interface CreditRequest {
+  id: string;
+  member: string;
+  group: string;
+  amount: string;
+  approvedAmount: string | null;
+  status: RequestStatus;
+  reason: string;
+  decisionReason: string | null;
+  createdAt: string;
+}
+
+interface Row {
+  request_id: string;
+  member_email: string;
+  group_key: string;
+  amount: string;
+  approved_amount: string | null;
+  status: RequestStatus;
+  reason: string;
+  decision_reason: string | null;
+  created_at: Date;
+  cycle_no: string;
+}
+const toRequest = (r: Row): CreditRequest => ({
+  id: r.request_id,
+  member: r.member_email,
+  group: r.group_key,
+  amount: canonical(r.amount),
+  approvedAmount: r.approved_amount === null ? null : canonical(r.approved_amount),
+  status: r.status,
+  reason: r.reason,
+  decisionReason: r.decision_reason,
+  createdAt: r.created_at.toISOString(),
+});
+const COLUMNS =
+  'request_id, member_email, group_key, amount, approved_amount, status, reason, decision_reason, created_at, cycle_no';
+
+/** Grants `amount` to the member for the request's cycle: pool − amount, member allowance + amount. */
+async function grant(
+  tx: Queryable,
+  accountId: string,
+  cycleNo: number,
+  email: string,
+  group: string,
+  amount: string,
+  requestId: string,
+  fromReserve = false,
+): Promise<boolean> {
+  await ensureCycleCounters(tx, accountId, cycleNo);
+  // Lock order: the member's counter before the pool, as usage does.
+  await ensureMemberCounter(tx, accountId, cycleNo, email);
+  await tx.query(
+    'SELECT 1 FROM budget_counters WHERE account_id = $1 AND cycle_no = $2 AND scope = $3 FOR UPDATE',
+    [accountId, cycleNo, `member:${email}`],
+  );
+  const took = await charge(tx, accountId, cycleNo, `pool:${group}`, amount, true);
+  if (dec(took).isZero() && !dec(amount).isZero()) return false;
+  await tx.query(
+    `INSERT INTO ledger_entries (account_id, cycle_no, member_email, group_key, kind, credits, charges, request_id)
+     VALUES ($1, $2, $3, $4, 'grant', $5, $6, $7)`,
+    [
+      accountId,
+      cycleNo,
+      email,
+      group,
+      amount,
+      JSON.stringify({ [`pool:${group}`]: amount, ...(fromReserve ? { [`auto:${group}`]: amount } : {}) }),
+      requestId,
+    ],
+  );
+  await setCapacity(
+    tx,
+    accountId,
+    cycleNo,
+    `member:${email}`,
+    await memberCapacity(tx, accountId, cycleNo, email),
+  );
+  return true;
+}
+
+export async function createRequest(
+  store: Store,
+  input: {
+    accountId: string;
+    member: string;
+    amount: string;
+    reason: string;
+    idempotencyKey?: string;
+    now?: Date;
+  },
+): Promise<CreditRequest> {
+  const now = input.now ?? new Date();
+  const email = input.member.toLowerCase();
+  const { idempotencyKey: key, now: _now, ...request } = input;
+  return ledgerTransaction(store, (tx) =>
+    idempotent(tx, input.accountId, key, requestHash({ op: 'request', ...request }), async () => {
+      if (!dec(input.amount).greaterThan(0))
+        throw new CreditsError('VALIDATION_FAILED', { reason: 'amount must be > 0' });
+      const ctx = await spendContext(tx, input.accountId, email, now);
+      const no = ctx.cycle.cycleNo;
+      const id = randomUUID();
+      await ensureCycleCounters(tx, input.accountId, no);
+      // The reserve is a counter like any budget: concurrent requests can never take more than it holds.
+      const fromReserve = await charge(
+        tx,
+        input.accountId,
+        no,
+        `auto:${ctx.group}`,
+        canonical(input.amount),
+        true,
+      );
+      let status: RequestStatus = 'pending';
+      if (!dec(fromReserve).isZero()) {
+        if (await grant(tx, input.accountId, no, email, ctx.group, canonical(input.amount), id, true))
+          status = 'auto-approved';
+        else
+          await charge(
+            tx,
+            input.accountId,
+            no,
+            `auto:${ctx.group}`,
+            canonical(dec(input.amount).negated()),
+            false,
+          );
+      }
+      const { rows } = await tx.query<Row>(
+        `INSERT INTO requests (account_id, request_id, cycle_no, member_email, group_key, amount, approved_amount, status, reason, decided_by, decided_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+        [
+          input.accountId,
+          id,
+          no,
+          email,
+          ctx.group,
+          input.amount,
+          status === 'auto-approved' ? input.amount : null,
+          status,
+          input.reason,
+          status === 'auto-approved' ? 'auto-approve' : null,
+          status === 'auto-approved' ? now : null,
+        ],
+      );
+      return toRequest(rows[0]!);
+    }),
+  );
+}
+
+async function decide(tx: Queryable, accountId: string, id: string): Promise<Row> {
+  const { rows } = await tx.query<Row>(
+    `SELECT ${COLUMNS} FROM requests WHERE account_id = $1 AND request_id = $2 FOR UPDATE`,
+    [accountId, id],
+  );
+  const row = rows[0];
+  if (!row) throw new CreditsError('NOT_FOUND', { what: `request ${id}` });
+  if (row.status !== 'pending') throw new CreditsError('REQUEST_ALREADY_DECIDED', { id, status: row.status });
+  return row;
+}
+
+export async function approveRequest(
+  store: Store,
+  input: { accountId: string; id: string; amount?: string; actor: string; now?: Date },
+): Promise<CreditRequest> {
+  return ledgerTransaction(store, async (tx) => {
+    const row = await decide(tx, input.accountId, input.id);
+    const amount = canonical(input.amount ?? row.amount);
+    if (!dec(amount).greaterThan(0) || dec(amount).greaterThan(row.amount)) {
+      throw new CreditsError('VALIDATION_FAILED', {
+        reason: `approved amount must be > 0 and ≤ ${canonical(row.amount)}`,
+      });
+    }
+    // A grant is valid for the cycle in force when it is approved.
+    const ctx = await spendContext(tx, input.accountId, row.member_email, input.now ?? new Date());
+    if (
+      !(await grant(tx, input.accountId, ctx.cycle.cycleNo, row.member_email, ctx.group, amount, input.id))
+    ) {
+      const free = await freeOf(tx, input.accountId, ctx.cycle.cycleNo, [`pool:${ctx.group}`]);
+      throw new CreditsError('GROUP_BUDGET_INSUFFICIENT', {
+        group: ctx.group,
+        available: free.get(`pool:${ctx.group}`)?.free ?? '0',
+        amount,
+      });
+    }
+    const { rows } = await tx.query<Row>(
+      `UPDATE requests SET status = 'approved', approved_amount = $3, decided_by = $4, decided_at = now()
+        WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
+      [input.accountId, input.id, amount, input.actor],
+    );
+    return toRequest(rows[0]!);
+  });
+}
+
+export async function denyRequest(
+  store: Store,
+  input: { accountId: string; id: string; reason?: string; actor: string },
+): Promise<CreditRequest> {
+  return ledgerTransaction(store, async (tx) => {
+    await decide(tx, input.accountId, input.id);
+    const { rows } = await tx.query<Row>(
+      `UPDATE requests SET status = 'denied', decision_reason = $3, decided_by = $4, decided_at = now()
+        WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
+      [input.accountId, input.id, input.reason ?? null, input.actor],
+    );
+    return toRequest(rows[0]!);
+  });
+}
+
+export async function listRequests(
+  db: Queryable,
+  accountId: string,
+  status?: RequestStatus,
+  member?: string,
+): Promise<CreditRequest[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM requests WHERE account_id = $1 AND ($2::text IS NULL OR status = $2)
+       AND ($3::text IS NULL OR member_email = $3) ORDER BY created_at DESC, request_id`,
+    [accountId, status ?? null, member ?? null],
+  );
+  return rows.map(toRequest);
+}

@@ -1,0 +1,165 @@
+// The spending rule, shared by usage and reservations: an amount is drawn from the member's allowance
+// (allocation + extra + grants; for pool members, then the group pool), then from signup credits; the
+// allowance part must also fit the group and the account. All-or-nothing inside the caller's transaction.
+import { CreditsError } from '../errors.js';
+import { dec, canonical, add } from '../decimal.js';
+import { charge, freeOf } from './budget-counters.js';
+import { ensureCycleCounters, ensureMemberCounter } from './capacities.js';
+import { currentCycle, type CycleRow } from './cycles.js';
+import type { Queryable } from '../state/store.js';
+
+export type Charges = Record<string, string>;
+
+export interface SpendContext {
+  accountId: string;
+  email: string;
+  group: string;
+  pooled: boolean;
+  cycle: CycleRow;
+  creditFactor: string;
+}
+
+/** Loads the member and the cycle in force; throws MEMBER_NOT_FOUND for unknown members. */
+export async function spendContext(
+  tx: Queryable,
+  accountId: string,
+  email: string,
+  now: Date,
+): Promise<SpendContext> {
+  const { rows } = await tx.query<{ group_key: string; allocation: string | null; credit_factor: string }>(
+    `SELECT m.group_key, m.allocation, a.credit_factor FROM members m JOIN accounts a USING (account_id)
+      WHERE m.account_id = $1 AND m.email = $2`,
+    [accountId, email],
+  );
+  const m = rows[0];
+  if (!m) throw new CreditsError('MEMBER_NOT_FOUND', { email });
+  const cycle = await currentCycle(tx, accountId, now);
+  return {
+    accountId,
+    email,
+    group: m.group_key,
+    pooled: m.allocation === null,
+    cycle,
+    creditFactor: m.credit_factor,
+  };
+}
+
+export const trackingOff = (ctx: SpendContext): boolean => dec(ctx.creditFactor).isZero();
+
+/** Credits for a cost in dollars at the factor in force, rounded half-even to 6 places. */
+export const creditsForCost = (costUsd: string, factor: string): string =>
+  canonical(dec(costUsd).times(factor).toDecimalPlaces(6, 6));
+
+export class BudgetExceeded extends CreditsError {
+  constructor(blockedBy: 'member' | 'group' | 'account', remaining: Record<string, string>) {
+    super('BUDGET_EXCEEDED', { blockedBy }, { blockedBy, remaining });
+  }
+}
+
+/** Charges `amount` for the member; returns the per-scope charges, or throws BudgetExceeded. */
+export async function spend(tx: Queryable, ctx: SpendContext, amount: string): Promise<Charges> {
+  const { accountId, email, group, cycle } = ctx;
+  const no = cycle.cycleNo;
+  await ensureCycleCounters(tx, accountId, no);
+  await ensureMemberCounter(tx, accountId, no, email);
+  const charges: Charges = {};
+  const note = (scope: string, value: string) => {
+    if (!dec(value).isZero()) charges[scope] = add(charges[scope] ?? '0', value);
+  };
+  let rest = dec(amount);
+  const personal = await charge(tx, accountId, no, `member:${email}`, canonical(rest), false);
+  note(`member:${email}`, personal);
+  rest = rest.minus(personal);
+  let pooled = '0';
+  if (ctx.pooled && rest.greaterThan(0)) {
+    pooled = await charge(tx, accountId, no, `pool:${group}`, canonical(rest), false);
+    note(`pool:${group}`, pooled);
+    rest = rest.minus(pooled);
+  }
+  if (rest.greaterThan(0)) {
+    const fromSignup = await charge(tx, accountId, 0, `signup:${email}`, canonical(rest), true);
+    if (dec(fromSignup).isZero()) throw new BudgetExceeded('member', {});
+    note(`signup:${email}`, fromSignup);
+  }
+  const allowance = canonical(dec(personal).plus(pooled));
+  if (!dec(allowance).isZero()) {
+    if (dec(await charge(tx, accountId, no, `group:${group}`, allowance, true)).isZero()) {
+      throw new BudgetExceeded('group', {});
+    }
+    note(`group:${group}`, allowance);
+    if (dec(await charge(tx, accountId, no, 'account', allowance, true)).isZero()) {
+      throw new BudgetExceeded('account', {});
+    }
+    note('account', allowance);
+  }
+  return charges;
+}
+
+// One lock order for every transaction that touches counters: member, pool, signup, group, account.
+// Charges and refunds follow it, so two writers never wait on each other's slices in opposite orders.
+const ORDER = ['member:', 'pool:', 'signup:', 'group:', 'account'];
+const rank = (scope: string): number => ORDER.findIndex((p) => scope.startsWith(p));
+export const inLockOrder = (scopes: string[]): string[] =>
+  [...scopes].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+
+/** Gives charges back (release, expiry, settle for less), in lock order. */
+export async function refund(
+  tx: Queryable,
+  ctx: { accountId: string; cycleNo: number },
+  charges: Charges,
+): Promise<void> {
+  for (const scope of inLockOrder(Object.keys(charges))) {
+    const cycleNo = scope.startsWith('signup:') ? 0 : ctx.cycleNo;
+    await charge(tx, ctx.accountId, cycleNo, scope, canonical(dec(charges[scope]!).negated()), false);
+  }
+}
+
+/** The part of a hold's charges that `amount` gives back: signup credits first, then the pool, then the allowance. */
+export function partialRefund(hold: Charges, amount: string): Charges {
+  let rest = dec(amount);
+  const out: Charges = {};
+  let allowance = dec(0);
+  for (const prefix of ['signup:', 'pool:', 'member:']) {
+    for (const [scope, value] of Object.entries(hold)) {
+      if (!scope.startsWith(prefix) || rest.isZero()) continue;
+      const take = dec(value).lessThan(rest) ? dec(value) : rest;
+      if (take.isZero()) continue;
+      out[scope] = canonical(take);
+      rest = rest.minus(take);
+      if (prefix !== 'signup:') allowance = allowance.plus(take);
+    }
+  }
+  if (!allowance.isZero()) {
+    for (const scope of Object.keys(hold)) {
+      if (scope.startsWith('group:') || scope === 'account') out[scope] = canonical(allowance);
+    }
+  }
+  return out;
+}
+
+/** Sums charge maps (a negative map subtracts). */
+export function mergeCharges(...maps: Charges[]): Charges {
+  const out: Charges = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = add(out[k] ?? '0', v);
+  for (const k of Object.keys(out)) if (dec(out[k]!).isZero()) delete out[k];
+  return out;
+}
+
+/** What the member, their group and the account can still spend this cycle. */
+export async function remainingFor(
+  db: Queryable,
+  ctx: SpendContext,
+): Promise<{ member: string; group: string; account: string }> {
+  const { accountId, email, group, cycle } = ctx;
+  const scopes = [`member:${email}`, `pool:${group}`, `group:${group}`, 'account'];
+  const free = await freeOf(db, accountId, cycle.cycleNo, scopes);
+  const signup = (await freeOf(db, accountId, 0, [`signup:${email}`])).get(`signup:${email}`)?.free ?? '0';
+  const f = (s: string) => free.get(s)?.free ?? '0';
+  const groupFree = f(`group:${group}`);
+  const accountFree = f('account');
+  // A member can spend their allowance (and the pool) up to what the group and account still allow.
+  const allowance = dec(f(`member:${email}`)).plus(ctx.pooled ? f(`pool:${group}`) : '0');
+  const capped = allowance.lessThan(groupFree) ? allowance : dec(groupFree);
+  const member = (capped.lessThan(accountFree) ? capped : dec(accountFree)).plus(signup);
+  return { member: canonical(member), group: groupFree, account: accountFree };
+}

@@ -136,8 +136,8 @@ export const ERRORS = {
   ),
   CONFIRMATION_REQUIRED: spec(
     400,
-    () => 'apply needs confirmation but there is no terminal to ask',
-    'Pass --auto-approve, or apply a saved plan file.',
+    () => 'this needs confirmation but there is no terminal to ask',
+    'Pass --auto-approve to apply (or apply a saved plan file), --yes to reset-cycle.',
   ),
   APPLY_DECLINED: spec(400, () => 'apply cancelled'),
   FILE_EXISTS: spec(409, (p) => `${p.file} already exists`, 'Pass --force to overwrite it.'),

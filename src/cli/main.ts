@@ -139,6 +139,47 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     );
 
   program
+    .command('reset-cycle')
+    .description('end the current cycle now: used starts again from 0 (history is kept)')
+    .requiredOption('--account <id>', 'the account')
+    .option('--yes', 'do not ask for confirmation')
+    .addHelpText(
+      'after',
+      examples(['credits reset-cycle --account acme', 'credits reset-cycle --account acme --yes']),
+    )
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/ledger.js')).resetCycleCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+
+  program
+    .command('cycle')
+    .description('show the current cycle and the next boundaries')
+    .option('--account <id>', 'the account (optional when the database holds one)')
+    .option('--count <n>', 'how many boundaries to show', '3')
+    .addHelpText('after', examples(['credits cycle', 'credits cycle --account acme --count 6']))
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/ledger.js')).cycleCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+
+  program
+    .command('verify')
+    .description('prove that every balance equals the sum of its ledger entries')
+    .option('--account <id>', 'the account (optional when the database holds one)')
+    .addHelpText('after', examples(['credits verify', 'credits verify --account acme']))
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/ledger.js')).verifyCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+
+  program
     .command('serve')
     .description('serve the runtime API (health and readiness today; see docs/cli.md)')
     .option('--port <port>', 'TCP port', '3000')

@@ -1,0 +1,85 @@
+// Ledger commands: `credits reset-cycle`, `credits cycle` (current cycle and the next boundaries), `credits verify`.
+import { createInterface } from 'node:readline/promises';
+import { CreditsError } from '../../errors.js';
+import { parseCadence } from '../../config/cadence.js';
+import { nextBoundaries } from '../../ledger/cycle.js';
+import { currentCycle } from '../../ledger/cycles.js';
+import { resetCycle } from '../../ledger/reset-cycle.js';
+import { verifyLedger } from '../../ledger/verify.js';
+import { listAccounts } from '../../state/inspect.js';
+import { withStore } from '../with-store.js';
+import type { Store } from '../../state/store.js';
+import type { Streams } from '../output.js';
+
+interface AccountOptions {
+  account?: string;
+  databaseUrl?: string;
+}
+
+async function resolveAccount(store: Store, account: string | undefined): Promise<string> {
+  if (account) return account;
+  const accounts = await listAccounts(store);
+  if (accounts.length === 1) return accounts[0]!;
+  if (accounts.length === 0) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: '(any)' });
+  throw new CreditsError('ACCOUNT_AMBIGUOUS', { count: accounts.length });
+}
+
+export async function resetCycleCommand(
+  opts: AccountOptions & { yes?: boolean },
+  streams: Streams,
+): Promise<number> {
+  if (!opts.account) throw new CreditsError('VALIDATION_FAILED', { reason: '--account is required' });
+  if (!opts.yes) {
+    if (!process.stdin.isTTY || process.env.CI) throw new CreditsError('CONFIRMATION_REQUIRED');
+    const rl = createInterface({ input: process.stdin, output: streams.stderr });
+    const answer = await rl.question(
+      `End the current cycle of ${opts.account} now? This cannot be undone. Type 'yes': `,
+    );
+    rl.close();
+    if (answer.trim() !== 'yes') throw new CreditsError('APPLY_DECLINED');
+  }
+  return withStore(opts, async (store) => {
+    const cycle = await resetCycle(store, { accountId: opts.account! });
+    streams.stdout.write(
+      `Cycle ${cycle.cycleNo} of ${opts.account} started ${cycle.start.toISOString()}; it ends ${cycle.end.toISOString()}.\n`,
+    );
+    return 0;
+  });
+}
+
+export async function cycleCommand(
+  opts: AccountOptions & { count: string },
+  streams: Streams,
+): Promise<number> {
+  return withStore(opts, async (store) => {
+    const accountId = await resolveAccount(store, opts.account);
+    const now = new Date();
+    const cycle = await currentCycle(store, accountId, now);
+    const cadence = parseCadence(cycle.cadence)!;
+    const ends = nextBoundaries(cycle.anchor, cadence, cycle.timezone, now, Number(opts.count) || 3);
+    streams.stdout.write(
+      [
+        `account ${accountId}: cycle ${cycle.cycleNo} (${cycle.cadence}, ${cycle.timezone})`,
+        `  started ${cycle.start.toISOString()}`,
+        ...ends.map((d, i) => `  ${i === 0 ? 'ends   ' : 'then   '} ${d.toISOString()}`),
+      ].join('\n') + '\n',
+    );
+    return 0;
+  });
+}
+
+export async function verifyCommand(opts: AccountOptions, streams: Streams): Promise<number> {
+  return withStore(opts, async (store) => {
+    const accountId = await resolveAccount(store, opts.account);
+    const result = await verifyLedger(store, accountId);
+    for (const m of result.mismatches) {
+      streams.stderr.write(`cycle ${m.cycleNo} ${m.scope}: counter ${m.counter} ≠ ledger ${m.ledger}\n`);
+    }
+    streams.stdout.write(
+      result.mismatches.length
+        ? `${result.mismatches.length} of ${result.checked} balances differ from the ledger for ${accountId}\n`
+        : `ok: ${result.checked} balances of ${accountId} equal the sums of their ledger entries\n`,
+    );
+    return result.mismatches.length ? 1 : 0;
+  });
+}

@@ -1,16 +1,16 @@
 // Budget counters: per cycle and scope, how much is spent against what capacity. Charges are conditional
 // UPDATEs (used + x <= capacity), so concurrent writers can never overspend. Hot scopes (account, group,
 // pool) are split into slices whose capacities sum to the budget; writers pick a slice at random, and only
-// when their slice is short do they lock the scope's slices (in slice order) and spread the free capacity.
+// when their slice is short do they lock the scope's slices (in slice order) and spread the free capacity
+// (SQL function credits_charge in migration 003).
 import { dec, canonical } from '../decimal.js';
 import type { Queryable } from '../state/store.js';
 
-export const SLICES = 8;
+/** Rows per scope; must match credits_slices() in migration 003. */
+export const slicesOf = (scope: Scope): number =>
+  scope === 'account' ? 8 : scope.startsWith('group:') || scope.startsWith('pool:') ? 8 : 1;
 
 export type Scope = string; // 'account' | `group:${key}` | `pool:${key}` | `member:${email}` | `signup:${email}` | `auto:${key}`
-
-export const isSliced = (scope: Scope): boolean =>
-  scope === 'account' || scope.startsWith('group:') || scope.startsWith('pool:');
 
 interface SliceRow {
   slice: number;
@@ -26,7 +26,7 @@ export async function ensureScope(
   scope: Scope,
   capacity: string,
 ): Promise<void> {
-  const shares = split(capacity, isSliced(scope) ? SLICES : 1);
+  const shares = split(capacity, slicesOf(scope));
   await tx.query(
     `INSERT INTO budget_counters (account_id, cycle_no, scope, slice, capacity)
      SELECT $1, $2, $3, s.i - 1, s.cap FROM unnest($4::numeric[]) WITH ORDINALITY AS s(cap, i)
@@ -46,7 +46,8 @@ function split(amount: string, n: number): string[] {
 
 /**
  * Charges up to `want` to a scope; returns what was charged. With `all`, either all of `want` or nothing.
- * A negative `want` is a refund and always succeeds.
+ * A negative `want` is a refund. The rule lives in SQL (credits_charge, migration 003) so that the hot path
+ * of recording usage is a single round trip; this is its TypeScript entry point.
  */
 export async function charge(
   tx: Queryable,
@@ -56,65 +57,14 @@ export async function charge(
   want: string,
   all: boolean,
 ): Promise<string> {
-  if (dec(want).isZero()) return '0';
-  if (dec(want).isNegative()) {
-    // Refunds land on any slice: every slice's used stays ≥ 0 because the slice that is refunded the most is
-    // chosen (a hold is refunded once, and Σ used ≥ the refund).
-    await tx.query(
-      `UPDATE budget_counters SET used = used + $4
-        WHERE (account_id, cycle_no, scope, slice) = (
-          SELECT account_id, cycle_no, scope, slice FROM budget_counters
-           WHERE account_id = $1 AND cycle_no = $2 AND scope = $3 ORDER BY used DESC LIMIT 1)`,
-      [accountId, cycleNo, scope, want],
-    );
-    return want;
-  }
-  const slices = isSliced(scope) ? SLICES : 1;
-  const slice = slices === 1 ? 0 : Math.floor(Math.random() * slices);
-  const fast = await tx.query(
-    `UPDATE budget_counters SET used = used + $5
-      WHERE account_id = $1 AND cycle_no = $2 AND scope = $3 AND slice = $4 AND used + $5 <= capacity
-      RETURNING slice`,
-    [accountId, cycleNo, scope, slice, want],
-  );
-  if (fast.rowCount === 1) return want;
-  return rebalanceAndCharge(tx, accountId, cycleNo, scope, slice, want, all);
-}
-
-async function rebalanceAndCharge(
-  tx: Queryable,
-  accountId: string,
-  cycleNo: number,
-  scope: Scope,
-  slice: number,
-  want: string,
-  all: boolean,
-): Promise<string> {
-  // Lock every slice of the scope in slice order (the same order for everyone: no deadlock between slices).
-  const { rows } = await tx.query<SliceRow>(
-    `SELECT slice, capacity, used FROM budget_counters
-      WHERE account_id = $1 AND cycle_no = $2 AND scope = $3 ORDER BY slice FOR UPDATE`,
-    [accountId, cycleNo, scope],
-  );
-  if (!rows.length) return '0';
-  const free = rows.reduce((s, r) => s.plus(dec(r.capacity).minus(r.used).clampedTo(0, Infinity)), dec(0));
-  const take = dec(want).lessThanOrEqualTo(free) ? dec(want) : all ? dec(0) : free;
-  if (take.isZero()) return '0';
-  // Spread the remaining free capacity evenly; the charging slice also gets what it takes now.
-  const target = rows.find((r) => r.slice === slice) ?? rows[0]!;
-  const shares = split(canonical(free.minus(take)), rows.length);
-  const capacities = rows.map((r, i) => {
-    const base = dec(r.used).plus(shares[i]!);
-    return canonical(r.slice === target.slice ? base.plus(take) : base);
-  });
-  const used = rows.map((r) => canonical(r.slice === target.slice ? dec(r.used).plus(take) : dec(r.used)));
-  await tx.query(
-    `UPDATE budget_counters c SET capacity = u.capacity, used = u.used
-       FROM unnest($4::int[], $5::numeric[], $6::numeric[]) AS u(slice, capacity, used)
-      WHERE c.account_id = $1 AND c.cycle_no = $2 AND c.scope = $3 AND c.slice = u.slice`,
-    [accountId, cycleNo, scope, rows.map((r) => r.slice), capacities, used],
-  );
-  return canonical(take);
+  const { rows } = await tx.query<{ took: string }>('SELECT credits_charge($1, $2, $3, $4, $5) AS took', [
+    accountId,
+    cycleNo,
+    scope,
+    want,
+    all,
+  ]);
+  return canonical(rows[0]!.took);
 }
 
 /**

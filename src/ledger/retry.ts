@@ -5,10 +5,14 @@ import type { Queryable, Store } from '../state/store.js';
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
-export async function ledgerTransaction<T>(store: Store, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+export const ledgerTransaction = <T>(store: Store, fn: (tx: Queryable) => Promise<T>): Promise<T> =>
+  retrying(() => store.transaction(fn));
+
+/** Runs an operation that is one whole transaction (or one statement), again when it was aborted as a victim. */
+export async function retrying<T>(operation: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await store.transaction(fn);
+      return await operation();
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;

@@ -46,9 +46,9 @@ export async function spendContext(
 
 export const trackingOff = (ctx: SpendContext): boolean => dec(ctx.creditFactor).isZero();
 
-/** Credits for a cost in dollars at the factor in force, rounded half-even to 6 places. */
+/** Credits for a cost in dollars at the factor in force, rounded half away from zero to 6 places (as SQL's round). */
 export const creditsForCost = (costUsd: string, factor: string): string =>
-  canonical(dec(costUsd).times(factor).toDecimalPlaces(6, 6));
+  canonical(dec(costUsd).times(factor).toDecimalPlaces(6, 4));
 
 export class BudgetExceeded extends CreditsError {
   constructor(blockedBy: 'member' | 'group' | 'account', remaining: Record<string, string>) {
@@ -56,43 +56,26 @@ export class BudgetExceeded extends CreditsError {
   }
 }
 
-/** Charges `amount` for the member; returns the per-scope charges, or throws BudgetExceeded. */
+/** BUDGET_EXCEEDED raised by credits_spend / credits_record_usage in SQL, as a coded error. */
+export function budgetError(err: unknown): BudgetExceeded | undefined {
+  const m = /BUDGET_EXCEEDED:(member|group|account)/.exec((err as { message?: string }).message ?? '');
+  return m ? new BudgetExceeded(m[1] as 'member' | 'group' | 'account', {}) : undefined;
+}
+
+/** Charges `amount` for the member (the rule is SQL's credits_spend); returns the charges or throws BudgetExceeded. */
 export async function spend(tx: Queryable, ctx: SpendContext, amount: string): Promise<Charges> {
   const { accountId, email, group, cycle } = ctx;
-  const no = cycle.cycleNo;
-  await ensureCycleCounters(tx, accountId, no);
-  await ensureMemberCounter(tx, accountId, no, email);
-  const charges: Charges = {};
-  const note = (scope: string, value: string) => {
-    if (!dec(value).isZero()) charges[scope] = add(charges[scope] ?? '0', value);
-  };
-  let rest = dec(amount);
-  const personal = await charge(tx, accountId, no, `member:${email}`, canonical(rest), false);
-  note(`member:${email}`, personal);
-  rest = rest.minus(personal);
-  let pooled = '0';
-  if (ctx.pooled && rest.greaterThan(0)) {
-    pooled = await charge(tx, accountId, no, `pool:${group}`, canonical(rest), false);
-    note(`pool:${group}`, pooled);
-    rest = rest.minus(pooled);
+  await ensureCycleCounters(tx, accountId, cycle.cycleNo);
+  await ensureMemberCounter(tx, accountId, cycle.cycleNo, email);
+  try {
+    const { rows } = await tx.query<{ charges: Charges }>(
+      'SELECT credits_spend($1, $2, $3, $4, $5, $6) AS charges',
+      [accountId, cycle.cycleNo, email, group, ctx.pooled, amount],
+    );
+    return rows[0]!.charges;
+  } catch (err) {
+    throw budgetError(err) ?? err;
   }
-  if (rest.greaterThan(0)) {
-    const fromSignup = await charge(tx, accountId, 0, `signup:${email}`, canonical(rest), true);
-    if (dec(fromSignup).isZero()) throw new BudgetExceeded('member', {});
-    note(`signup:${email}`, fromSignup);
-  }
-  const allowance = canonical(dec(personal).plus(pooled));
-  if (!dec(allowance).isZero()) {
-    if (dec(await charge(tx, accountId, no, `group:${group}`, allowance, true)).isZero()) {
-      throw new BudgetExceeded('group', {});
-    }
-    note(`group:${group}`, allowance);
-    if (dec(await charge(tx, accountId, no, 'account', allowance, true)).isZero()) {
-      throw new BudgetExceeded('account', {});
-    }
-    note('account', allowance);
-  }
-  return charges;
 }
 
 // One lock order for every transaction that touches counters: member, pool, signup, group, account.

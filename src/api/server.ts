@@ -1,14 +1,32 @@
 // The Fastify server behind `credits serve`: coded errors from the one catalogue, health and readiness.
 // Runtime routes (/v1) are registered here as they are built (DESIGN §6).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { CreditsError, isCreditsError } from '../errors.js';
 import { schemaStatus } from '../state/migrate.js';
+import { authenticate, type TokenIdentity } from '../state/tokens.js';
+import { ROUTES } from './routes.js';
 import type { Store } from '../state/store.js';
 
 export interface ServerOptions {
   store: Store;
   logger?: boolean;
+  /** Requests per minute per token (and per address for unauthenticated calls). */
+  rateLimit?: number;
+  /** The clock, for tests of cycles over HTTP. */
+  now?: () => Date;
 }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity?: TokenIdentity;
+  }
+}
+
+const bearer = (req: FastifyRequest): string | undefined => {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+  return m?.[1];
+};
 
 const errorBody = (err: CreditsError) => ({
   error: { code: err.code, message: err.message, ...err.details },
@@ -16,19 +34,38 @@ const errorBody = (err: CreditsError) => ({
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ? { redact: ['req.headers.authorization'] } : false,
+    logger: opts.logger ? { redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'] } : false,
     bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
+  const now = opts.now ?? (() => new Date());
 
   // Every error leaves as {error:{code,message}}; nothing a client sends produces a stack trace.
   app.setErrorHandler((err, req, reply) => {
-    if (isCreditsError(err)) return reply.status(err.status).send(errorBody(err));
+    if (isCreditsError(err)) {
+      if (err.status >= 500) req.log.error({ code: err.code }, err.message);
+      return reply.status(err.status).send(errorBody(err));
+    }
+    const pgCode = (err as { code?: string }).code;
+    // Bad values that got past the schema (e.g. a numeric overflow) are the client's, not a server fault.
+    if (pgCode && /^22/.test(pgCode)) {
+      return reply
+        .status(400)
+        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' })));
+    }
     const e = err as { validation?: unknown; statusCode?: number; message: string };
     if (e.validation) {
       return reply.status(400).send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: e.message })));
     }
+    if (e.statusCode === 429) return reply.status(429).send(errorBody(new CreditsError('RATE_LIMITED')));
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.status(e.statusCode).send({ error: { code: 'BAD_REQUEST', message: e.message } });
+      const code =
+        e.statusCode === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : e.statusCode === 415
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : 'BAD_REQUEST';
+      return reply.status(e.statusCode).send({ error: { code, message: e.message } });
     }
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send(errorBody(new CreditsError('INTERNAL')));
@@ -40,6 +77,75 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         errorBody(new CreditsError('NOT_FOUND', { what: `route ${req.method} ${req.url.split('?')[0]}` })),
       ),
   );
+
+  const { default: rateLimit } = await import('@fastify/rate-limit');
+  await app.register(rateLimit, {
+    max: opts.rateLimit ?? 6000,
+    timeWindow: '1 minute',
+    keyGenerator: (req) => bearer(req)?.slice(0, 16) ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: { code: 'RATE_LIMITED', message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s` },
+    }),
+  });
+  const { default: swagger } = await import('@fastify/swagger');
+  const { default: swaggerUi } = await import('@fastify/swagger-ui');
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'credits runtime API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // Bearer tokens: the tenant comes from the token, never from the request.
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/v1/')) return;
+    const token = bearer(req);
+    const identity = token ? await authenticate(opts.store, token) : undefined;
+    if (!identity) throw new CreditsError('UNAUTHORIZED');
+    req.identity = identity;
+  });
+
+  for (const route of ROUTES) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      schema: { ...route.schema, tags: [route.url.split('/')[2]!] },
+      // Roles before validation: a caller who may not use a route learns nothing about its schema.
+      preValidation: async (req) => {
+        const identity = req.identity!;
+        if (!route.roles.includes(identity.role)) {
+          throw new CreditsError('FORBIDDEN', {
+            role: identity.role,
+            action: `${route.method} ${route.url}`,
+          });
+        }
+        if (identity.role === 'member' && route.memberSelf) {
+          const p = req.params as Record<string, string>;
+          const b = (req.body ?? {}) as Record<string, unknown>;
+          const target = String(p.email ?? b.member ?? identity.member ?? '').toLowerCase();
+          if (target !== identity.member) {
+            throw new CreditsError('FORBIDDEN', { role: 'member', action: 'act for another member' });
+          }
+        }
+      },
+      handler: async (req, reply) => {
+        const identity = req.identity!;
+        const key = req.headers['idempotency-key'];
+        const result = await route.handler({
+          store: opts.store,
+          identity,
+          req,
+          reply,
+          idempotencyKey: typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined,
+          now: now(),
+        });
+        return reply.status(route.status ?? 200).send(result);
+      },
+    });
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

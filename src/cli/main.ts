@@ -179,6 +179,49 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
       ),
     );
 
+  const token = program.command('token').description('API tokens: create, list, revoke');
+  token
+    .command('create')
+    .description('print a new API token once, alone on stdout')
+    .requiredOption('--account <id>', 'the account the token is scoped to')
+    .requiredOption('--role <role>', 'admin | member | service')
+    .option('--member <email>', 'for member tokens: whose token it is')
+    .addHelpText(
+      'after',
+      examples([
+        'credits token create --account acme --role admin',
+        'credits token create --account acme --role member --member alice@acme.com',
+      ]),
+    )
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/token.js')).tokenCreateCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+  token
+    .command('list')
+    .description('list tokens (prefix, role, member; never the token)')
+    .requiredOption('--account <id>', 'the account')
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/token.js')).tokenListCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+  token
+    .command('revoke')
+    .description('revoke a token by id or prefix')
+    .requiredOption('--account <id>', 'the account')
+    .argument('<token>', 'token id or prefix')
+    .action((t, opts) =>
+      run(
+        async () =>
+          (await import('./commands/token.js')).tokenRevokeCommand({ ...opts, token: t, ...db() }, streams),
+        streams,
+      ),
+    );
+
   program
     .command('serve')
     .description('serve the runtime API (health and readiness today; see docs/cli.md)')

@@ -1,0 +1,363 @@
+// The /v1 routes (DESIGN §6): each a JSON Schema, the roles that may call it, and a thin handler over ledger/
+// and apply/. The table is exported so tests can walk every route (authorisation matrix, fuzzing).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CreditsError } from '../errors.js';
+import { recordUsage } from '../ledger/usage.js';
+import { reserve, release, settle } from '../ledger/reservations.js';
+import {
+  approveRequest,
+  createRequest,
+  denyRequest,
+  listRequests,
+  type RequestStatus,
+} from '../ledger/requests.js';
+import { signup } from '../ledger/signup.js';
+import { resetCycle } from '../ledger/reset-cycle.js';
+import { groupsView, memberView, membersPage, overview } from '../ledger/balances.js';
+import { editGroup, editMember, editSettings } from '../apply/admin-edit.js';
+import type { Role, TokenIdentity } from '../state/tokens.js';
+import type { Store } from '../state/store.js';
+
+const AMOUNT = {
+  anyOf: [
+    { type: 'string', pattern: '^\\d{1,15}(\\.\\d{1,6})?$' },
+    { type: 'number', minimum: 0, maximum: 1e15 },
+  ],
+} as const;
+const EMAIL = { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' } as const;
+const KEY = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' } as const;
+const UUID = { type: 'string', format: 'uuid' } as const;
+const TEXT = { type: 'string', minLength: 1, maxLength: 2000 } as const;
+const body = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+});
+
+/** Amounts arrive as strings or numbers; the ledger works on exact strings. */
+const amount = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
+
+export interface RouteContext {
+  store: Store;
+  identity: TokenIdentity;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  idempotencyKey: string | undefined;
+  now: Date;
+}
+
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PATCH';
+  url: string;
+  roles: readonly Role[];
+  /** Member tokens may only touch their own e-mail (taken from params.email or body.member). */
+  memberSelf?: boolean;
+  schema: Record<string, unknown>;
+  status?: number;
+  handler: (ctx: RouteContext) => Promise<unknown>;
+}
+
+type Params = Record<string, string>;
+type Body = Record<string, unknown>;
+const params = (c: RouteContext) => c.req.params as Params;
+const bodyOf = (c: RouteContext) => (c.req.body ?? {}) as Body;
+const query = (c: RouteContext) => c.req.query as Record<string, string | number | undefined>;
+const actor = (c: RouteContext) => `token:${c.identity.tokenId}`;
+
+export const ROUTES: RouteSpec[] = [
+  {
+    method: 'GET',
+    url: '/v1/overview',
+    roles: ['admin'],
+    schema: {},
+    handler: (c) => overview(c.store, c.identity.accountId, c.now),
+  },
+  {
+    method: 'GET',
+    url: '/v1/groups',
+    roles: ['admin'],
+    schema: {},
+    handler: (c) => groupsView(c.store, c.identity.accountId, c.now),
+  },
+  {
+    method: 'GET',
+    url: '/v1/groups/:key/members',
+    roles: ['admin'],
+    schema: {
+      params: body({ key: KEY }, ['key']),
+      querystring: body({
+        search: { type: 'string', maxLength: 200 },
+        page: { type: 'integer', minimum: 1, maximum: 100000, default: 1 },
+        pageSize: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+      }),
+    },
+    handler: (c) =>
+      membersPage(
+        c.store,
+        c.identity.accountId,
+        params(c).key!,
+        {
+          search: query(c).search as string | undefined,
+          page: Number(query(c).page),
+          pageSize: Number(query(c).pageSize),
+        },
+        c.now,
+      ),
+  },
+  {
+    method: 'GET',
+    url: '/v1/members/:email',
+    roles: ['admin', 'service', 'member'],
+    memberSelf: true,
+    schema: { params: body({ email: EMAIL }, ['email']) },
+    handler: (c) => memberView(c.store, c.identity.accountId, params(c).email!, c.now),
+  },
+  {
+    method: 'PATCH',
+    url: '/v1/groups/:key',
+    roles: ['admin'],
+    schema: {
+      params: body({ key: KEY }, ['key']),
+      body: {
+        ...body({
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          allocation: AMOUNT,
+          extra: AMOUNT,
+          autoApprove: AMOUNT,
+        }),
+        minProperties: 1,
+      },
+    },
+    handler: async (c) => {
+      const b = bodyOf(c);
+      const patch = Object.fromEntries(
+        Object.entries(b).map(([k, v]) => [k, k === 'name' ? String(v) : amount(v)]),
+      );
+      return editGroup(c.store, c.identity.accountId, params(c).key!, patch, actor(c));
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/v1/members/:email',
+    roles: ['admin'],
+    schema: {
+      params: body({ email: EMAIL }, ['email']),
+      body: {
+        ...body({ allocation: { anyOf: [...AMOUNT.anyOf, { type: 'null' }] }, extra: AMOUNT, group: KEY }),
+        minProperties: 1,
+      },
+    },
+    handler: (c) => {
+      const b = bodyOf(c);
+      const patch: { allocation?: string | null; extra?: string; group?: string } = {};
+      if ('allocation' in b) patch.allocation = b.allocation === null ? null : amount(b.allocation);
+      if ('extra' in b) patch.extra = amount(b.extra);
+      if ('group' in b) patch.group = String(b.group);
+      return editMember(c.store, c.identity.accountId, params(c).email!.toLowerCase(), patch, actor(c));
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/v1/settings',
+    roles: ['admin'],
+    schema: {
+      body: {
+        ...body({
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          creditLimit: AMOUNT,
+          creditFactor: AMOUNT,
+          signupCredits: AMOUNT,
+        }),
+        minProperties: 1,
+      },
+    },
+    handler: (c) => {
+      const b = bodyOf(c);
+      const patch = Object.fromEntries(
+        Object.entries(b).map(([k, v]) => [k, k === 'name' ? String(v) : amount(v)]),
+      );
+      return editSettings(c.store, c.identity.accountId, patch, actor(c));
+    },
+  },
+  {
+    method: 'POST',
+    url: '/v1/users',
+    roles: ['admin', 'service'],
+    status: 201,
+    schema: { body: body({ email: EMAIL, name: { type: 'string', maxLength: 200 } }, ['email']) },
+    handler: (c) =>
+      signup(c.store, {
+        accountId: c.identity.accountId,
+        email: String(bodyOf(c).email),
+        name: bodyOf(c).name as string | undefined,
+      }),
+  },
+  {
+    method: 'POST',
+    url: '/v1/usage',
+    roles: ['admin', 'service'],
+    status: 201,
+    schema: {
+      body: {
+        ...body(
+          {
+            member: EMAIL,
+            credits: AMOUNT,
+            costUsd: AMOUNT,
+            model: { type: 'string', maxLength: 200 },
+            metadata: { type: 'object', maxProperties: 50 },
+          },
+          ['member'],
+        ),
+        oneOf: [{ required: ['credits'] }, { required: ['costUsd'] }],
+      },
+    },
+    handler: (c) => {
+      const b = bodyOf(c);
+      return recordUsage(c.store, {
+        accountId: c.identity.accountId,
+        member: String(b.member),
+        credits: amount(b.credits),
+        costUsd: amount(b.costUsd),
+        model: b.model as string | undefined,
+        metadata: b.metadata as Record<string, unknown> | undefined,
+        idempotencyKey: c.idempotencyKey,
+        now: c.now,
+      });
+    },
+  },
+  {
+    method: 'POST',
+    url: '/v1/reservations',
+    roles: ['admin', 'service'],
+    status: 201,
+    schema: {
+      body: {
+        ...body(
+          {
+            member: EMAIL,
+            credits: AMOUNT,
+            costUsd: AMOUNT,
+            ttlSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+          },
+          ['member'],
+        ),
+        oneOf: [{ required: ['credits'] }, { required: ['costUsd'] }],
+      },
+    },
+    handler: (c) => {
+      const b = bodyOf(c);
+      return reserve(c.store, {
+        accountId: c.identity.accountId,
+        member: String(b.member),
+        credits: amount(b.credits),
+        costUsd: amount(b.costUsd),
+        ttlSeconds: b.ttlSeconds as number | undefined,
+        idempotencyKey: c.idempotencyKey,
+        now: c.now,
+      });
+    },
+  },
+  {
+    method: 'POST',
+    url: '/v1/reservations/:id/settle',
+    roles: ['admin', 'service'],
+    schema: {
+      params: body({ id: UUID }, ['id']),
+      body: {
+        ...body({ credits: AMOUNT, costUsd: AMOUNT }),
+        oneOf: [{ required: ['credits'] }, { required: ['costUsd'] }],
+      },
+    },
+    handler: (c) =>
+      settle(c.store, {
+        accountId: c.identity.accountId,
+        id: params(c).id!,
+        credits: amount(bodyOf(c).credits),
+        costUsd: amount(bodyOf(c).costUsd),
+        now: c.now,
+      }),
+  },
+  {
+    method: 'POST',
+    url: '/v1/reservations/:id/release',
+    roles: ['admin', 'service'],
+    schema: { params: body({ id: UUID }, ['id']) },
+    handler: (c) => release(c.store, { accountId: c.identity.accountId, id: params(c).id! }),
+  },
+  {
+    method: 'POST',
+    url: '/v1/requests',
+    roles: ['admin', 'member'],
+    memberSelf: true,
+    status: 201,
+    schema: { body: body({ member: EMAIL, amount: AMOUNT, reason: TEXT }, ['amount', 'reason']) },
+    handler: (c) => {
+      const b = bodyOf(c);
+      const member = c.identity.role === 'member' ? c.identity.member! : (b.member as string | undefined);
+      if (!member) throw new CreditsError('VALIDATION_FAILED', { reason: 'member is required' });
+      return createRequest(c.store, {
+        accountId: c.identity.accountId,
+        member,
+        amount: amount(b.amount)!,
+        reason: String(b.reason),
+        idempotencyKey: c.idempotencyKey,
+        now: c.now,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    url: '/v1/requests',
+    roles: ['admin', 'member'],
+    schema: { querystring: body({ status: { enum: ['pending', 'approved', 'denied', 'auto-approved'] } }) },
+    handler: (c) =>
+      listRequests(
+        c.store,
+        c.identity.accountId,
+        query(c).status as RequestStatus | undefined,
+        c.identity.role === 'member' ? c.identity.member! : undefined,
+      ),
+  },
+  {
+    method: 'POST',
+    url: '/v1/requests/:id/approve',
+    roles: ['admin'],
+    schema: { params: body({ id: UUID }, ['id']), body: body({ amount: AMOUNT }) },
+    handler: (c) =>
+      approveRequest(c.store, {
+        accountId: c.identity.accountId,
+        id: params(c).id!,
+        amount: amount(bodyOf(c).amount),
+        actor: actor(c),
+        now: c.now,
+      }),
+  },
+  {
+    method: 'POST',
+    url: '/v1/requests/:id/deny',
+    roles: ['admin'],
+    schema: {
+      params: body({ id: UUID }, ['id']),
+      body: body({ reason: { type: 'string', maxLength: 2000 } }),
+    },
+    handler: (c) =>
+      denyRequest(c.store, {
+        accountId: c.identity.accountId,
+        id: params(c).id!,
+        reason: bodyOf(c).reason as string | undefined,
+        actor: actor(c),
+      }),
+  },
+  {
+    method: 'POST',
+    url: '/v1/cycle/reset',
+    roles: ['admin'],
+    schema: {},
+    handler: async (c) => {
+      const cycle = await resetCycle(c.store, { accountId: c.identity.accountId, now: c.now });
+      return { number: cycle.cycleNo, start: cycle.start.toISOString(), end: cycle.end.toISOString() };
+    },
+  },
+];

@@ -1,0 +1,193 @@
+// Admin edits of declared fields through the API (dashboard): recorded as drift. Each edit takes the
+// account's apply lock, bumps the state serial (so saved plans go stale) and writes audit rows. Accounts
+// with `managedBy: git` refuse them.
+import { CreditsError } from '../errors.js';
+import { dec } from '../decimal.js';
+import { latestCycle } from '../ledger/cycles.js';
+import { syncCapacities } from '../ledger/capacities.js';
+import { canonicalNumeric } from '../state/inspect.js';
+import type { Queryable, Store } from '../state/store.js';
+
+type Value = string | boolean | null;
+interface FieldEdit {
+  address: string;
+  table: 'accounts' | 'groups' | 'members';
+  column: string;
+  value: Value;
+}
+
+export const GROUP_FIELDS = {
+  name: 'name',
+  allocation: 'allocation',
+  extra: 'extra',
+  autoApprove: 'auto_approve',
+} as const;
+export const MEMBER_FIELDS = { allocation: 'allocation', extra: 'extra', group: 'group_key' } as const;
+export const SETTINGS_FIELDS = {
+  name: 'name',
+  creditLimit: 'credit_limit',
+  creditFactor: 'credit_factor',
+  signupCredits: 'signup_credits',
+} as const;
+
+async function lockAccount(tx: Queryable, accountId: string): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [accountId]);
+  const { rows } = await tx.query<{ managed_by: string | null }>(
+    'SELECT managed_by FROM accounts WHERE account_id = $1 FOR UPDATE',
+    [accountId],
+  );
+  if (!rows[0]) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
+  if (rows[0].managed_by === 'git') throw new CreditsError('MANAGED_BY_GIT', { field: 'this account' });
+}
+
+const asText = (v: unknown): Value =>
+  v === null || typeof v === 'boolean' ? v : typeof v === 'string' ? v : String(v);
+const same = (a: unknown, b: Value): boolean =>
+  a === b ||
+  (typeof a === 'string' &&
+    typeof b === 'string' &&
+    /^-?[\d.]+$/.test(a) &&
+    /^-?[\d.]+$/.test(b) &&
+    dec(a).equals(b));
+
+async function applyEdits(
+  store: Store,
+  accountId: string,
+  actor: string,
+  where: (tx: Queryable) => Promise<Record<string, unknown>>,
+  edits: FieldEdit[],
+  key: Record<string, string>,
+) {
+  return store.transaction(async (tx) => {
+    await lockAccount(tx, accountId);
+    const before = await where(tx);
+    const changed = edits.filter((e) => !same(asText(before[e.column]), e.value));
+    if (!changed.length) return { changed: 0 };
+    for (const e of changed) {
+      const cond = Object.keys(key)
+        .map((k, i) => `${k} = $${i + 3}`)
+        .join(' AND ');
+      await tx.query(
+        `UPDATE ${e.table} SET ${e.column} = $2 WHERE account_id = $1${cond ? ' AND ' + cond : ''}`,
+        [accountId, e.value, ...Object.values(key)],
+      );
+    }
+    const serial = await tx.query<{ state_serial: string }>(
+      'UPDATE accounts SET state_serial = state_serial + 1 WHERE account_id = $1 RETURNING state_serial',
+      [accountId],
+    );
+    for (const e of changed) {
+      const b = before[e.column];
+      await tx.query(
+        `INSERT INTO audit_log (account_id, state_serial, actor, source, address, action, before_value, after_value)
+         VALUES ($1, $2, $3, 'api', $4, 'update', $5, $6)`,
+        [
+          accountId,
+          serial.rows[0]!.state_serial,
+          actor,
+          e.address,
+          JSON.stringify(typeof b === 'string' && /^-?[\d.]+$/.test(b) ? canonicalNumeric(b) : (b ?? null)),
+          JSON.stringify(e.value),
+        ],
+      );
+    }
+    const cycle = await latestCycle(tx, accountId);
+    if (cycle) await syncCapacities(tx, accountId, cycle.cycleNo);
+    return { changed: changed.length };
+  });
+}
+
+export async function editGroup(
+  store: Store,
+  accountId: string,
+  key: string,
+  patch: Partial<Record<keyof typeof GROUP_FIELDS, string>>,
+  actor: string,
+) {
+  const edits: FieldEdit[] = Object.entries(patch).map(([f, v]) => ({
+    address: `group.${key}.${f}`,
+    table: 'groups',
+    column: GROUP_FIELDS[f as keyof typeof GROUP_FIELDS],
+    value: v ?? null,
+  }));
+  return applyEdits(
+    store,
+    accountId,
+    actor,
+    async (tx) => {
+      const { rows } = await tx.query<Record<string, unknown>>(
+        'SELECT * FROM groups WHERE account_id = $1 AND group_key = $2',
+        [accountId, key],
+      );
+      if (!rows[0]) throw new CreditsError('NOT_FOUND', { what: `group ${key}` });
+      return rows[0];
+    },
+    edits,
+    { group_key: key },
+  );
+}
+
+export async function editMember(
+  store: Store,
+  accountId: string,
+  email: string,
+  patch: { allocation?: string | null; extra?: string; group?: string },
+  actor: string,
+) {
+  const edits: FieldEdit[] = Object.entries(patch).map(([f, v]) => ({
+    address: `member.${email}.${f}`,
+    table: 'members',
+    column: MEMBER_FIELDS[f as keyof typeof MEMBER_FIELDS],
+    value: v ?? null,
+  }));
+  return applyEdits(
+    store,
+    accountId,
+    actor,
+    async (tx) => {
+      const { rows } = await tx.query<Record<string, unknown>>(
+        'SELECT * FROM members WHERE account_id = $1 AND email = $2',
+        [accountId, email],
+      );
+      if (!rows[0]) throw new CreditsError('MEMBER_NOT_FOUND', { email });
+      if (patch.group) {
+        const g = await tx.query('SELECT 1 FROM groups WHERE account_id = $1 AND group_key = $2', [
+          accountId,
+          patch.group,
+        ]);
+        if (g.rowCount === 0) throw new CreditsError('NOT_FOUND', { what: `group ${patch.group}` });
+      }
+      return rows[0];
+    },
+    edits,
+    { email },
+  );
+}
+
+export async function editSettings(
+  store: Store,
+  accountId: string,
+  patch: Partial<Record<keyof typeof SETTINGS_FIELDS, string>>,
+  actor: string,
+) {
+  const edits: FieldEdit[] = Object.entries(patch).map(([f, v]) => ({
+    address: `account.${f}`,
+    table: 'accounts',
+    column: SETTINGS_FIELDS[f as keyof typeof SETTINGS_FIELDS],
+    value: v ?? null,
+  }));
+  return applyEdits(
+    store,
+    accountId,
+    actor,
+    async (tx) => {
+      const { rows } = await tx.query<Record<string, unknown>>(
+        'SELECT * FROM accounts WHERE account_id = $1',
+        [accountId],
+      );
+      return rows[0]!;
+    },
+    edits,
+    {},
+  );
+}

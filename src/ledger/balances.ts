@@ -1,0 +1,197 @@
+// The read model of the runtime API: account overview, groups, members and one member's balance this cycle.
+import { canonical, dec } from '../decimal.js';
+import { CreditsError } from '../errors.js';
+import { currentCycle } from './cycles.js';
+import { remainingFor, spendContext } from './spend.js';
+import type { Queryable } from '../state/store.js';
+
+const num = (v: string | null | undefined): string => canonical(v ?? '0');
+
+export interface GroupView {
+  key: string;
+  name: string;
+  members: number;
+  allocation: string;
+  extra: string;
+  distributed: string;
+  available: string;
+  autoApprove: string;
+  autoApproveLeft: string;
+  used: string;
+}
+
+export async function groupsView(db: Queryable, accountId: string, now: Date): Promise<GroupView[]> {
+  const cycle = await currentCycle(db, accountId, now);
+  const { rows } = await db.query<{
+    group_key: string;
+    name: string;
+    members: string;
+    allocation: string;
+    extra: string;
+    auto_approve: string;
+    distributed: string;
+    grants: string;
+    pool_used: string | null;
+    pool_capacity: string | null;
+    auto_used: string | null;
+    used: string | null;
+  }>(
+    `SELECT g.group_key, g.name, g.allocation, g.extra, g.auto_approve,
+            (SELECT count(*) FROM members m WHERE m.account_id = g.account_id AND m.group_key = g.group_key) AS members,
+            (SELECT coalesce(sum(coalesce(m.allocation, 0) + m.extra), 0) FROM members m
+              WHERE m.account_id = g.account_id AND m.group_key = g.group_key) AS distributed,
+            (SELECT coalesce(sum(e.credits), 0) FROM ledger_entries e WHERE e.account_id = g.account_id
+              AND e.cycle_no = $2 AND e.group_key = g.group_key AND e.kind = 'grant') AS grants,
+            (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
+              AND c.scope = 'pool:' || g.group_key) AS pool_used,
+            (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
+              AND c.scope = 'auto:' || g.group_key) AS auto_used,
+            (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
+              AND c.scope = 'group:' || g.group_key) AS used
+       FROM groups g WHERE g.account_id = $1 ORDER BY g.group_key = 'default', g.group_key`,
+    [accountId, cycle.cycleNo],
+  );
+  return rows.map((g) => {
+    const budget = dec(g.allocation).plus(g.extra);
+    const distributed = dec(g.distributed).plus(g.grants);
+    // Pool counters hold grants and pool usage; available = allocation + extra − distributed − pool usage.
+    const poolUsage = dec(g.pool_used ?? '0')
+      .minus(g.grants)
+      .clampedTo(0, Infinity);
+    return {
+      key: g.group_key,
+      name: g.name,
+      members: Number(g.members),
+      allocation: num(g.allocation),
+      extra: num(g.extra),
+      distributed: canonical(distributed),
+      available: canonical(budget.minus(distributed).minus(poolUsage)),
+      autoApprove: num(g.auto_approve),
+      autoApproveLeft: canonical(
+        dec(g.auto_approve)
+          .minus(g.auto_used ?? '0')
+          .clampedTo(0, Infinity),
+      ),
+      used: num(g.used),
+    };
+  });
+}
+
+export async function overview(db: Queryable, accountId: string, now: Date) {
+  const acct = await db.query<{ account_id: string; name: string; credit_limit: string }>(
+    'SELECT account_id, name, credit_limit FROM accounts WHERE account_id = $1',
+    [accountId],
+  );
+  const a = acct.rows[0];
+  if (!a) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
+  const cycle = await currentCycle(db, accountId, now);
+  const sums = await db.query<{ used: string | null; reserved: string | null }>(
+    `SELECT (SELECT sum((charges->>'account')::numeric) FROM ledger_entries
+              WHERE account_id = $1 AND cycle_no = $2 AND kind = 'usage') AS used,
+            (SELECT sum((charges->>'account')::numeric) FROM reservations
+              WHERE account_id = $1 AND cycle_no = $2 AND status = 'held' AND expires_at > $3) AS reserved`,
+    [accountId, cycle.cycleNo, now],
+  );
+  const used = dec(sums.rows[0]?.used ?? '0');
+  const reserved = dec(sums.rows[0]?.reserved ?? '0');
+  const limit = dec(a.credit_limit);
+  return {
+    account: { id: a.account_id, name: a.name },
+    cycle: {
+      number: cycle.cycleNo,
+      start: cycle.start.toISOString(),
+      end: cycle.end.toISOString(),
+      cadence: cycle.cadence,
+      timezone: cycle.timezone,
+    },
+    creditLimit: canonical(limit),
+    used: canonical(used),
+    reserved: canonical(reserved),
+    balance: canonical(limit.minus(used).minus(reserved)),
+    usagePercent: limit.isZero() ? '0' : canonical(used.dividedBy(limit).times(100).toDecimalPlaces(2)),
+    groups: await groupsView(db, accountId, now),
+  };
+}
+
+export async function membersPage(
+  db: Queryable,
+  accountId: string,
+  group: string,
+  query: { search?: string; page: number; pageSize: number },
+  now: Date,
+) {
+  const exists = await db.query('SELECT 1 FROM groups WHERE account_id = $1 AND group_key = $2', [
+    accountId,
+    group,
+  ]);
+  if (exists.rowCount === 0) throw new CreditsError('NOT_FOUND', { what: `group ${group}` });
+  const cycle = await currentCycle(db, accountId, now);
+  const pattern = query.search ? `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const total = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM members WHERE account_id = $1 AND group_key = $2
+        AND ($3::text IS NULL OR email LIKE $3 OR lower(coalesce(name, '')) LIKE $3)`,
+    [accountId, group, pattern],
+  );
+  const { rows } = await db.query<{
+    email: string;
+    name: string | null;
+    allocation: string | null;
+    extra: string;
+    used: string;
+  }>(
+    `SELECT m.email, m.name, m.allocation, m.extra,
+            coalesce((SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = m.account_id
+                       AND e.cycle_no = $4 AND e.member_email = m.email AND e.kind = 'usage'), 0) AS used
+       FROM members m WHERE m.account_id = $1 AND m.group_key = $2
+        AND ($3::text IS NULL OR m.email LIKE $3 OR lower(coalesce(m.name, '')) LIKE $3)
+      ORDER BY m.email LIMIT $5 OFFSET $6`,
+    [accountId, group, pattern, cycle.cycleNo, query.pageSize, (query.page - 1) * query.pageSize],
+  );
+  const items = [];
+  for (const m of rows) {
+    const ctx = await spendContext(db, accountId, m.email, now);
+    items.push({
+      email: m.email,
+      name: m.name,
+      allocation: m.allocation === null ? null : num(m.allocation),
+      extra: num(m.extra),
+      used: num(m.used),
+      remaining: (await remainingFor(db, ctx)).member,
+    });
+  }
+  return { items, page: query.page, pageSize: query.pageSize, total: Number(total.rows[0]!.n) };
+}
+
+export async function memberView(db: Queryable, accountId: string, email: string, now: Date) {
+  const ctx = await spendContext(db, accountId, email.toLowerCase(), now);
+  const { rows } = await db.query<{ name: string | null; allocation: string | null; extra: string }>(
+    'SELECT name, allocation, extra FROM members WHERE account_id = $1 AND email = $2',
+    [accountId, ctx.email],
+  );
+  const entries = await db.query<{
+    kind: string;
+    credits: string;
+    model: string | null;
+    created_at: Date;
+    request_id: string | null;
+  }>(
+    `SELECT kind, credits, model, created_at, request_id FROM ledger_entries
+      WHERE account_id = $1 AND member_email = $2 AND cycle_no = $3 AND kind IN ('usage', 'grant')
+      ORDER BY entry_id DESC LIMIT 100`,
+    [accountId, ctx.email, ctx.cycle.cycleNo],
+  );
+  const usage = entries.rows.filter((e) => e.kind === 'usage');
+  return {
+    email: ctx.email,
+    name: rows[0]!.name,
+    group: ctx.group,
+    allocation: rows[0]!.allocation === null ? null : num(rows[0]!.allocation),
+    extra: num(rows[0]!.extra),
+    used: canonical(usage.reduce((s, e) => s.plus(e.credits), dec(0))),
+    remaining: await remainingFor(db, ctx),
+    grants: entries.rows
+      .filter((e) => e.kind === 'grant')
+      .map((e) => ({ amount: num(e.credits), requestId: e.request_id, at: e.created_at.toISOString() })),
+    usage: usage.map((e) => ({ credits: num(e.credits), model: e.model, at: e.created_at.toISOString() })),
+  };
+}

@@ -1,0 +1,237 @@
+// The runtime API over real HTTP on real PostgreSQL: the new-user flow, the authorisation matrix generated
+// from the route table, idempotency, coded errors and no 5xx for hostile input.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
+import { freshPgStore } from '../support/databases.js';
+import { buildServer } from '../../src/api/server.js';
+import { ROUTES } from '../../src/api/routes.js';
+import { makePlan } from '../../src/apply/make-plan.js';
+import { applyPlan } from '../../src/apply/apply-plan.js';
+import { createToken, type Role } from '../../src/state/tokens.js';
+import type { Store } from '../../src/state/store.js';
+
+const config = (id: string, managed = '') => `version: 1
+account:
+  id: ${id}
+  creditLimit: 1000
+  creditFactor: 1
+  signupCredits: 0
+${managed}groups:
+  eng:
+    allocation: 500
+    autoApprove: 0
+    members:
+      alice@${id}.test: 50
+      bob@${id}.test: {}
+  default:
+    allocation: 100
+`;
+
+let store: Store;
+let app: FastifyInstance;
+let base: string;
+const tokens: Record<string, Record<Role, string>> = {};
+
+async function call(
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(base + path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json as Record<string, unknown> & { error?: { code: string } } };
+}
+
+beforeAll(async () => {
+  store = await freshPgStore({ max: 20 });
+  for (const id of ['one', 'two']) {
+    await applyPlan(store, await makePlan(store, { bytes: config(id), file: `${id}.yaml` }), {
+      actor: 'test',
+    });
+    tokens[id] = {
+      admin: (await createToken(store, { accountId: id, role: 'admin' })).token,
+      service: (await createToken(store, { accountId: id, role: 'service' })).token,
+      member: (await createToken(store, { accountId: id, role: 'member', member: `alice@${id}.test` })).token,
+    };
+  }
+  app = await buildServer({ store, rateLimit: 100_000 });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('API: the new-user flow', () => {
+  it('usage until blocked, a request, approval, and the balance changes', async () => {
+    const t = tokens.one!;
+    expect((await call('GET', '/v1/overview')).status).toBe(401);
+    const ov = await call('GET', '/v1/overview', t.admin);
+    expect(ov.status).toBe(200);
+    expect(ov.body).toMatchObject({ account: { id: 'one' }, creditLimit: '1000', used: '0' });
+
+    const used = await call(
+      'POST',
+      '/v1/usage',
+      t.service,
+      { member: 'alice@one.test', credits: '40' },
+      { 'idempotency-key': 'u1' },
+    );
+    expect(used.status).toBe(201);
+    expect(used.body).toMatchObject({ member: 'alice@one.test', credits: '40', remaining: { member: '10' } });
+    const blocked = await call('POST', '/v1/usage', t.service, { member: 'alice@one.test', credits: 20 });
+    expect(blocked.status).toBe(402);
+    expect(blocked.body.error).toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+      blockedBy: 'member',
+      remaining: { member: '10' },
+    });
+
+    const req = await call('POST', '/v1/requests', t.member, { amount: '30', reason: 'demo day' });
+    expect(req.status).toBe(201);
+    expect(req.body).toMatchObject({ status: 'pending', amount: '30', member: 'alice@one.test' });
+    expect((await call('POST', `/v1/requests/${req.body.id}/approve`, t.member, {})).status).toBe(403);
+    const approved = await call('POST', `/v1/requests/${req.body.id}/approve`, t.admin, { amount: 25 });
+    expect(approved.body).toMatchObject({ status: 'approved', approvedAmount: '25' });
+    expect((await call('POST', `/v1/requests/${req.body.id}/deny`, t.admin, {})).status).toBe(409);
+
+    const me = await call('GET', '/v1/members/alice@one.test', t.member);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ used: '40', remaining: { member: '35' } });
+    expect((await call('GET', '/v1/members/bob@one.test', t.member)).status).toBe(403);
+    expect(
+      (await call('POST', '/v1/usage', t.service, { member: 'alice@one.test', credits: '35' })).status,
+    ).toBe(201);
+  });
+
+  it('admin edits become drift in the next plan, and managedBy: git refuses them', async () => {
+    const t = tokens.one!;
+    const edit = await call('PATCH', '/v1/groups/eng', t.admin, { allocation: '450' });
+    expect(edit.status).toBe(200);
+    const plan = await makePlan(store, { bytes: config('one'), file: 'one.yaml' });
+    expect(plan.changes).toEqual([
+      expect.objectContaining({
+        address: 'group.eng.allocation',
+        before: '450',
+        after: '500',
+        drift: { applied: '500' },
+      }),
+    ]);
+    await applyPlan(
+      store,
+      await makePlan(store, { bytes: config('one', '  managedBy: git\n'), file: 'one.yaml' }),
+      { actor: 't' },
+    );
+    const refused = await call('PATCH', '/v1/settings', t.admin, { creditLimit: 5 });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error!.code).toBe('MANAGED_BY_GIT');
+  });
+
+  it('idempotency: same key and body replays; a different body is 422', async () => {
+    const t = tokens.two!;
+    const a = await call(
+      'POST',
+      '/v1/usage',
+      t.service,
+      { member: 'bob@two.test', credits: '5' },
+      { 'idempotency-key': 'same' },
+    );
+    const b = await call(
+      'POST',
+      '/v1/usage',
+      t.service,
+      { member: 'bob@two.test', credits: '5' },
+      { 'idempotency-key': 'same' },
+    );
+    expect(b.body).toEqual(a.body);
+    const c = await call(
+      'POST',
+      '/v1/usage',
+      t.service,
+      { member: 'bob@two.test', credits: '6' },
+      { 'idempotency-key': 'same' },
+    );
+    expect(c.status).toBe(422);
+  });
+});
+
+/** Fills a route's URL with real ids of account `one`. */
+async function pathFor(url: string): Promise<string> {
+  const req = await call('POST', '/v1/requests', tokens.one!.admin, {
+    member: 'bob@one.test',
+    amount: '1',
+    reason: 'matrix',
+  });
+  return url
+    .replace(':key', 'eng')
+    .replace(':email', 'alice@one.test')
+    .replace(':id', String(req.body.id ?? '00000000-0000-4000-8000-000000000000'));
+}
+
+describe('API: authorisation matrix (every route × 3 roles × 2 accounts)', () => {
+  const cases = ROUTES.flatMap((r) =>
+    (['admin', 'service', 'member'] as Role[]).flatMap((role) =>
+      (['one', 'two'] as const).map((acct) => ({ r, role, acct })),
+    ),
+  );
+  it.each(cases.map((c) => [`${c.r.method} ${c.r.url} as ${c.role} of ${c.acct}`, c] as const))(
+    '%s',
+    async (_name, c) => {
+      const path = await pathFor(c.r.url);
+      const body =
+        c.r.method === 'GET'
+          ? undefined
+          : c.r.url.endsWith('/members/:email') || c.r.method === 'PATCH'
+            ? { extra: '0' }
+            : {};
+      const res = await call(c.r.method, path, tokens[c.acct]![c.role], body);
+      expect(res.status).toBeLessThan(500);
+      if (!c.r.roles.includes(c.role)) {
+        expect(res.status).toBe(403);
+        return;
+      }
+      // A token of account `two` addressing account `one`'s ids never succeeds with one's data.
+      if (c.acct === 'two' && /:(email|id)/.test(c.r.url)) {
+        expect([400, 403, 404, 409]).toContain(res.status);
+      }
+      if (c.acct === 'two' && res.status === 200) expect(JSON.stringify(res.body)).not.toMatch(/@one\.test/);
+    },
+  );
+});
+
+describe('API: hostile input never produces a 5xx', () => {
+  it('random bodies on every POST/PATCH route are refused with coded 4xx errors', async () => {
+    const writes = ROUTES.filter((r) => r.method !== 'GET');
+    const anything = fc.oneof(fc.json(), fc.string(), fc.constant('{"member": "a@b.c", "credits": "1e400"}'));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...writes), anything, async (route, raw) => {
+        const res = await call(route.method, await pathFor(route.url), tokens.one!.admin, raw);
+        expect(res.status).toBeLessThan(500);
+        if (res.status >= 400) expect(res.body.error?.code).toMatch(/^[A-Z_]+$/);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('unknown properties are rejected (no mass assignment)', async () => {
+    const res = await call('PATCH', '/v1/settings', tokens.two!.admin, { creditLimit: '10', stateSerial: 0 });
+    expect(res.status).toBe(400);
+    expect(res.body.error!.code).toBe('VALIDATION_FAILED');
+  });
+});

@@ -5,17 +5,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({
-  options: {
-    members: { type: 'string', default: '100000' },
-    groups: { type: 'string', default: '1000' },
-    seed: { type: 'string', default: '1' },
-    out: { type: 'string' },
-    change: { type: 'string' },
-    account: { type: 'string', default: 'bench' },
-  },
-});
-
 export function generate({ members = 100_000, groups = 1_000, seed = 1, change, account = 'bench' } = {}) {
   // mulberry32: a tiny seeded PRNG, so the same arguments always give the same bytes.
   let state = seed >>> 0;
@@ -86,6 +75,16 @@ export function generate({ members = 100_000, groups = 1_000, seed = 1, change, 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      members: { type: 'string', default: '100000' },
+      groups: { type: 'string', default: '1000' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string' },
+      change: { type: 'string' },
+      account: { type: 'string', default: 'bench' },
+    },
+  });
   const text = generate({
     members: Number(values.members),
     groups: Number(values.groups),

@@ -5,7 +5,13 @@ export function timeProcess(args, { runs = 5, env = {}, cwd } = {}) {
   const times = [];
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, cwd, encoding: 'utf8' });
+    // stdout is discarded: a 100k-change plan would overflow spawnSync's buffer (and printing is not the point).
+    const r = spawnSync(process.execPath, args, {
+      env: { ...process.env, ...env },
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (r.status !== 0 && r.status !== 2)
       throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);

@@ -55,8 +55,26 @@ export async function startServer() {
     url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}`,
     bin: (name) => join(bin, name),
     connArgs: (db) => ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', db],
-    psql: (sql, db = 'postgres') =>
-      run('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db, '-qAtc', sql]),
+    // psql is a client: it runs as the caller (so \\copy reads the caller's files), input through stdin
+    // so that meta-commands (\\timing, \\copy) work.
+    psql: (sql, db = 'postgres') => {
+      const args = [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        db,
+        '-qAt',
+        '-v',
+        'ON_ERROR_STOP=1',
+      ];
+      const r = spawnSync(join(bin, 'psql'), args, { input: sql + '\n', encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
+      return r.stdout;
+    },
     async stop() {
       run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
       rmSync(base, { recursive: true, force: true });

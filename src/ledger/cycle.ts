@@ -1,5 +1,4 @@
-// Billing-cycle arithmetic, pure: cycles are contiguous half-open intervals [start, end). Calendar months
-// start at local midnight on the 1st in the account's time zone; fixed cadences run anchor + k·length.
+// Billing-cycle arithmetic, pure (no clock, no I/O): contiguous half-open cycles [start, end) per cadence.
 import type { Cadence } from '../config/cadence.js';
 
 export interface CycleWindow {
@@ -184,7 +183,11 @@ export function cycleAtIndex(anchor: Date, cadence: Cadence, timeZone: string, i
   return { start: new Date(monthStart(n, timeZone)), end: new Date(monthStart(n + 1, timeZone)), index };
 }
 
-/** The cycle holding `at`. Idle gaps cost nothing: the index is computed, never counted. */
+/**
+ * The cycle holding `at`. Calendar months start at local midnight on the 1st in `timeZone`, whatever the
+ * anchor; fixed cadences start at anchor + k·length of elapsed time. Idle gaps cost nothing: the index is
+ * computed, never counted.
+ */
 export function cycleContaining(anchor: Date, cadence: Cadence, timeZone: string, at: Date): CycleWindow {
   const a = instant(anchor, 'anchor');
   const t = instant(at, 'at');

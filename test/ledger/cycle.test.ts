@@ -1,5 +1,4 @@
-// Cycle arithmetic of src/ledger/cycle.ts: worked examples across DST and odd offsets, then properties over
-// zones, cadences and instants 1970–2100 (containment, contiguity, monotonic index, local-midnight starts).
+// Cycle arithmetic (src/ledger/cycle.ts): examples across DST and odd offsets, then properties 1970–2100.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseCadence, type Cadence } from '../../src/config/cadence.js';
@@ -48,7 +47,7 @@ function wall(t: Date | number, zone: string): string {
 const wallAsUtc = (t: number, zone: string): number => Date.parse(`${wall(t, zone).replace(' ', 'T')}Z`);
 const monthNumber = (local: string): number => Number(local.slice(0, 4)) * 12 + Number(local.slice(5, 7)) - 1;
 
-/** What a calendar cycle start must be: the first instant whose local date is the 1st of its month or later. */
+/** A calendar cycle start: the first instant whose local date is the 1st of its month or later. */
 function expectFirstInstantOfMonth(start: Date, zone: string): void {
   const t = start.getTime();
   const local = wall(t, zone);

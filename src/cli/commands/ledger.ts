@@ -56,7 +56,8 @@ export async function cycleCommand(
     const now = new Date();
     const cycle = await currentCycle(store, accountId, now);
     const cadence = parseCadence(cycle.cadence)!;
-    const ends = nextBoundaries(cycle.anchor, cadence, cycle.timezone, now, Number(opts.count) || 3);
+    const count = Math.min(Math.max(Math.trunc(Number(opts.count)) || 3, 1), 100);
+    const ends = nextBoundaries(cycle.anchor, cadence, cycle.timezone, now, count);
     streams.stdout.write(
       [
         `account ${accountId}: cycle ${cycle.cycleNo} (${cycle.cadence}, ${cycle.timezone})`,

@@ -120,24 +120,28 @@ function checkAliasExpansion(root: unknown): ConfigIssue | undefined {
     return size;
   };
   // Depth-first over distinct nodes only; a node met again is an alias use that costs its expanded size.
-  const visit = (node: object, path: ConfigPath): void => {
-    for (const [key, child] of Object.entries(node)) {
+  // One path stack, copied only for the first repeat (a copy per node would dominate on large files).
+  const path: (string | number)[] = [];
+  const visit = (node: object): void => {
+    const isList = Array.isArray(node);
+    for (const key of Object.keys(node)) {
+      const child = (node as Record<string, unknown>)[key];
       if (!isNode(child)) continue;
-      const childPath = [...path, Array.isArray(node) ? Number(key) : key];
+      path.push(isList ? Number(key) : key);
       if (seen.has(child)) {
         repeated += sizeOf(child);
-        firstRepeat ??= childPath;
-        if (repeated > ALIAS_EXPANSION_LIMIT) return;
-        continue;
+        firstRepeat ??= [...path];
+      } else {
+        seen.add(child);
+        visit(child);
       }
-      seen.add(child);
-      visit(child, childPath);
+      path.pop();
       if (repeated > ALIAS_EXPANSION_LIMIT) return;
     }
   };
   if (isNode(root)) {
     seen.add(root);
-    visit(root, []);
+    visit(root);
   }
   if (repeated > ALIAS_EXPANSION_LIMIT) {
     return { code: 'YAML_ALIAS_LIMIT', params: { limit: ALIAS_EXPANSION_LIMIT }, path: firstRepeat ?? [] };

@@ -34,22 +34,49 @@ export function checkSchema(tree: unknown): ConfigIssue[] {
 }
 
 /** Replaces ExactNumbers by floats for the schema only, checking finiteness and decimal places on the text. */
-function toPlain(node: unknown, path: ConfigPath, issues: ConfigIssue[]): unknown {
+// `path` is one mutable stack (push/pop) copied only when an issue is recorded: 100k-member files would
+// otherwise allocate a path array per node.
+function toPlain(node: unknown, path: (string | number)[], issues: ConfigIssue[]): unknown {
   if (node instanceof ExactNumber) {
-    const where = pathText(path);
     if (!node.isFinite) {
-      issues.push({ code: 'NUMBER_NON_FINITE', params: { where, value: node.source }, path });
+      issues.push({
+        code: 'NUMBER_NON_FINITE',
+        params: { where: pathText(path), value: node.source },
+        path: [...path],
+      });
       return 0;
     }
     if (decimalPlaces(node.text) > MAX_DECIMAL_PLACES) {
-      issues.push({ code: 'NUMBER_PRECISION', params: { where, value: node.source }, path });
+      issues.push({
+        code: 'NUMBER_PRECISION',
+        params: { where: pathText(path), value: node.source },
+        path: [...path],
+      });
     }
     return node.toNumber();
   }
-  if (Array.isArray(node)) return node.map((item, i) => toPlain(item, [...path, i], issues));
+  if (Array.isArray(node)) {
+    return node.map((item, i) => {
+      path.push(i);
+      const out = toPlain(item, path, issues);
+      path.pop();
+      return out;
+    });
+  }
   if (typeof node === 'object' && node !== null) {
-    // fromEntries defines own properties: a `__proto__:` key stays a key (and is reported), not a prototype.
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, toPlain(v, [...path, k], issues)]));
+    // Own properties defined one by one: a `__proto__:` key stays a key (and is reported), not a prototype.
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(node)) {
+      path.push(k);
+      Object.defineProperty(out, k, {
+        value: toPlain((node as Record<string, unknown>)[k], path, issues),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      path.pop();
+    }
+    return out;
   }
   return node;
 }

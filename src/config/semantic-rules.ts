@@ -1,5 +1,5 @@
 // Stage 3: rules the schema cannot say (DESIGN §2). Each rule is a pure function of the schema-valid config.
-import { dec, type Decimal } from '../decimal.js';
+import { dec, fromMicros, toMicros, type Decimal } from '../decimal.js';
 import { parseCadence, isValidTimeZone } from './cadence.js';
 import { foldEmail, memberAmounts } from './normalise.js';
 import { pathText, type ConfigIssue } from './config-issue.js';
@@ -84,11 +84,13 @@ export const membersAreUnique: SemanticRule = (config) => {
 export const membersFitGroupBudget: SemanticRule = (config) => {
   const issues: ConfigIssue[] = [];
   for (const [key, g] of groupEntries(config)) {
-    let total = dec(0);
+    // Exact millionths in BigInt: 100k members summed without a Decimal per member.
+    let micros = 0n;
     for (const m of Object.values(g.members ?? {})) {
       const { allocation, extra } = memberAmounts(m);
-      total = total.plus(allocation ?? '0').plus(extra);
+      micros += toMicros(allocation ?? '0') + toMicros(extra);
     }
+    const total = dec(fromMicros(micros));
     const budget = budgetOf(g);
     if (total.greaterThan(budget)) {
       issues.push({

@@ -11,7 +11,6 @@ export function canonicalNumeric(value: string): string {
   const trimmed = value.replace(/\.?0+$/, '');
   return trimmed === '' || trimmed === '-0' ? '0' : trimmed;
 }
-const amountOrNull = (v: string | null): string | null => (v === null ? null : canonicalNumeric(v));
 
 interface AccountRow {
   account_id: string;
@@ -117,35 +116,31 @@ export async function inspect(db: Queryable, accountId: string): Promise<LiveSta
     if (g.applied) appliedGroups.set(g.group_key, g.applied);
   }
 
-  // Only declared members are owned by the file; runtime signups are not part of the diff.
-  const memberRows = await db.query<{
-    email: string;
-    group_key: string;
-    allocation: string | null;
-    extra: string;
-    applied_group: string | null;
-    applied_allocation: string | null;
-    applied_extra: string | null;
-  }>(
-    `SELECT email, group_key, allocation, extra, applied_group, applied_allocation, applied_extra
-       FROM members WHERE account_id = $1 AND declared ORDER BY email`,
+  // Only declared members are owned by the file; runtime signups are not part of the diff. The rows come back
+  // as one tab-separated text (applied values only where they differ from live ones): for 100k members,
+  // decoding one string is several times cheaper than decoding 100k rows of seven fields.
+  const memberText = await db.query<{ lines: string | null }>(
+    `SELECT string_agg(
+              email || E'\t' || group_key || E'\t' || coalesce(trim_scale(allocation)::text, '') || E'\t'
+              || trim_scale(extra)::text
+              || CASE WHEN applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
+                        OR applied_extra IS DISTINCT FROM extra
+                      THEN E'\t' || coalesce(applied_group, '') || E'\t' || coalesce(trim_scale(applied_allocation)::text, '')
+                           || E'\t' || coalesce(trim_scale(applied_extra)::text, '')
+                      ELSE '' END,
+              E'\n' ORDER BY email) AS lines
+       FROM members WHERE account_id = $1 AND declared`,
     [accountId],
   );
-  const members: DeclaredMember[] = new Array(memberRows.rows.length);
+  const lines = memberText.rows[0]?.lines ? memberText.rows[0].lines.split('\n') : [];
+  const members: DeclaredMember[] = new Array(lines.length);
   const appliedMembers = new Map<string, { group: string; allocation: string | null; extra: string }>();
-  memberRows.rows.forEach((m, i) => {
-    members[i] = {
-      email: m.email,
-      group: m.group_key,
-      allocation: amountOrNull(m.allocation),
-      extra: canonicalNumeric(m.extra),
-    };
-    if (m.applied_group !== null) {
-      appliedMembers.set(m.email, {
-        group: m.applied_group,
-        allocation: amountOrNull(m.applied_allocation),
-        extra: canonicalNumeric(m.applied_extra ?? '0'),
-      });
+  lines.forEach((line, i) => {
+    const f = line.split('\t');
+    const email = f[0]!;
+    members[i] = { email, group: f[1]!, allocation: f[2] === '' ? null : f[2]!, extra: f[3]! };
+    if (f.length > 4 && f[4] !== '') {
+      appliedMembers.set(email, { group: f[4]!, allocation: f[5] === '' ? null : f[5]!, extra: f[6] || '0' });
     }
   });
 

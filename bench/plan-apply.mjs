@@ -67,6 +67,27 @@ async function postgres() {
     const copyOut = server.psql(`\\timing on\n\\copy copy_floor FROM '${csv}' csv`, 'credits');
     const copyMs = Number(/Time: ([\d.]+) ms/.exec(copyOut)?.[1]);
     row(`apply ${members} new members (PostgreSQL, process)`, applyNew, 'COPY of the rows', copyMs, '≤ 10×');
+    // The write itself: applyPlan() of the same plan into another empty database, timed in-process.
+    server.psql('CREATE DATABASE credits_inproc');
+    const dist = new URL('../dist/', import.meta.url);
+    const { createPgStore } = await import(new URL('state/pg-store.js', dist));
+    const { migrate } = await import(new URL('state/migrate.js', dist));
+    const { makePlan } = await import(new URL('apply/make-plan.js', dist));
+    const { applyPlan } = await import(new URL('apply/apply-plan.js', dist));
+    const store = createPgStore(server.url('credits_inproc'));
+    await migrate(store);
+    const plan = await makePlan(store, { bytes: text, file: 'big.yaml' });
+    const t0 = performance.now();
+    await applyPlan(store, plan, { actor: 'bench' });
+    const applyOnly = performance.now() - t0;
+    await store.close();
+    row(
+      `applyPlan() of ${members} new members (PostgreSQL, the transaction)`,
+      applyOnly,
+      'COPY of the rows',
+      copyMs,
+      '≤ 10×',
+    );
 
     const pgModule = join(root, 'node_modules/pg/lib/index.js');
     const floor = timeProcess(

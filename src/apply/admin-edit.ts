@@ -30,6 +30,21 @@ export const SETTINGS_FIELDS = {
   signupCredits: 'signup_credits',
 } as const;
 
+/** One FieldEdit per patched field: `group.eng.allocation` → groups.allocation. */
+function fieldEdits(
+  prefix: string,
+  table: FieldEdit['table'],
+  columns: Record<string, string>,
+  patch: Record<string, string | null | undefined>,
+): FieldEdit[] {
+  return Object.entries(patch).map(([f, v]) => ({
+    address: `${prefix}.${f}`,
+    table,
+    column: columns[f]!,
+    value: v ?? null,
+  }));
+}
+
 async function lockAccount(tx: Queryable, accountId: string): Promise<void> {
   await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [accountId]);
   const { rows } = await tx.query<{ managed_by: string | null }>(
@@ -104,12 +119,7 @@ export async function editGroup(
   patch: Partial<Record<keyof typeof GROUP_FIELDS, string>>,
   actor: string,
 ) {
-  const edits: FieldEdit[] = Object.entries(patch).map(([f, v]) => ({
-    address: `group.${key}.${f}`,
-    table: 'groups',
-    column: GROUP_FIELDS[f as keyof typeof GROUP_FIELDS],
-    value: v ?? null,
-  }));
+  const edits = fieldEdits(`group.${key}`, 'groups', GROUP_FIELDS, patch);
   return applyEdits(
     store,
     accountId,
@@ -134,12 +144,7 @@ export async function editMember(
   patch: { allocation?: string | null; extra?: string; group?: string },
   actor: string,
 ) {
-  const edits: FieldEdit[] = Object.entries(patch).map(([f, v]) => ({
-    address: `member.${email}.${f}`,
-    table: 'members',
-    column: MEMBER_FIELDS[f as keyof typeof MEMBER_FIELDS],
-    value: v ?? null,
-  }));
+  const edits = fieldEdits(`member.${email}`, 'members', MEMBER_FIELDS, patch);
   return applyEdits(
     store,
     accountId,
@@ -170,12 +175,7 @@ export async function editSettings(
   patch: Partial<Record<keyof typeof SETTINGS_FIELDS, string>>,
   actor: string,
 ) {
-  const edits: FieldEdit[] = Object.entries(patch).map(([f, v]) => ({
-    address: `account.${f}`,
-    table: 'accounts',
-    column: SETTINGS_FIELDS[f as keyof typeof SETTINGS_FIELDS],
-    value: v ?? null,
-  }));
+  const edits = fieldEdits('account', 'accounts', SETTINGS_FIELDS, patch);
   return applyEdits(
     store,
     accountId,

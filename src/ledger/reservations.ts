@@ -93,6 +93,20 @@ async function entry(
   );
 }
 
+/** The ledger's record of a hold given back in full. */
+const releaseEntry = (tx: Queryable, accountId: string, cycleNo: number, hold: HoldRow): Promise<void> =>
+  entry(
+    tx,
+    accountId,
+    cycleNo,
+    hold.member_email,
+    hold.group_key,
+    'hold-release',
+    canonical(`-${hold.credits}`.replace('--', '')),
+    negate(hold.charges),
+    hold.reservation_id,
+  );
+
 const negate = (charges: Charges): Charges =>
   Object.fromEntries(Object.entries(charges).map(([k, v]) => [k, canonical(`-${v}`.replace('--', ''))]));
 
@@ -116,17 +130,7 @@ async function releaseHold(tx: Queryable, accountId: string, hold: HoldRow, stat
     hold.reservation_id,
     status,
   ]);
-  await entry(
-    tx,
-    accountId,
-    Number(hold.cycle_no),
-    hold.member_email,
-    hold.group_key,
-    'hold-release',
-    canonical(`-${hold.credits}`.replace('--', '')),
-    negate(hold.charges),
-    hold.reservation_id,
-  );
+  await releaseEntry(tx, accountId, Number(hold.cycle_no), hold);
 }
 
 export async function release(
@@ -174,17 +178,7 @@ export async function settle(
       [input.accountId, input.id, credits],
     );
     // The ledger shows the hold given back in full and the usage charged in full; the counters moved by the net.
-    await entry(
-      tx,
-      input.accountId,
-      cycleNo,
-      hold.member_email,
-      hold.group_key,
-      'hold-release',
-      canonical(`-${hold.credits}`.replace('--', '')),
-      negate(hold.charges),
-      hold.reservation_id,
-    );
+    await releaseEntry(tx, input.accountId, cycleNo, hold);
     await entry(
       tx,
       input.accountId,
@@ -216,17 +210,7 @@ export async function expireHolds(tx: Queryable, accountId: string, now: Date): 
       "UPDATE reservations SET status = 'expired' WHERE account_id = $1 AND reservation_id = $2",
       [accountId, hold.reservation_id],
     );
-    await entry(
-      tx,
-      accountId,
-      no,
-      hold.member_email,
-      hold.group_key,
-      'hold-release',
-      canonical(`-${hold.credits}`.replace('--', '')),
-      negate(hold.charges),
-      hold.reservation_id,
-    );
+    await releaseEntry(tx, accountId, no, hold);
   }
   for (const [cycleNo, charges] of byCycle) await refund(tx, { accountId, cycleNo }, charges);
   return rows.length;

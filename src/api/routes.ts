@@ -17,6 +17,7 @@ import { groupsView, memberView, membersPage, overview } from '../ledger/balance
 import { editGroup, editMember, editSettings } from '../apply/admin-edit.js';
 import type { Role, TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
+import { RESPONSES } from './response-schemas.js';
 
 const AMOUNT = {
   anyOf: [
@@ -54,6 +55,8 @@ export interface RouteSpec {
   /** Member tokens may only touch their own e-mail (taken from params.email or body.member). */
   memberSelf?: boolean;
   schema: Record<string, unknown>;
+  /** The success body's schema (errors share one schema). */
+  response: unknown;
   status?: number;
   handler: (ctx: RouteContext) => Promise<unknown>;
 }
@@ -69,6 +72,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/overview',
+    response: RESPONSES.overview,
     roles: ['admin'],
     schema: {},
     handler: (c) => overview(c.store, c.identity.accountId, c.now),
@@ -76,6 +80,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/groups',
+    response: RESPONSES.groups,
     roles: ['admin'],
     schema: {},
     handler: (c) => groupsView(c.store, c.identity.accountId, c.now),
@@ -83,6 +88,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/groups/:key/members',
+    response: RESPONSES.membersPage,
     roles: ['admin'],
     schema: {
       params: body({ key: KEY }, ['key']),
@@ -108,6 +114,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/members/:email',
+    response: RESPONSES.member,
     roles: ['admin', 'service', 'member'],
     memberSelf: true,
     schema: { params: body({ email: EMAIL }, ['email']) },
@@ -116,6 +123,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'PATCH',
     url: '/v1/groups/:key',
+    response: RESPONSES.edit,
     roles: ['admin'],
     schema: {
       params: body({ key: KEY }, ['key']),
@@ -140,6 +148,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'PATCH',
     url: '/v1/members/:email',
+    response: RESPONSES.edit,
     roles: ['admin'],
     schema: {
       params: body({ email: EMAIL }, ['email']),
@@ -160,6 +169,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'PATCH',
     url: '/v1/settings',
+    response: RESPONSES.edit,
     roles: ['admin'],
     schema: {
       body: {
@@ -183,6 +193,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/users',
+    response: RESPONSES.signup,
     roles: ['admin', 'service'],
     status: 201,
     schema: { body: body({ email: EMAIL, name: { type: 'string', maxLength: 200 } }, ['email']) },
@@ -196,6 +207,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/usage',
+    response: RESPONSES.usage,
     roles: ['admin', 'service'],
     status: 201,
     schema: {
@@ -230,6 +242,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/reservations',
+    response: RESPONSES.reservation,
     roles: ['admin', 'service'],
     status: 201,
     schema: {
@@ -262,6 +275,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/reservations/:id/settle',
+    response: RESPONSES.settled,
     roles: ['admin', 'service'],
     schema: {
       params: body({ id: UUID }, ['id']),
@@ -282,6 +296,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/reservations/:id/release',
+    response: RESPONSES.released,
     roles: ['admin', 'service'],
     schema: { params: body({ id: UUID }, ['id']) },
     handler: (c) => release(c.store, { accountId: c.identity.accountId, id: params(c).id! }),
@@ -289,6 +304,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/requests',
+    response: RESPONSES.request,
     roles: ['admin', 'member'],
     memberSelf: true,
     status: 201,
@@ -310,6 +326,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/requests',
+    response: RESPONSES.requests,
     roles: ['admin', 'member'],
     schema: { querystring: body({ status: { enum: ['pending', 'approved', 'denied', 'auto-approved'] } }) },
     handler: (c) =>
@@ -323,6 +340,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/requests/:id/approve',
+    response: RESPONSES.request,
     roles: ['admin'],
     schema: { params: body({ id: UUID }, ['id']), body: body({ amount: AMOUNT }) },
     handler: (c) =>
@@ -337,6 +355,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/requests/:id/deny',
+    response: RESPONSES.request,
     roles: ['admin'],
     schema: {
       params: body({ id: UUID }, ['id']),
@@ -353,6 +372,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/cycle/reset',
+    response: RESPONSES.cycle,
     roles: ['admin'],
     schema: {},
     handler: async (c) => {

@@ -5,6 +5,7 @@ import { CreditsError, isCreditsError } from '../errors.js';
 import { schemaStatus } from '../state/migrate.js';
 import { authenticate, type TokenIdentity } from '../state/tokens.js';
 import { ROUTES } from './routes.js';
+import { errorResponse } from './response-schemas.js';
 import type { Store } from '../state/store.js';
 
 export interface ServerOptions {
@@ -112,7 +113,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     app.route({
       method: route.method,
       url: route.url,
-      schema: { ...route.schema, tags: [route.url.split('/')[2]!] },
+      schema: {
+        ...route.schema,
+        tags: [route.url.split('/')[2]!],
+        response: { [route.status ?? 200]: route.response, '4xx': errorResponse },
+      },
       // Roles before validation: a caller who may not use a route learns nothing about its schema.
       preValidation: async (req) => {
         const identity = req.identity!;

@@ -1,0 +1,98 @@
+// Response schemas: every reply is serialised through one (fast-json-stringify), so no field leaks that
+// the contract does not name.
+const str = { type: 'string' } as const;
+const strOrNull = { type: ['string', 'null'] } as const;
+const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+});
+
+export const errorResponse = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { code: str, message: str },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['error'],
+} as const;
+
+const remaining = obj({ member: str, group: str, account: str });
+const groupView = obj({
+  key: str,
+  name: str,
+  members: { type: 'integer' },
+  allocation: str,
+  extra: str,
+  distributed: str,
+  available: str,
+  autoApprove: str,
+  autoApproveLeft: str,
+  used: str,
+});
+const request = obj({
+  id: str,
+  member: str,
+  group: str,
+  amount: str,
+  approvedAmount: strOrNull,
+  status: str,
+  reason: str,
+  decisionReason: strOrNull,
+  createdAt: str,
+});
+
+export const RESPONSES = {
+  overview: obj({
+    account: obj({ id: str, name: str }),
+    cycle: obj({ number: { type: 'integer' }, start: str, end: str, cadence: str, timezone: str }),
+    creditLimit: str,
+    used: str,
+    reserved: str,
+    balance: str,
+    usagePercent: str,
+    groups: { type: 'array', items: groupView },
+  }),
+  groups: { type: 'array', items: groupView },
+  membersPage: obj({
+    items: {
+      type: 'array',
+      items: obj({
+        email: str,
+        name: strOrNull,
+        allocation: strOrNull,
+        extra: str,
+        used: str,
+        remaining: str,
+      }),
+    },
+    page: { type: 'integer' },
+    pageSize: { type: 'integer' },
+    total: { type: 'integer' },
+  }),
+  member: obj({
+    email: str,
+    name: strOrNull,
+    group: str,
+    allocation: strOrNull,
+    extra: str,
+    used: str,
+    remaining,
+    grants: { type: 'array', items: obj({ amount: str, requestId: strOrNull, at: str }) },
+    usage: { type: 'array', items: obj({ credits: str, model: strOrNull, at: str }) },
+  }),
+  edit: obj({ changed: { type: 'integer' } }),
+  signup: obj({ email: str, group: str, created: { type: 'boolean' }, signupCredits: str }),
+  usage: obj({ id: str, member: str, credits: str, charged: { type: 'boolean' }, remaining }),
+  reservation: obj({ id: str, credits: str, expiresAt: str }),
+  settled: obj({ id: str, status: str, credits: str }),
+  released: obj({ id: str, status: str }),
+  request,
+  requests: { type: 'array', items: request },
+  cycle: obj({ number: { type: 'integer' }, start: str, end: str }),
+} as const;

@@ -58,6 +58,8 @@ export interface RouteSpec {
   /** The success body's schema (errors share one schema). */
   response: unknown;
   status?: number;
+  /** The ledger stores the Idempotency-Key in the same transaction as the effect. */
+  ledgerIdempotency?: boolean;
   handler: (ctx: RouteContext) => Promise<unknown>;
 }
 
@@ -208,6 +210,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'POST',
     url: '/v1/usage',
     response: RESPONSES.usage,
+    ledgerIdempotency: true,
     roles: ['admin', 'service'],
     status: 201,
     schema: {
@@ -243,6 +246,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'POST',
     url: '/v1/reservations',
     response: RESPONSES.reservation,
+    ledgerIdempotency: true,
     roles: ['admin', 'service'],
     status: 201,
     schema: {
@@ -305,6 +309,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'POST',
     url: '/v1/requests',
     response: RESPONSES.request,
+    ledgerIdempotency: true,
     roles: ['admin', 'member'],
     memberSelf: true,
     status: 201,

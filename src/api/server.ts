@@ -6,6 +6,7 @@ import { schemaStatus } from '../state/migrate.js';
 import { authenticate, type TokenIdentity } from '../state/tokens.js';
 import { ROUTES } from './routes.js';
 import { errorResponse } from './response-schemas.js';
+import { claimKey, completeKey, dropKey, requestHash } from '../ledger/idempotency.js';
 import type { Store } from '../state/store.js';
 
 export interface ServerOptions {
@@ -138,15 +139,27 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       },
       handler: async (req, reply) => {
         const identity = req.identity!;
-        const key = req.headers['idempotency-key'];
-        const result = await route.handler({
-          store: opts.store,
-          identity,
-          req,
-          reply,
-          idempotencyKey: typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined,
-          now: now(),
-        });
+        const header = req.headers['idempotency-key'];
+        const key = typeof header === 'string' && header.length > 0 ? header.slice(0, 200) : undefined;
+        const context = { store: opts.store, identity, req, reply, idempotencyKey: key, now: now() };
+        if (!key || route.ledgerIdempotency || route.method !== 'POST') {
+          return reply.status(route.status ?? 200).send(await route.handler(context));
+        }
+        // Other POSTs: claim the key, answer, store the answer (see src/ledger/idempotency.ts).
+        const scopedKey = `http:${route.url}:${key}`;
+        const hash = requestHash({ params: req.params, body: req.body ?? null });
+        const claim = await claimKey(opts.store, identity.accountId, scopedKey, hash);
+        if (claim.state === 'replay') return reply.status(claim.status).send(claim.response);
+        if (claim.state === 'in-flight') throw new CreditsError('IDEMPOTENCY_IN_FLIGHT');
+        if (claim.state === 'reused') throw new CreditsError('IDEMPOTENCY_KEY_REUSED');
+        let result: unknown;
+        try {
+          result = await route.handler(context);
+        } catch (err) {
+          await dropKey(opts.store, identity.accountId, scopedKey);
+          throw err;
+        }
+        await completeKey(opts.store, identity.accountId, scopedKey, route.status ?? 200, result);
         return reply.status(route.status ?? 200).send(result);
       },
     });

@@ -41,3 +41,52 @@ export async function idempotent<T>(
   );
   return result;
 }
+
+/**
+ * Idempotency for writes that are not one ledger transaction (signup, settle, release, decisions, reset):
+ * the key is claimed first (a row without a response), the response stored after success, the claim
+ * dropped after failure. A claim without a response means the first request is still running.
+ */
+export type Claim =
+  | { state: 'claimed' }
+  | { state: 'replay'; status: number; response: unknown }
+  | { state: 'in-flight' }
+  | { state: 'reused' };
+
+export async function claimKey(db: Queryable, accountId: string, key: string, hash: string): Promise<Claim> {
+  const inserted = await db.query(
+    `INSERT INTO idempotency_keys (account_id, idem_key, request_hash) VALUES ($1, $2, $3)
+     ON CONFLICT DO NOTHING RETURNING idem_key`,
+    [accountId, key, hash],
+  );
+  if (inserted.rowCount === 1) return { state: 'claimed' };
+  const { rows } = await db.query<{ request_hash: string; status_code: number | null; response: unknown }>(
+    'SELECT request_hash, status_code, response FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2',
+    [accountId, key],
+  );
+  const row = rows[0];
+  if (!row) return claimKey(db, accountId, key, hash); // the claim was dropped meanwhile: try again
+  if (row.request_hash !== hash) return { state: 'reused' };
+  if (row.status_code === null) return { state: 'in-flight' };
+  return { state: 'replay', status: row.status_code, response: row.response };
+}
+
+export async function completeKey(
+  db: Queryable,
+  accountId: string,
+  key: string,
+  status: number,
+  response: unknown,
+) {
+  await db.query(
+    'UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE account_id = $1 AND idem_key = $2',
+    [accountId, key, status, JSON.stringify(response)],
+  );
+}
+
+export async function dropKey(db: Queryable, accountId: string, key: string) {
+  await db.query(
+    'DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND status_code IS NULL',
+    [accountId, key],
+  );
+}

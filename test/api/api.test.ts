@@ -169,6 +169,55 @@ describe('API: the new-user flow', () => {
     );
     expect(c.status).toBe(422);
   });
+
+  it('idempotency: concurrent duplicates give one effect (the others 409 or a replay)', async () => {
+    const t = tokens.two!;
+    const count = async () =>
+      Number(
+        (
+          await store.query<{ n: string }>(
+            "SELECT count(*) AS n FROM ledger_entries WHERE account_id = 'two' AND kind = 'usage'",
+          )
+        ).rows[0]!.n,
+      );
+    const before = await count();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call(
+          'POST',
+          '/v1/usage',
+          t.service,
+          { member: 'bob@two.test', credits: '1' },
+          { 'idempotency-key': 'burst' },
+        ),
+      ),
+    );
+    expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+    expect(new Set(results.filter((r) => r.status === 201).map((r) => r.body.id)).size).toBe(1);
+    expect((await count()) - before).toBe(1);
+  });
+
+  it('idempotency on other POSTs: a decision replayed with its key answers the same, not 409', async () => {
+    const t = tokens.two!;
+    const req = await call('POST', '/v1/requests', t.admin, {
+      member: 'bob@two.test',
+      amount: '1',
+      reason: 'x',
+    });
+    const deny = (reason: string, key?: string) =>
+      call(
+        'POST',
+        `/v1/requests/${req.body.id}/deny`,
+        t.admin,
+        { reason },
+        key ? { 'idempotency-key': key } : {},
+      );
+    const first = await deny('no', 'd1');
+    expect(first.status).toBe(200);
+    expect(await deny('no', 'd1')).toEqual(first);
+    expect((await deny('yes', 'd1')).status).toBe(422);
+    expect((await deny('no')).status).toBe(409);
+  });
 });
 
 /** Fills a route's URL with real ids of account `one`. */

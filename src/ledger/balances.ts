@@ -40,8 +40,8 @@ export async function groupsView(db: Queryable, accountId: string, now: Date): P
             (SELECT count(*) FROM members m WHERE m.account_id = g.account_id AND m.group_key = g.group_key) AS members,
             (SELECT coalesce(sum(coalesce(m.allocation, 0) + m.extra), 0) FROM members m
               WHERE m.account_id = g.account_id AND m.group_key = g.group_key) AS distributed,
-            (SELECT coalesce(sum(e.credits), 0) FROM ledger_entries e WHERE e.account_id = g.account_id
-              AND e.cycle_no = $2 AND e.group_key = g.group_key AND e.kind = 'grant') AS grants,
+            (SELECT coalesce(sum(r.approved_amount), 0) FROM requests r WHERE r.account_id = g.account_id
+              AND r.cycle_no = $2 AND r.group_key = g.group_key AND r.status IN ('approved', 'auto-approved')) AS grants,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
               AND c.scope = 'pool:' || g.group_key) AS pool_used,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
@@ -85,15 +85,16 @@ export async function overview(db: Queryable, accountId: string, now: Date) {
   const a = acct.rows[0];
   if (!a) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
   const cycle = await currentCycle(db, accountId, now);
-  const sums = await db.query<{ used: string | null; reserved: string | null }>(
-    `SELECT (SELECT sum((charges->>'account')::numeric) FROM ledger_entries
-              WHERE account_id = $1 AND cycle_no = $2 AND kind = 'usage') AS used,
+  // From the counters (spent = usage + live holds) rather than a scan of the cycle's ledger.
+  const sums = await db.query<{ spent: string | null; reserved: string | null }>(
+    `SELECT (SELECT sum(used) FROM budget_counters
+              WHERE account_id = $1 AND cycle_no = $2 AND scope = 'account') AS spent,
             (SELECT sum((charges->>'account')::numeric) FROM reservations
-              WHERE account_id = $1 AND cycle_no = $2 AND status = 'held' AND expires_at > $3) AS reserved`,
-    [accountId, cycle.cycleNo, now],
+              WHERE account_id = $1 AND cycle_no = $2 AND status = 'held') AS reserved`,
+    [accountId, cycle.cycleNo],
   );
-  const used = dec(sums.rows[0]?.used ?? '0');
   const reserved = dec(sums.rows[0]?.reserved ?? '0');
+  const used = dec(sums.rows[0]?.spent ?? '0').minus(reserved);
   const limit = dec(a.credit_limit);
   return {
     account: { id: a.account_id, name: a.name },

@@ -14,7 +14,8 @@ export interface ServeOptions {
 export async function serveCommand(opts: ServeOptions, streams: Streams): Promise<number> {
   const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: embeddedDataDir() });
   await migrate(store);
-  const app = await buildServer({ store, logger: process.env.CREDITS_LOG !== 'off' });
+  const rateLimit = Number(process.env.CREDITS_RATE_LIMIT) || undefined;
+  const app = await buildServer({ store, logger: process.env.CREDITS_LOG !== 'off', rateLimit });
   const address = await app.listen({ port: Number(opts.port), host: opts.host });
   streams.stderr.write(`credits serving ${describeStore(opts.databaseUrl)} on ${address}\n`);
   // Graceful shutdown: stop accepting, let in-flight requests finish, then close the pool.

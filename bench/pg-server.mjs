@@ -47,7 +47,7 @@ export async function startServer() {
     '-l',
     join(base, 'log'),
     '-o',
-    `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c max_connections=200`,
+    `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c max_connections=200 ${process.env.BENCH_PG_OPTIONS ?? ''}`,
     'start',
   ]);
   return {

@@ -103,7 +103,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   // Bearer tokens: the tenant comes from the token, never from the request.
   app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/v1/')) return;
+    if (!req.url.startsWith('/v1/')) return; // health, readiness and /docs are public
     const token = bearer(req);
     const identity = token ? await authenticate(opts.store, token) : undefined;
     if (!identity) throw new CreditsError('UNAUTHORIZED');

@@ -284,3 +284,27 @@ describe('API: hostile input never produces a 5xx', () => {
     expect(res.body.error!.code).toBe('VALIDATION_FAILED');
   });
 });
+
+describe('API: health, readiness and OpenAPI', () => {
+  it('serves /healthz, /readyz and an OpenAPI 3 document listing every route, without a token', async () => {
+    expect((await call('GET', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await call('GET', '/readyz')).body).toMatchObject({ status: 'ready' });
+    const doc = await call('GET', '/docs/json');
+    expect(doc.status).toBe(200);
+    expect(String(doc.body.openapi)).toMatch(/^3\./);
+    const paths = Object.keys(doc.body.paths as object);
+    for (const r of ROUTES) expect(paths).toContain(r.url.replace(/:(\w+)/g, '{$1}'));
+    const ui = await fetch(base + '/docs/static/index.html');
+    expect(ui.status).toBe(200);
+  });
+
+  it('refuses oversized bodies with a coded 413', async () => {
+    const res = await call('POST', '/v1/usage', tokens.one!.service, {
+      member: 'a@b.co',
+      credits: '1',
+      metadata: { x: 'y'.repeat(100_000) },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.error!.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});

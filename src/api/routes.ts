@@ -70,6 +70,20 @@ const bodyOf = (c: RouteContext) => (c.req.body ?? {}) as Body;
 const query = (c: RouteContext) => c.req.query as Record<string, string | number | undefined>;
 const actor = (c: RouteContext) => `token:${c.identity.tokenId}`;
 
+/** Body of a spending call (usage, reservation): a member and credits or costUsd, plus route-specific fields. */
+const spendBody = (extra: Record<string, unknown>) => ({
+  ...body({ member: EMAIL, credits: AMOUNT, costUsd: AMOUNT, ...extra }, ['member']),
+  oneOf: [{ required: ['credits'] }, { required: ['costUsd'] }],
+});
+const spendInput = (c: RouteContext) => ({
+  accountId: c.identity.accountId,
+  member: String(bodyOf(c).member),
+  credits: amount(bodyOf(c).credits),
+  costUsd: amount(bodyOf(c).costUsd),
+  idempotencyKey: c.idempotencyKey,
+  now: c.now,
+});
+
 export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
@@ -214,33 +228,17 @@ export const ROUTES: RouteSpec[] = [
     roles: ['admin', 'service'],
     status: 201,
     schema: {
-      body: {
-        ...body(
-          {
-            member: EMAIL,
-            credits: AMOUNT,
-            costUsd: AMOUNT,
-            model: { type: 'string', maxLength: 200 },
-            metadata: { type: 'object', maxProperties: 50 },
-          },
-          ['member'],
-        ),
-        oneOf: [{ required: ['credits'] }, { required: ['costUsd'] }],
-      },
+      body: spendBody({
+        model: { type: 'string', maxLength: 200 },
+        metadata: { type: 'object', maxProperties: 50 },
+      }),
     },
-    handler: (c) => {
-      const b = bodyOf(c);
-      return recordUsage(c.store, {
-        accountId: c.identity.accountId,
-        member: String(b.member),
-        credits: amount(b.credits),
-        costUsd: amount(b.costUsd),
-        model: b.model as string | undefined,
-        metadata: b.metadata as Record<string, unknown> | undefined,
-        idempotencyKey: c.idempotencyKey,
-        now: c.now,
-      });
-    },
+    handler: (c) =>
+      recordUsage(c.store, {
+        ...spendInput(c),
+        model: bodyOf(c).model as string | undefined,
+        metadata: bodyOf(c).metadata as Record<string, unknown> | undefined,
+      }),
   },
   {
     method: 'POST',
@@ -249,32 +247,9 @@ export const ROUTES: RouteSpec[] = [
     ledgerIdempotency: true,
     roles: ['admin', 'service'],
     status: 201,
-    schema: {
-      body: {
-        ...body(
-          {
-            member: EMAIL,
-            credits: AMOUNT,
-            costUsd: AMOUNT,
-            ttlSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
-          },
-          ['member'],
-        ),
-        oneOf: [{ required: ['credits'] }, { required: ['costUsd'] }],
-      },
-    },
-    handler: (c) => {
-      const b = bodyOf(c);
-      return reserve(c.store, {
-        accountId: c.identity.accountId,
-        member: String(b.member),
-        credits: amount(b.credits),
-        costUsd: amount(b.costUsd),
-        ttlSeconds: b.ttlSeconds as number | undefined,
-        idempotencyKey: c.idempotencyKey,
-        now: c.now,
-      });
-    },
+    schema: { body: spendBody({ ttlSeconds: { type: 'integer', minimum: 1, maximum: 86400 } }) },
+    handler: (c) =>
+      reserve(c.store, { ...spendInput(c), ttlSeconds: bodyOf(c).ttlSeconds as number | undefined }),
   },
   {
     method: 'POST',

@@ -456,3 +456,34 @@ describe('openStore', () => {
     }
   });
 });
+
+describe.each(storeKinds)('group integrity on %s', (_kind, freshStore) => {
+  it('a member cannot point at a missing group, and a group with members cannot be deleted', async () => {
+    const store = await freshStore();
+    await store.query("INSERT INTO accounts (account_id, name) VALUES ('gi', 'GI')");
+    await store.query(
+      "INSERT INTO groups (account_id, group_key, name) VALUES ('gi', 'default', 'Default'), ('gi', 'eng', 'Eng')",
+    );
+    await store.query("INSERT INTO members (account_id, email, group_key) VALUES ('gi', 'a@gi.test', 'eng')");
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => e.code,
+      );
+    expect(
+      await code(
+        store.query("INSERT INTO members (account_id, email, group_key) VALUES ('gi', 'b@gi.test', 'nope')"),
+      ),
+    ).toBe('23503');
+    expect(await code(store.query("UPDATE members SET group_key = 'nope' WHERE email = 'a@gi.test'"))).toBe(
+      '23503',
+    );
+    expect(await code(store.query("DELETE FROM groups WHERE account_id = 'gi' AND group_key = 'eng'"))).toBe(
+      '23503',
+    );
+    await store.query("UPDATE members SET group_key = 'default' WHERE email = 'a@gi.test'");
+    expect(await code(store.query("DELETE FROM groups WHERE account_id = 'gi' AND group_key = 'eng'"))).toBe(
+      'ok',
+    );
+  });
+});

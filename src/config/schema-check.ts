@@ -64,16 +64,16 @@ function toPlain(node: unknown, path: (string | number)[], issues: ConfigIssue[]
     });
   }
   if (typeof node === 'object' && node !== null) {
-    // Own properties defined one by one: a `__proto__:` key stays a key (and is reported), not a prototype.
+    // Plain assignment, except `__proto__`, which must stay an own key (and be reported), not a prototype.
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(node)) {
       path.push(k);
-      Object.defineProperty(out, k, {
-        value: toPlain((node as Record<string, unknown>)[k], path, issues),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const value = toPlain((node as Record<string, unknown>)[k], path, issues);
+      if (k === '__proto__') {
+        Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+      } else {
+        out[k] = value;
+      }
       path.pop();
     }
     return out;

@@ -85,13 +85,14 @@ describe('crash safety (PostgreSQL)', () => {
       await admin.end();
       const url = cluster.url.replace(/\/postgres$/, '/crash');
       const dir = mkdtempSync(join(tmpdir(), 'credits-crash-'));
+      // Large enough that the apply is still writing when the stop lands.
       writeFileSync(
         join(dir, 'a.yaml'),
-        generate({ members: 30_000, groups: 300, account: 'crash', seed: 1 }),
+        generate({ members: 60_000, groups: 600, account: 'crash', seed: 1 }),
       );
       writeFileSync(
         join(dir, 'b.yaml'),
-        generate({ members: 30_000, groups: 300, account: 'crash', seed: 3 }),
+        generate({ members: 60_000, groups: 600, account: 'crash', seed: 3 }),
       );
       const env = { ...process.env, DATABASE_URL: url, CI: 'true' };
       const first = spawn(process.execPath, [bin, 'apply', '-f', 'a.yaml', '--auto-approve'], {
@@ -101,7 +102,7 @@ describe('crash safety (PostgreSQL)', () => {
       });
       await new Promise((r) => first.on('exit', r));
       const before = await snapshot(url);
-      expect(before.members[0]).toMatchObject({ n: 30_000 });
+      expect(before.members[0]).toMatchObject({ n: 60_000 });
 
       const child = spawn(process.execPath, [bin, 'apply', '-f', 'b.yaml', '--auto-approve'], {
         cwd: dir,

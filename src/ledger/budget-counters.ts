@@ -8,7 +8,7 @@ import type { Queryable } from '../state/store.js';
 
 /** Rows per scope; must match credits_slices() in migration 003. */
 export const slicesOf = (scope: Scope): number =>
-  scope === 'account' ? 8 : scope.startsWith('group:') || scope.startsWith('pool:') ? 8 : 1;
+  scope === 'account' ? 64 : scope.startsWith('group:') || scope.startsWith('pool:') ? 16 : 1;
 
 export type Scope = string; // 'account' | `group:${key}` | `pool:${key}` | `member:${email}` | `signup:${email}` | `auto:${key}`
 

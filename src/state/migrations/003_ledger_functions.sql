@@ -4,8 +4,8 @@
 -- How many rows a scope's budget is split into: the account is written by every event, groups and pools by
 -- their members' events, a member's own counter only by them.
 CREATE FUNCTION credits_slices(p_scope text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN p_scope = 'account' THEN 8
-              WHEN p_scope LIKE 'group:%' OR p_scope LIKE 'pool:%' THEN 8
+  SELECT CASE WHEN p_scope = 'account' THEN 64
+              WHEN p_scope LIKE 'group:%' OR p_scope LIKE 'pool:%' THEN 16
               ELSE 1 END
 $$;
 
@@ -34,6 +34,18 @@ BEGIN
     RETURN p_want;
   END IF;
   v_slices := credits_slices(p_scope);
+  IF v_slices = 1 THEN
+    -- One row (a member, a signup pot, a reserve): read its headroom under the row lock, take what fits.
+    SELECT greatest(capacity - used, 0) INTO v_free FROM budget_counters
+     WHERE account_id = p_account AND cycle_no = p_cycle AND scope = p_scope AND slice = 0 FOR UPDATE;
+    IF NOT FOUND THEN RETURN 0; END IF;
+    v_take := CASE WHEN p_want <= v_free THEN p_want WHEN p_all THEN 0 ELSE v_free END;
+    IF v_take > 0 THEN
+      UPDATE budget_counters SET used = used + v_take
+       WHERE account_id = p_account AND cycle_no = p_cycle AND scope = p_scope AND slice = 0;
+    END IF;
+    RETURN v_take;
+  END IF;
   v_slice := floor(random() * v_slices)::int;
   UPDATE budget_counters SET used = used + p_want
    WHERE account_id = p_account AND cycle_no = p_cycle AND scope = p_scope AND slice = v_slice

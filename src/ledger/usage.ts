@@ -1,9 +1,10 @@
 // Recording usage: one append-only ledger entry per event, charged to every budget level it draws on.
-import { ledgerTransaction, retrying } from './retry.js';
+import { ledgerTransaction } from './retry.js';
 import { CreditsError } from '../errors.js';
 import { canonical } from '../decimal.js';
 import { requestHash } from './idempotency.js';
-import { budgetError, creditsForCost, remainingFor, spendContext } from './spend.js';
+import { BudgetExceeded, creditsForCost, remainingFor, spendContext } from './spend.js';
+import { submitUsage, type UsageEventRow } from './usage-batches.js';
 import { currentCycle } from './cycles.js';
 import { ensureCycleCounters, ensureMemberCounter } from './capacities.js';
 import type { Store } from '../state/store.js';
@@ -33,14 +34,10 @@ export function usageCredits(input: { credits?: string; costUsd?: string }, fact
   throw new CreditsError('VALIDATION_FAILED', { reason: 'give credits or costUsd' });
 }
 
-type RecordStatus =
-  | { status: 'ok' | 'replay'; result: UsageResult }
-  | { status: 'in-flight' | 'key-reused' | 'no-member' | 'cycle-ended' }
-  | { status: 'no-counters'; cycle: number };
-
 /**
- * Records one usage event. The common case is one round trip (SQL credits_record_usage); a cycle to roll
- * over or counters to create are handled here, then the call is repeated.
+ * Records one usage event. The common case is one round trip shared with concurrent events (SQL
+ * credits_record_usage_batch, see usage-batches.ts); a cycle to roll over or counters to create are handled
+ * here, then the event is submitted again.
  */
 export async function recordUsage(store: Store, input: UsageInput): Promise<UsageResult> {
   const now = input.now ?? new Date();
@@ -50,38 +47,28 @@ export async function recordUsage(store: Store, input: UsageInput): Promise<Usag
     throw new CreditsError('VALIDATION_FAILED', { reason: 'give credits or costUsd' });
   }
   const hash = requestHash({ op: 'usage', ...request, member: email });
+  const event: UsageEventRow = {
+    email,
+    credits: input.credits ?? null,
+    cost: input.costUsd ?? null,
+    model: input.model ?? null,
+    metadata: input.metadata ?? null,
+    key: key ?? null,
+    hash,
+    now: now.toISOString(),
+  };
   for (let attempt = 0; attempt < 4; attempt++) {
-    let outcome: RecordStatus;
-    try {
-      // One statement is its own transaction: no BEGIN/COMMIT round trips on the hot path.
-      outcome = await retrying(async () => {
-        const { rows } = await store.query<{ r: RecordStatus }>(
-          'SELECT credits_record_usage($1, $2, $3, $4, $5, $6, $7, $8, $9) AS r',
-          [
-            input.accountId,
-            email,
-            input.credits ?? null,
-            input.costUsd ?? null,
-            input.model ?? null,
-            input.metadata ? JSON.stringify(input.metadata) : null,
-            key ?? null,
-            hash,
-            now,
-          ],
-        );
-        return rows[0]!.r;
-      });
-    } catch (err) {
-      const blocked = budgetError(err);
-      if (!blocked) throw err;
-      const ctx = await ledgerTransaction(store, (tx) => spendContext(tx, input.accountId, email, now));
-      blocked.details.remaining = await remainingFor(store, ctx);
-      throw blocked;
-    }
+    const outcome = await submitUsage(store, input.accountId, event);
     switch (outcome.status) {
       case 'ok':
       case 'replay':
-        return outcome.result;
+        return outcome.result as UsageResult;
+      case 'blocked': {
+        const blocked = new BudgetExceeded(outcome.level, {});
+        const ctx = await ledgerTransaction(store, (tx) => spendContext(tx, input.accountId, email, now));
+        blocked.details.remaining = await remainingFor(store, ctx);
+        throw blocked;
+      }
       case 'in-flight':
         throw new CreditsError('IDEMPOTENCY_IN_FLIGHT');
       case 'key-reused':

@@ -6,6 +6,7 @@ import type { Change, ChangeValue, Plan } from '../plan/plan.js';
 import type { Queryable, Store } from '../state/store.js';
 import { latestCycle, openCycle } from '../ledger/cycles.js';
 import { syncCapacities } from '../ledger/capacities.js';
+import { decodeConfigText, planSource } from './make-plan.js';
 
 export interface ApplyOptions {
   actor: string;
@@ -43,8 +44,8 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
     await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [
       plan.account,
     ]);
-    const current = await tx.query<{ state_serial: string }>(
-      'SELECT state_serial FROM accounts WHERE account_id = $1 FOR UPDATE',
+    const current = await tx.query<{ state_serial: string; declared_version: string }>(
+      'SELECT state_serial, declared_version FROM accounts WHERE account_id = $1 FOR UPDATE',
       [plan.account],
     );
     const serial = current.rows[0] ? Number(current.rows[0].state_serial) : 0;
@@ -52,6 +53,15 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
     if (serial !== plan.stateSerial || (creating && current.rows[0])) {
       throw new CreditsError('PLAN_STALE', { planned: plan.stateSerial, current: serial });
     }
+
+    // The plan was made in this process from a file, against the declared state still live now: after the
+    // writes the live declared state is that file's, so its text is kept for the next plan (make-plan.ts).
+    const source = planSource(plan);
+    const basis = current.rows[0] ? Number(current.rows[0].declared_version) : null;
+    const fileText =
+      source && source.declaredVersion === basis
+        ? decodeConfigText(source.bytes, Number.MAX_SAFE_INTEGER)
+        : undefined;
 
     const byKind = partition(plan.changes);
     await writeAccount(tx, plan.account, byKind.account, now);
@@ -77,6 +87,15 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
       [plan.account, plan.configDigest],
     );
     const newSerial = Number(bumped.rows[0]!.state_serial);
+    if (fileText !== undefined) {
+      await tx.query(
+        `INSERT INTO applied_files (account_id, config_digest, file_text) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id) DO UPDATE SET config_digest = EXCLUDED.config_digest, file_text = EXCLUDED.file_text`,
+        [plan.account, plan.configDigest, fileText],
+      );
+    } else {
+      await tx.query('DELETE FROM applied_files WHERE account_id = $1', [plan.account]);
+    }
     progress(`audit: ${plan.changes.length} rows`);
     await writeAudit(tx, plan, newSerial, opts);
     return { account: plan.account, stateSerial: newSerial, applied: plan.changes.length };

@@ -2,12 +2,22 @@
 // inspects the live state and diffs. Shared by `credits plan`, `credits apply -f` and the tests.
 import { createHash } from 'node:crypto';
 import { CreditsError } from '../errors.js';
-import { loadConfig } from '../config/load-config.js';
+import { DEFAULT_MAX_FILE_BYTES, loadConfig } from '../config/load-config.js';
 import { parseCadence } from '../config/cadence.js';
+import { reparsePlan, splitLayout } from '../config/layout.js';
+import { parseYamlExact } from '../config/parse-yaml.js';
+import { dec } from '../decimal.js';
+import { DEFAULT_GROUP, type DeclaredGroup, type DeclaredState } from '../declared-state.js';
 import { diff } from '../plan/diff.js';
 import { checkProtectedGroups } from '../plan/protect.js';
 import { emptySummary, PLAN_FORMAT_VERSION, type Plan } from '../plan/plan.js';
-import { findUnchangedSince, inspect } from '../state/inspect.js';
+import {
+  declaredGroupsOf,
+  declaredVersionOf,
+  findUnchangedSince,
+  inspect,
+  readAppliedFile,
+} from '../state/inspect.js';
 import { nextBoundaries } from '../ledger/cycle.js';
 import type { Queryable } from '../state/store.js';
 
@@ -27,12 +37,64 @@ export function previewCycles(cadenceText: string, timezone: string, from: Date)
   return cadence ? nextBoundaries(from, cadence, timezone, from, 3) : [];
 }
 
+/**
+ * What a plan was made from, for apply: the file's bytes and the declared_version of the live state the diff
+ * read (null: no account yet). Kept beside the plan object rather than in it, so saved plans stay as they are.
+ */
+export interface PlanSource {
+  /** How the plan was made: unchanged file (nothing read), edited file (changed groups read), full parse. */
+  path: 'unchanged' | 'edit' | 'full';
+  bytes: Uint8Array | string;
+  declaredVersion: number | null;
+  changes: Plan['changes'];
+  changeCount: number;
+}
+const sources = new WeakMap<Plan, PlanSource>();
+
+/** The source of a plan made by makePlan in this process and not altered since; undefined otherwise. */
+export function planSource(plan: Plan): PlanSource | undefined {
+  const s = sources.get(plan);
+  return s && s.changes === plan.changes && s.changeCount === plan.changes.length ? s : undefined;
+}
+
+function remember(
+  path: PlanSource['path'],
+  plan: Plan,
+  bytes: Uint8Array | string,
+  declaredVersion: number | null,
+): Plan {
+  sources.set(plan, {
+    path,
+    bytes,
+    declaredVersion,
+    changes: plan.changes,
+    changeCount: plan.changes.length,
+  });
+  return plan;
+}
+
+/** The file as text, the way loadConfig decodes it; undefined where loadConfig would report an error. */
+export function decodeConfigText(bytes: Uint8Array | string, maxBytes: number): string | undefined {
+  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+  if (size > maxBytes) return undefined;
+  let text: string;
+  try {
+    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text.trim() === '' ? undefined : text;
+}
+
 export interface MakePlanInput {
   bytes: Uint8Array | string;
   file: string;
   maxBytes?: number;
   allowDestroy?: boolean;
   now?: Date;
+  /** false: never plan from the last applied text, always parse the whole file (tests compare the two). */
+  reuseApplied?: boolean;
 }
 
 export async function makePlan(db: Queryable, input: MakePlanInput): Promise<Plan> {
@@ -43,21 +105,100 @@ export async function makePlan(db: Queryable, input: MakePlanInput): Promise<Pla
   const unchanged = await findUnchangedSince(db, digest);
   if (unchanged.length === 1) {
     const head = unchanged[0]!;
-    return {
-      formatVersion: PLAN_FORMAT_VERSION,
-      account: head.accountId,
-      stateSerial: head.stateSerial,
-      configDigest: digest,
-      createdAt: now.toISOString(),
-      summary: emptySummary(),
-      changes: [],
-      warnings: [],
-    };
+    return remember(
+      'unchanged',
+      {
+        formatVersion: PLAN_FORMAT_VERSION,
+        account: head.accountId,
+        stateSerial: head.stateSerial,
+        configDigest: digest,
+        createdAt: now.toISOString(),
+        summary: emptySummary(),
+        changes: [],
+        warnings: [],
+      },
+      input.bytes,
+      head.declaredVersion,
+    );
+  }
+  const ctx = { configDigest: digest, now, previewCycles };
+  const edited = input.reuseApplied === false ? undefined : await planEdit(db, input, ctx);
+  if (edited) {
+    checkProtectedGroups(edited.plan, input.allowDestroy === true);
+    return remember('edit', edited.plan, input.bytes, edited.declaredVersion);
   }
   const result = loadConfig(input.bytes, { file: input.file, maxBytes: input.maxBytes });
   if (!result.ok) throw new ConfigInvalid(result.errors);
   const live = await inspect(db, result.desired.account.id);
-  const plan = diff(result.desired, live, { configDigest: digest, now, previewCycles });
+  const plan = diff(result.desired, live, ctx);
   checkProtectedGroups(plan, input.allowDestroy === true);
-  return plan;
+  return remember('full', plan, input.bytes, live.declaredVersion ?? null);
+}
+
+/**
+ * The plan of a file that differs a little from the last applied one, reading only what changed; undefined
+ * whenever that cannot be proved to give the very plan of the full path below (which then runs).
+ *
+ * The proof: the last apply stored its file's text only if the live declared state then equalled the file,
+ * and declared_version (bumped by every write to declared state, SQL included) has not moved since. So the
+ * live groups and members are what the stored text says. Group entries that are byte-identical in both texts
+ * (in the one-line YAML subset of config/layout.ts, an entry's value depends on its text alone) are therefore
+ * equal to their live rows and contribute no change: only the head, the changed entries and the tail are
+ * loaded (every schema and per-group rule runs on them); the rules that span groups are checked against the
+ * live rows; and the diff reads the members of the other groups only. Any error goes to the full path, so
+ * errors and their positions are always the full loader's.
+ */
+async function planEdit(
+  db: Queryable,
+  input: MakePlanInput,
+  ctx: { configDigest: string; now: Date; previewCycles: typeof previewCycles },
+): Promise<{ plan: Plan; declaredVersion: number } | undefined> {
+  const text = decodeConfigText(input.bytes, input.maxBytes ?? DEFAULT_MAX_FILE_BYTES);
+  if (text === undefined) return undefined;
+  const next = splitLayout(text);
+  if (!next || next.blocks.length === 0) return undefined;
+  const head = parseYamlExact(next.head + next.tail);
+  const id = head.ok ? (head.value as { account?: { id?: unknown } } | null)?.account?.id : undefined;
+  if (typeof id !== 'string') return undefined;
+  const applied = await readAppliedFile(db, id);
+  if (!applied) return undefined;
+  const before = splitLayout(applied.text);
+  const reparse = before && reparsePlan(next, before);
+  if (!reparse) return undefined;
+  const part = loadConfig(reparse.text, { file: input.file });
+  if (!part.ok || part.desired.account.id !== id) return undefined;
+
+  const live = await inspect(db, id, { skipMembersOf: reparse.unchanged });
+  if (!live.state || live.declaredVersion !== applied.declaredVersion) return undefined;
+  // Unchanged entries: their live rows are their values.
+  const liveGroups = new Map(live.state.groups.map((g) => [g.key, g]));
+  const groups: DeclaredGroup[] = [];
+  for (const key of reparse.unchanged) {
+    const g = liveGroups.get(key);
+    if (!g) return undefined;
+    groups.push(g);
+  }
+  // Without a `default` entry the loader added the Default group; keep that only if the file has none.
+  for (const g of part.desired.groups) {
+    if (!(g.key === DEFAULT_GROUP && reparse.unchanged.has(DEFAULT_GROUP))) groups.push(g);
+  }
+  groups.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  // Rules across groups. A member of a changed entry must not also be declared in an unchanged one...
+  const elsewhere = await declaredGroupsOf(
+    db,
+    id,
+    part.desired.members.map((m) => m.email),
+  );
+  for (const group of elsewhere.values()) if (reparse.unchanged.has(group)) return undefined;
+  // ...and all group budgets together must fit the account's limit.
+  let total = dec(0);
+  for (const g of groups) total = total.plus(g.allocation).plus(g.extra);
+  if (total.greaterThan(part.desired.account.creditLimit)) return undefined;
+  // Nothing declared was written while we read (declared_version only grows).
+  if ((await declaredVersionOf(db, id)) !== applied.declaredVersion) return undefined;
+
+  // The diff of these against `live` (whose members are those of the other groups) is the full diff: the
+  // members left out are equal on both sides and yield no change.
+  const desired: DeclaredState = { account: part.desired.account, groups, members: part.desired.members };
+  return { plan: diff(desired, live, ctx), declaredVersion: applied.declaredVersion };
 }

@@ -46,6 +46,8 @@ export interface LiveState {
   /** null when the account does not exist yet. */
   state: DeclaredState | null;
   stateSerial: number;
+  /** accounts.declared_version when read (bumped by every write to declared state); absent: no account. */
+  declaredVersion?: number;
   /** Values as the last apply wrote them, for drift: keyed like the addresses. */
   applied: {
     account: DeclaredAccount | null;

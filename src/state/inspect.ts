@@ -64,7 +64,62 @@ export async function listAccounts(db: Queryable): Promise<string[]> {
   return rows.map((r) => r.account_id);
 }
 
-export async function inspect(db: Queryable, accountId: string): Promise<LiveState> {
+/** The text of the last applied file, when the live declared state provably still equals it. */
+export interface AppliedFile {
+  text: string;
+  declaredVersion: number;
+}
+
+/**
+ * The text the last apply stored (only when it could prove the result equals the file), provided nothing
+ * declared has been written since: the digest still names that file and declared_version has not moved.
+ */
+export async function readAppliedFile(db: Queryable, accountId: string): Promise<AppliedFile | undefined> {
+  const { rows } = await db.query<{ file_text: string; declared_version: string }>(
+    `SELECT f.file_text, a.declared_version FROM accounts a JOIN applied_files f USING (account_id)
+      WHERE a.account_id = $1 AND f.config_digest = a.applied_config_digest
+        AND a.applied_declared_version = a.declared_version`,
+    [accountId],
+  );
+  const row = rows[0];
+  return row ? { text: row.file_text, declaredVersion: Number(row.declared_version) } : undefined;
+}
+
+export async function declaredVersionOf(db: Queryable, accountId: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ declared_version: string }>(
+    'SELECT declared_version FROM accounts WHERE account_id = $1',
+    [accountId],
+  );
+  return rows[0] ? Number(rows[0].declared_version) : undefined;
+}
+
+/** Declared members among `emails` (case-folded) and their groups. */
+export async function declaredGroupsOf(
+  db: Queryable,
+  accountId: string,
+  emails: string[],
+): Promise<Map<string, string>> {
+  if (emails.length === 0) return new Map();
+  const { rows } = await db.query<{ email: string; group_key: string }>(
+    'SELECT email, group_key FROM members WHERE account_id = $1 AND declared AND email = ANY($2::text[])',
+    [accountId, emails],
+  );
+  return new Map(rows.map((r) => [r.email, r.group_key]));
+}
+
+export interface InspectOptions {
+  /**
+   * Groups whose members are known to equal the file already (see make-plan.ts): their members are neither
+   * read nor counted. Every other group's are, exactly as without this option.
+   */
+  skipMembersOf?: ReadonlySet<string>;
+}
+
+export async function inspect(
+  db: Queryable,
+  accountId: string,
+  options: InspectOptions = {},
+): Promise<LiveState> {
   const acct = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE account_id = $1`, [
     accountId,
   ]);
@@ -116,6 +171,12 @@ export async function inspect(db: Queryable, accountId: string): Promise<LiveSta
     if (g.applied) appliedGroups.set(g.group_key, g.applied);
   }
 
+  // With skipMembersOf, only the other groups' members are read and counted.
+  const skip = options.skipMembersOf;
+  const only = skip ? groups.filter((g) => !skip.has(g.key)).map((g) => g.key) : undefined;
+  const inGroups = only ? ' AND group_key = ANY($2::text[])' : '';
+  const params = only ? [accountId, only] : [accountId];
+
   // Only declared members are owned by the file; runtime signups are not part of the diff. The rows come back
   // as one tab-separated text (applied values only where they differ from live ones): for 100k members,
   // decoding one string is several times cheaper than decoding 100k rows of seven fields.
@@ -129,8 +190,8 @@ export async function inspect(db: Queryable, accountId: string): Promise<LiveSta
                            || E'\t' || coalesce(trim_scale(applied_extra)::text, '')
                       ELSE '' END,
               E'\n' ORDER BY email) AS lines
-       FROM members WHERE account_id = $1 AND declared`,
-    [accountId],
+       FROM members WHERE account_id = $1 AND declared${inGroups}`,
+    params,
   );
   const lines = memberText.rows[0]?.lines ? memberText.rows[0].lines.split('\n') : [];
   const members: DeclaredMember[] = new Array(lines.length);
@@ -145,8 +206,8 @@ export async function inspect(db: Queryable, accountId: string): Promise<LiveSta
   });
 
   const counts = await db.query<{ group_key: string; n: string }>(
-    'SELECT group_key, count(*) AS n FROM members WHERE account_id = $1 GROUP BY group_key',
-    [accountId],
+    `SELECT group_key, count(*) AS n FROM members WHERE account_id = $1${inGroups} GROUP BY group_key`,
+    params,
   );
   const usage = await db.query<{ group_key: string; used: string }>(
     `SELECT group_key, sum(credits) AS used FROM ledger_entries
@@ -160,6 +221,7 @@ export async function inspect(db: Queryable, accountId: string): Promise<LiveSta
   return {
     state: { account, groups, members },
     stateSerial: Number(row.state_serial),
+    declaredVersion: Number(row.declared_version),
     applied: { account: row.applied, groups: appliedGroups, members: appliedMembers },
     usage: { account: sum(usage.rows.map((u) => u.used)), groups: groupUsage },
     memberCounts: new Map(counts.rows.map((c) => [c.group_key, Number(c.n)])),

@@ -91,9 +91,13 @@ const withNewline = (t: string): string => (t === '' || t.endsWith('\n') ? t : t
 /**
  * The part of `next` that has to be read again when `applied` was read before: every group entry whose text
  * differs from the entry of the same key in `applied`. Undefined when a key repeats (the full parse reports
- * it) or when more than `maxFraction` of the entries' text changed (a full parse is as quick).
+ * it) or when more than `maxFraction` of a large file's entries changed (a full parse is as quick).
  */
-export function reparsePlan(next: Layout, applied: Layout, maxFraction = 0.25): Reparse | undefined {
+export function reparsePlan(
+  next: Layout,
+  applied: Layout,
+  { maxFraction = 0.5, smallFile = 65_536 } = {},
+): Reparse | undefined {
   const before = new Map<string, string>();
   for (const b of applied.blocks) {
     if (before.has(b.key)) return undefined;
@@ -113,7 +117,7 @@ export function reparsePlan(next: Layout, applied: Layout, maxFraction = 0.25): 
     if (same) unchanged.add(b.key);
     else changedSize += b.text.length;
   }
-  if (changedSize > totalSize * maxFraction) return undefined;
+  if (changedSize > Math.max(smallFile, totalSize * maxFraction)) return undefined;
   // `groups:` with no entry under it would read as null, so keep one entry even when none changed: reading
   // an unchanged entry again is always allowed.
   if (next.blocks.length > 0 && changedSize === 0) {

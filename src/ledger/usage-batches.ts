@@ -69,7 +69,7 @@ class UsageBatches {
     try {
       const outcomes = await this.send(
         accountId,
-        batch.map((p) => p.event),
+        batch.map((p, ord) => ({ ord, ...p.event })),
       );
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
@@ -80,7 +80,10 @@ class UsageBatches {
     }
   }
 
-  private async send(accountId: string, events: UsageEventRow[]): Promise<UsageOutcome[]> {
+  private async send(
+    accountId: string,
+    events: (UsageEventRow & { ord: number })[],
+  ): Promise<UsageOutcome[]> {
     const { rows } = await retrying(() =>
       this.store.query<{ r: UsageOutcome[] }>(SQL, [accountId, JSON.stringify(events)]),
     );

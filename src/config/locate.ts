@@ -1,18 +1,13 @@
 // Turns issue locations (a path or an offset) into line:col. Only called when there are errors, so the
 // costly `yaml` document model with source ranges is built on the error path, never on the happy path.
-import {
-  CST,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  Parser,
-  type Document,
-  type Node,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlLib from 'yaml';
+import type { Document, Node } from 'yaml';
 import type { ConfigPath } from './config-issue.js';
+
+// Loaded on the first error only: the library costs ~30 ms of start-up that valid files never need.
+let loaded: typeof YamlLib | undefined;
+const lib = (): typeof YamlLib => (loaded ??= createRequire(import.meta.url)('yaml') as typeof YamlLib);
 
 export interface LineCol {
   line: number;
@@ -42,8 +37,8 @@ export class Locator {
 
   /** Position of the value at path (or of its mapping key); the deepest existing ancestor when it is absent. */
   path(path: ConfigPath, at: 'key' | 'value' = 'value'): LineCol {
-    this.doc ??= parseDocument(this.text, {
-      lineCounter: new LineCounter(),
+    this.doc ??= lib().parseDocument(this.text, {
+      lineCounter: new (lib().LineCounter)(),
       uniqueKeys: false,
       keepSourceTokens: false,
     });
@@ -52,21 +47,21 @@ export class Locator {
     // The root node itself (a top-level list starts with `-`, which firstContentOffset skips).
     let offset = (doc.contents as Node | null)?.range?.[0] ?? firstContentOffset(this.text);
     for (let i = 0; i < path.length; i++) {
-      if (isAlias(node)) node = node.resolve(doc);
+      if (lib().isAlias(node)) node = node.resolve(doc);
       const step = path[i]!;
       const last = i === path.length - 1;
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(step));
+      if (lib().isMap(node)) {
+        const pair = node.items.find((p) => lib().isScalar(p.key) && String(p.key.value) === String(step));
         if (!pair) break;
         const keyRange = (pair.key as Node).range;
         if (last && at === 'key' && keyRange) return this.at(keyRange[0]);
         node = pair.value;
         const valueRange = (pair.value as Node | null)?.range;
         offset =
-          valueRange && !(isScalar(pair.value) && pair.value.value === null)
+          valueRange && !(lib().isScalar(pair.value) && pair.value.value === null)
             ? valueRange[0]
             : (keyRange?.[0] ?? offset);
-      } else if (isSeq(node) && typeof step === 'number') {
+      } else if (lib().isSeq(node) && typeof step === 'number') {
         const item = node.items[step] as Node | undefined;
         if (!item?.range) break;
         node = item;
@@ -94,9 +89,9 @@ export function unclosedBefore(text: string, offset: number): { offset: number; 
   const consider = (at: number, source: string): void => {
     if (at < offset && (!found || at > found.offset)) found = { offset: at, source };
   };
-  for (const token of new Parser().parse(text)) {
+  for (const token of new (lib().Parser)().parse(text)) {
     if (token.type !== 'document') continue;
-    CST.visit(token, (item) => {
+    lib().CST.visit(token, (item) => {
       for (const node of [item.key, item.value]) {
         if (node?.type === 'flow-collection') {
           const close = node.start.source === '{' ? '}' : ']';

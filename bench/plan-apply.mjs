@@ -2,7 +2,8 @@
 // Benchmark: plan and apply of a 100k-member / 1k-group file as whole `credits` processes, on PostgreSQL
 // and PGlite, each against a floor measured in the same run:
 //  - no-op plan, and a one-member change (plan, apply): floor = js-yaml parse of the file + SELECT of the
-//    same member rows (one node process);
+//    same member rows (one node process). An edited file is planned from its changed group entries (the last
+//    applied text is kept); `every` comments every group, which forces the full parse + inspect + diff;
 //  - apply of 100k new members into an empty account: floor = COPY of the same rows into a similar table.
 // Usage: npm run build && node bench/plan-apply.mjs [--members 100000] [--runs 3] [--only pg|pglite]
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,9 @@ const touched = join(dir, 'touched.yaml');
 const text = generate({ members, groups });
 writeFileSync(big, text);
 writeFileSync(touched, text + '# touched: same content, new digest\n');
+// A comment on every group header: every entry differs from the applied text, so the whole file is parsed.
+const every = join(dir, 'every.yaml');
+writeFileSync(every, text.replace(/^( {2}team-\d+:)$/gm, '$1 # touched'));
 writeFileSync(changed, generate({ members, groups, change: Math.floor(members / 2) }));
 const rows = [];
 const row = (what, value, floorName, floor, target) =>
@@ -127,8 +131,15 @@ async function postgres() {
       '≤ 3×',
     );
     row(
-      'no-op plan, full path (PostgreSQL, process)',
+      'no-op plan, trailing comment (PostgreSQL, process)',
       timeProcess([bin, 'plan', '-f', touched], { runs, env }),
+      'js-yaml + SELECT',
+      floor,
+      '≤ 3×',
+    );
+    row(
+      'no-op plan, full path (PostgreSQL, process)',
+      timeProcess([bin, 'plan', '-f', every], { runs, env }),
       'js-yaml + SELECT',
       floor,
       '≤ 3×',
@@ -199,8 +210,15 @@ async function pglite() {
     '≤ 1×',
   );
   row(
-    'no-op plan, full path (PGlite, process)',
+    'no-op plan, trailing comment (PGlite, process)',
     timeProcess([bin, 'plan', '-f', touched], { runs, env }),
+    'js-yaml + open + SELECT',
+    floor,
+    '≤ 1×',
+  );
+  row(
+    'no-op plan, full path (PGlite, process)',
+    timeProcess([bin, 'plan', '-f', every], { runs, env }),
     'js-yaml + open + SELECT',
     floor,
     '≤ 1×',

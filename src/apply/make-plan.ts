@@ -17,9 +17,10 @@ import {
   findUnchangedSince,
   inspect,
   readAppliedFile,
+  readMemberText,
 } from '../state/inspect.js';
 import { nextBoundaries } from '../ledger/cycle.js';
-import type { Queryable } from '../state/store.js';
+import type { Queryable, Store } from '../state/store.js';
 
 export const digestOf = (bytes: Uint8Array | string): string =>
   `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -127,12 +128,33 @@ export async function makePlan(db: Queryable, input: MakePlanInput): Promise<Pla
     checkProtectedGroups(edited.plan, input.allowDestroy === true);
     return remember('edit', edited.plan, input.bytes, edited.declaredVersion);
   }
+  // On PostgreSQL the server builds the members text while this process parses the file: the read starts
+  // first, for the account the file seems to name (used only if the parse confirms it).
+  const guess = (db as Partial<Store>).kind === 'postgres' ? guessAccountId(input.bytes) : undefined;
+  const prefetched = guess === undefined ? undefined : readMemberText(db, guess);
+  if (prefetched) {
+    prefetched.catch(() => {}); // awaited below when used; a failure then is reported there
+    await new Promise((resolve) => setImmediate(resolve)); // let the driver send it
+  }
   const result = loadConfig(input.bytes, { file: input.file, maxBytes: input.maxBytes });
   if (!result.ok) throw new ConfigInvalid(result.errors);
-  const live = await inspect(db, result.desired.account.id);
+  const live = await inspect(db, result.desired.account.id, {
+    prefetched: result.desired.account.id === guess ? prefetched : undefined,
+  });
   const plan = diff(result.desired, live, ctx);
   checkProtectedGroups(plan, input.allowDestroy === true);
   return remember('full', plan, input.bytes, live.declaredVersion ?? null);
+}
+
+/** The `id:` under a top-level `account:` near the start of the file, if it looks like one; only a guess. */
+export function guessAccountId(bytes: Uint8Array | string): string | undefined {
+  const start =
+    typeof bytes === 'string'
+      ? bytes.slice(0, 16_384)
+      : Buffer.from(bytes.subarray(0, 16_384)).toString('utf8');
+  return /^account:[ \t]*\r?\n(?:[ \t].*\r?\n|\r?\n)*?[ \t]+id:[ \t]*([a-z0-9][a-z0-9_-]{0,62})[ \t]*\r?$/m.exec(
+    start,
+  )?.[1];
 }
 
 /**

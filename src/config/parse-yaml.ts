@@ -21,7 +21,8 @@ export function parseYamlExact(text: string): ParseOutcome {
   if (value === undefined || value === null) {
     return { ok: false, issues: [{ code: 'FILE_EMPTY', params: {}, offset: 0 }] };
   }
-  const aliasIssue = checkAliasExpansion(value);
+  // Only an alias (`*name`) makes js-yaml share a node; without a `*` anywhere the value is a plain tree.
+  const aliasIssue = text.includes('*') ? checkAliasExpansion(value) : undefined;
   if (aliasIssue) return { ok: false, issues: [aliasIssue] };
   return { ok: true, value };
 }

@@ -1,7 +1,7 @@
 // Stage 3: rules the schema cannot say (DESIGN §2). Each rule is a pure function of the schema-valid config.
 import { dec, fromMicros, toMicros, type Decimal } from '../decimal.js';
 import { parseCadence, isValidTimeZone } from './cadence.js';
-import { foldEmail, memberAmounts } from './normalise.js';
+import { foldEmail } from './normalise.js';
 import { pathText, type ConfigIssue } from './config-issue.js';
 import type { ExactConfig, ExactGroup } from './exact-config.js';
 
@@ -86,9 +86,12 @@ export const membersFitGroupBudget: SemanticRule = (config) => {
   for (const [key, g] of groupEntries(config)) {
     // Exact millionths in BigInt: 100k members summed without a Decimal per member.
     let micros = 0n;
+    // toMicros reads any plain or exponent form exactly (the schema stage already refused more than 6
+    // places), so the source text needs no canonical form first.
     for (const m of Object.values(g.members ?? {})) {
-      const { allocation, extra } = memberAmounts(m);
-      micros += toMicros(allocation ?? '0') + toMicros(extra);
+      if (m === null || m === undefined) continue;
+      if ('text' in m) micros += toMicros(m.text);
+      else micros += toMicros(m.allocation?.text ?? '0') + toMicros(m.extra?.text ?? '0');
     }
     const total = dec(fromMicros(micros));
     const budget = budgetOf(g);

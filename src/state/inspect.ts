@@ -107,12 +107,44 @@ export async function declaredGroupsOf(
   return new Map(rows.map((r) => [r.email, r.group_key]));
 }
 
+/** The declared members of an account as one text (see inspect), with the declared_version it shows. */
+export interface MemberText {
+  declaredVersion: string | null;
+  lines: string | null;
+}
+
+/**
+ * Reads the declared members (of the `only` groups, or all). Only declared members are owned by the file;
+ * runtime signups are not part of the diff. The rows come back as one tab-separated text (applied values
+ * only where they differ from live ones): for 100k members, decoding one string is several times cheaper
+ * than decoding 100k rows of seven fields. The account's declared_version comes from the same snapshot.
+ */
+export async function readMemberText(db: Queryable, accountId: string, only?: string[]): Promise<MemberText> {
+  const { rows } = await db.query<{ declared_version: string | null; lines: string | null }>(
+    `SELECT (SELECT declared_version FROM accounts WHERE account_id = $1) AS declared_version,
+            string_agg(
+              email || E'\t' || group_key || E'\t' || coalesce(trim_scale(allocation)::text, '') || E'\t'
+              || trim_scale(extra)::text
+              || CASE WHEN applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
+                        OR applied_extra IS DISTINCT FROM extra
+                      THEN E'\t' || coalesce(applied_group, '') || E'\t' || coalesce(trim_scale(applied_allocation)::text, '')
+                           || E'\t' || coalesce(trim_scale(applied_extra)::text, '')
+                      ELSE '' END,
+              E'\n' ORDER BY email) AS lines
+       FROM members WHERE account_id = $1 AND declared${only ? ' AND group_key = ANY($2::text[])' : ''}`,
+    only ? [accountId, only] : [accountId],
+  );
+  return { declaredVersion: rows[0]?.declared_version ?? null, lines: rows[0]?.lines ?? null };
+}
+
 export interface InspectOptions {
   /**
    * Groups whose members are known to equal the file already (see make-plan.ts): their members are neither
    * read nor counted. Every other group's are, exactly as without this option.
    */
   skipMembersOf?: ReadonlySet<string>;
+  /** readMemberText(db, accountId) started earlier (to overlap with parsing); ignored with skipMembersOf. */
+  prefetched?: Promise<MemberText>;
 }
 
 export async function inspect(
@@ -177,23 +209,10 @@ export async function inspect(
   const inGroups = only ? ' AND group_key = ANY($2::text[])' : '';
   const params = only ? [accountId, only] : [accountId];
 
-  // Only declared members are owned by the file; runtime signups are not part of the diff. The rows come back
-  // as one tab-separated text (applied values only where they differ from live ones): for 100k members,
-  // decoding one string is several times cheaper than decoding 100k rows of seven fields.
-  const memberText = await db.query<{ lines: string | null }>(
-    `SELECT string_agg(
-              email || E'\t' || group_key || E'\t' || coalesce(trim_scale(allocation)::text, '') || E'\t'
-              || trim_scale(extra)::text
-              || CASE WHEN applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
-                        OR applied_extra IS DISTINCT FROM extra
-                      THEN E'\t' || coalesce(applied_group, '') || E'\t' || coalesce(trim_scale(applied_allocation)::text, '')
-                           || E'\t' || coalesce(trim_scale(applied_extra)::text, '')
-                      ELSE '' END,
-              E'\n' ORDER BY email) AS lines
-       FROM members WHERE account_id = $1 AND declared${inGroups}`,
-    params,
-  );
-  const lines = memberText.rows[0]?.lines ? memberText.rows[0].lines.split('\n') : [];
+  const memberText = await (options.prefetched && !only
+    ? options.prefetched
+    : readMemberText(db, accountId, only));
+  const lines = memberText.lines ? memberText.lines.split('\n') : [];
   const members: DeclaredMember[] = new Array(lines.length);
   const appliedMembers = new Map<string, { group: string; allocation: string | null; extra: string }>();
   lines.forEach((line, i) => {
@@ -221,7 +240,10 @@ export async function inspect(
   return {
     state: { account, groups, members },
     stateSerial: Number(row.state_serial),
-    declaredVersion: Number(row.declared_version),
+    // The members read (maybe prefetched before the account row) must show the same declared_version, or the
+    // reads straddle a write and no single version describes what was read.
+    declaredVersion:
+      memberText.declaredVersion === row.declared_version ? Number(row.declared_version) : undefined,
     applied: { account: row.applied, groups: appliedGroups, members: appliedMembers },
     usage: { account: sum(usage.rows.map((u) => u.used)), groups: groupUsage },
     memberCounts: new Map(counts.rows.map((c) => [c.group_key, Number(c.n)])),

@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeKinds } from '../support/databases.js';
-import { ConfigInvalid, makePlan, planSource } from '../../src/apply/make-plan.js';
+import { ConfigInvalid, guessAccountId, makePlan, planSource } from '../../src/apply/make-plan.js';
+import { inspect, readMemberText } from '../../src/state/inspect.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { reparsePlan, splitLayout } from '../../src/config/layout.js';
 import { isCreditsError } from '../../src/errors.js';
@@ -284,6 +285,22 @@ describe.each(storeKinds)('edited-file plans equal full plans on %s', (kind, fre
     // The next apply made and applied in one go keeps it again.
     await applyText(store, second.replace('allocation: 15000', 'allocation: 15002'));
     expect(await same(store, second.replace('allocation: 15000', 'allocation: 15003'))).toBe('edit');
+  });
+
+  it('members read before the account row count only when no declared write came between', async () => {
+    const store = await freshStore();
+    await applyText(store, company);
+    const early = readMemberText(store, 'northwind');
+    const live = await inspect(store, 'northwind', { prefetched: early });
+    expect(live.declaredVersion).toEqual(expect.any(Number));
+    expect(live).toEqual({ ...(await inspect(store, 'northwind')) });
+    const before = readMemberText(store, 'northwind');
+    await before;
+    await store.query("UPDATE groups SET extra = 1 WHERE account_id = 'northwind' AND group_key = 'support'");
+    const straddled = await inspect(store, 'northwind', { prefetched: before });
+    expect(straddled.declaredVersion).toBeUndefined();
+    expect(guessAccountId(company)).toBe('northwind');
+    expect(guessAccountId(Buffer.from(small))).toBe('tinyco');
   });
 
   // Random line edits of a generated file: most stay valid and in the subset, many break a rule or the subset.

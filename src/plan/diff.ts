@@ -219,57 +219,88 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
   }
 }
 
+/** Whether e-mails strictly ascend in code-unit order, so that a merge can pair two lists. */
+function ascending(members: readonly DeclaredMember[]): boolean {
+  for (let i = 1; i < members.length; i++) if (!(members[i - 1]!.email < members[i]!.email)) return false;
+  return true;
+}
+
 function diffMembers(desired: DeclaredState, live: LiveState, changes: Change[]): void {
-  const liveMembers = new Map(live.state!.members.map((m) => [m.email, m]));
-  for (const m of desired.members) {
-    const have = liveMembers.get(m.email);
-    if (!have) {
-      changes.push({
-        address: `member.${m.email}`,
-        action: 'create',
-        before: null,
-        after: memberObject(m),
-        effects: [],
-      });
-      continue;
+  // Pair desired and live members by e-mail: a merge of the two sorted lists when the live ones come in the
+  // same order (the database's collation may differ), else a map. Changes come in desired order, then the
+  // deletes in live order, either way.
+  const have = live.state!.members;
+  const deleted: DeclaredMember[] = [];
+  if (ascending(have) && ascending(desired.members)) {
+    let j = 0;
+    for (const m of desired.members) {
+      while (j < have.length && have[j]!.email < m.email) deleted.push(have[j++]!);
+      if (j < have.length && have[j]!.email === m.email) diffMember(m, have[j++]!, live, changes);
+      else diffMember(m, undefined, live, changes);
     }
-    liveMembers.delete(m.email);
-    const applied = live.applied.members.get(m.email);
-    if (have.group !== m.group) {
-      const change: Change = {
-        address: `member.${m.email}.group`,
-        action: 'move',
-        before: have.group,
-        after: m.group,
-        effects: [],
-      };
-      if (applied && applied.group !== have.group) change.drift = { applied: applied.group };
-      changes.push(change);
+    while (j < have.length) deleted.push(have[j++]!);
+  } else {
+    const liveMembers = new Map(have.map((m) => [m.email, m]));
+    for (const m of desired.members) {
+      diffMember(m, liveMembers.get(m.email), live, changes);
+      liveMembers.delete(m.email);
     }
-    for (const field of ['allocation', 'extra'] as const) {
-      if (same(field, m[field], have[field])) continue;
-      const change: Change = {
-        address: `member.${m.email}.${field}`,
-        action: 'update',
-        before: have[field],
-        after: m[field],
-        effects: [],
-        group: m.group,
-      };
-      if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
-      if (field === 'allocation' && m.allocation === null)
-        change.effects.push('draws from the group pool from now on');
-      changes.push(change);
-    }
+    deleted.push(...liveMembers.values());
   }
-  for (const have of liveMembers.values()) {
+  for (const gone of deleted) {
     changes.push({
-      address: `member.${have.email}`,
+      address: `member.${gone.email}`,
       action: 'delete',
-      before: memberObject(have),
+      before: memberObject(gone),
       after: null,
       effects: ['returns to Default with no individual allocation; usage and history are kept'],
     });
+  }
+}
+
+function diffMember(
+  m: DeclaredMember,
+  have: DeclaredMember | undefined,
+  live: LiveState,
+  changes: Change[],
+): void {
+  if (!have) {
+    changes.push({
+      address: `member.${m.email}`,
+      action: 'create',
+      before: null,
+      after: memberObject(m),
+      effects: [],
+    });
+    return;
+  }
+  if (have.group === m.group && have.allocation === m.allocation && have.extra === m.extra) return;
+  const applied = live.applied.members.get(m.email);
+  if (have.group !== m.group) {
+    const change: Change = {
+      address: `member.${m.email}.group`,
+      action: 'move',
+      before: have.group,
+      after: m.group,
+      effects: [],
+    };
+    if (applied && applied.group !== have.group) change.drift = { applied: applied.group };
+    changes.push(change);
+  }
+  for (const field of ['allocation', 'extra'] as const) {
+    if (same(field, m[field], have[field])) continue;
+    const change: Change = {
+      address: `member.${m.email}.${field}`,
+      action: 'update',
+      before: have[field],
+      after: m[field],
+      effects: [],
+      group: m.group,
+    };
+    if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
+    if (field === 'allocation' && m.allocation === null)
+      change.effects.push('draws from the group pool from now on');
+    changes.push(change);
   }
 }
 

@@ -8,3 +8,6 @@ CREATE TABLE applied_files (
   config_digest  text NOT NULL,
   file_text      text NOT NULL
 );
+-- Stored uncompressed: the text is written by every apply and read by every plan of an edited file, and
+-- pglz on a 4.5 MB file costs more time (~30 ms each way) than the extra space is worth.
+ALTER TABLE applied_files ALTER COLUMN file_text SET STORAGE EXTERNAL;

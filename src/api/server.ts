@@ -3,7 +3,8 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { CreditsError, isCreditsError } from '../errors.js';
 import { schemaStatus } from '../state/migrate.js';
-import { authenticate, type TokenIdentity } from '../state/tokens.js';
+import type { TokenIdentity } from '../state/tokens.js';
+import { cachedAuthentication } from './token-cache.js';
 import { ROUTES } from './routes.js';
 import { errorResponse } from './response-schemas.js';
 import { claimKey, completeKey, dropKey, requestHash } from '../ledger/idempotency.js';
@@ -14,6 +15,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** Requests per minute per token (and per address for unauthenticated calls). */
   rateLimit?: number;
+  /** How long an authenticated token is remembered (ms); a revoked token works this long at most. 0: never. */
+  tokenCacheMs?: number;
   /** The clock, for tests of cycles over HTTP. */
   now?: () => Date;
 }
@@ -102,10 +105,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Bearer tokens: the tenant comes from the token, never from the request.
+  const authenticate = cachedAuthentication(opts.store, opts.tokenCacheMs);
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/v1/')) return; // health, readiness and /docs are public
     const token = bearer(req);
-    const identity = token ? await authenticate(opts.store, token) : undefined;
+    const identity = token ? await authenticate(token) : undefined;
     if (!identity) throw new CreditsError('UNAUTHORIZED');
     req.identity = identity;
   });

@@ -43,12 +43,8 @@ export async function memberCapacity(
   cycleNo: number,
   email: string,
 ): Promise<string> {
-  const { rows } = await db.query<{ capacity: string }>(
-    `SELECT coalesce(m.allocation, 0) + m.extra +
-            coalesce((SELECT sum(credits) FROM ledger_entries e
-                       WHERE e.account_id = m.account_id AND e.cycle_no = $3 AND e.member_email = m.email
-                         AND e.kind = 'grant'), 0) AS capacity
-       FROM members m WHERE m.account_id = $1 AND m.email = $2`,
+  const { rows } = await db.query<{ capacity: string | null }>(
+    'SELECT credits_member_capacity($1, $3, $2) AS capacity',
     [accountId, email, cycleNo],
   );
   return canonical(rows[0]?.capacity ?? '0');

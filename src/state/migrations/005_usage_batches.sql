@@ -212,6 +212,16 @@ BEGIN
   RETURN jsonb_build_object('status', 'ok', 'result', v_result);
 END $$;
 
+-- A member's capacity in a cycle: allocation + extra + the grants approved in it (src/ledger/capacities.ts).
+CREATE FUNCTION credits_member_capacity(p_account text, p_cycle bigint, p_email text) RETURNS numeric
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(m.allocation, 0) + m.extra +
+         coalesce((SELECT sum(e.credits) FROM ledger_entries e
+                    WHERE e.account_id = m.account_id AND e.cycle_no = p_cycle AND e.member_email = m.email
+                      AND e.kind = 'grant'), 0)
+    FROM members m WHERE m.account_id = p_account AND m.email = p_email
+$$;
+
 -- One event of a batch as the fast path settles it.
 CREATE TYPE credits_usage_row AS (
   ord int, email text, group_key text, credits numeric, cost numeric, model text, metadata jsonb, key text,
@@ -381,6 +391,20 @@ BEGIN
   SELECT cycle_no, ends_at INTO v_cycle, v_ends_at FROM cycles WHERE account_id = p_account
    ORDER BY cycle_no DESC LIMIT 1;
   IF NOT FOUND THEN v_cycle := NULL; END IF;
+  -- A member's first event in a cycle creates their counter here, in e-mail order, rather than in a
+  -- transaction of its own (once the cycle's shared counters exist; creating those is the caller's).
+  IF v_cycle IS NOT NULL AND EXISTS (SELECT 1 FROM budget_counters WHERE account_id = p_account
+                                        AND cycle_no = v_cycle AND scope = 'account' LIMIT 1) THEN
+    INSERT INTO budget_counters (account_id, cycle_no, scope, slice, capacity)
+    SELECT p_account, v_cycle, 'member:' || m.email, 0, credits_member_capacity(p_account, v_cycle, m.email)
+      FROM (SELECT DISTINCT x.email FROM jsonb_to_recordset(p_events) AS x(email text)) ev
+      CROSS JOIN LATERAL (SELECT mm.email FROM members mm
+                           WHERE mm.account_id = p_account AND mm.email = ev.email LIMIT 1) m
+     WHERE NOT EXISTS (SELECT 1 FROM budget_counters b WHERE b.account_id = p_account AND b.cycle_no = v_cycle
+                          AND b.scope = 'member:' || m.email LIMIT 1)
+     ORDER BY m.email
+    ON CONFLICT DO NOTHING;
+  END IF;
   IF v_cycle IS NOT NULL THEN
     BEGIN
       v_out := credits_record_usage_fast(p_account, v_cycle, v_ends_at, v_slice, p_events);

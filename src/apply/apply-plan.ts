@@ -39,7 +39,7 @@ interface MemberWrite {
 export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? new Date();
   const progress = opts.onProgress ?? (() => {});
-  return store.transaction(async (tx) => {
+  const result = await store.transaction(async (tx) => {
     // Serialise applies per account; the lock is released at commit or rollback.
     await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [
       plan.account,
@@ -98,8 +98,19 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
     }
     progress(`audit: ${plan.changes.length} rows`);
     await writeAudit(tx, plan, newSerial, opts);
-    return { account: plan.account, stateSerial: newSerial, applied: plan.changes.length };
+    return {
+      account: plan.account,
+      stateSerial: newSerial,
+      applied: plan.changes.length,
+      keptText: fileText !== undefined,
+    };
   });
+  // PGlite runs PostgreSQL single-user, where autovacuum never runs: without this each apply would leave the
+  // previous file text (megabytes for a large file) behind as dead rows for good.
+  if (result.keptText && store.kind === 'pglite') {
+    await store.exec('VACUUM applied_files').catch(() => {}); // the apply is done; at worst space is kept
+  }
+  return { account: result.account, stateSerial: result.stateSerial, applied: result.applied };
 }
 
 function partition(changes: Change[]) {

@@ -100,8 +100,12 @@ export async function declaredGroupsOf(
   emails: string[],
 ): Promise<Map<string, string>> {
   if (emails.length === 0) return new Map();
+  // One primary-key probe per e-mail (OFFSET 0 keeps the planner from turning it into a join). PGlite has no
+  // autoanalyze, and without statistics `email = ANY(…)` went through the whole account's group index.
   const { rows } = await db.query<{ email: string; group_key: string }>(
-    'SELECT email, group_key FROM members WHERE account_id = $1 AND declared AND email = ANY($2::text[])',
+    `SELECT m.email, m.group_key FROM unnest($2::text[]) AS e(email)
+       CROSS JOIN LATERAL (SELECT email, group_key FROM members
+                            WHERE account_id = $1 AND email = e.email AND declared OFFSET 0) m`,
     [accountId, emails],
   );
   return new Map(rows.map((r) => [r.email, r.group_key]));

@@ -169,4 +169,25 @@ describe.each(storeKinds)('usage batches on %s', (kind, freshStore) => {
     expect(reason.code).not.toBe('BUDGET_EXCEEDED');
     expect((await verifyLedger(store, 'mixed')).mismatches).toEqual([]);
   });
+
+  it("a client's key spelled like the ledger's own signup key neither fails nor blocks the signup grant", async () => {
+    await setUpAccount(store, 'keys', '1');
+    const first = await recordUsage(store, {
+      accountId: 'keys',
+      member: 'extra@t.test',
+      credits: '1',
+      idempotencyKey: 'signup:extra@t.test',
+    });
+    expect(first.credits).toBe('1');
+    expect((await signup(store, { accountId: 'keys', email: 'extra@t.test' })).signupCredits).toBe('6');
+    // own@t.test has had its signup credits (setUpAccount): its signup key is taken in the ledger.
+    const second = await recordUsage(store, {
+      accountId: 'keys',
+      member: 'own@t.test',
+      credits: '1',
+      idempotencyKey: 'signup:own@t.test',
+    });
+    expect(second.credits).toBe('1');
+    expect((await verifyLedger(store, 'keys')).mismatches).toEqual([]);
+  });
 });

@@ -1,11 +1,18 @@
 -- Usage events in batches: one transaction (one commit, one WAL flush) records many events, so the commit
 -- rate stops bounding the event rate (docs/ledger.md, "Batched commits").
 --
--- A batch first locks every counter row it may charge, in the one global order every writer follows
--- (member, pool, signup, group, account; then scope, then slice), and charges all of its events to ONE slice
--- per sliced scope. So two batches, or a batch and a single spend, never wait on each other in a cycle;
--- only the rare slow path (a slice short of capacity re-spreads its whole scope) can still deadlock, and a
--- deadlock victim's transaction is retried whole by the caller.
+-- The fast path settles a batch set-wise with conditional updates in the one global lock order (member,
+-- pool, signup, group, account; then scope, then slice), charging ONE slice per sliced scope; the
+-- one-by-one path first locks every row it may charge in that order. So two batches, or a batch and a single
+-- spend, never wait on each other in a cycle; only the rare re-spreading of a fragmented scope can still
+-- deadlock, and a deadlock victim's transaction is retried whole by the caller.
+
+-- A client's Idempotency-Key lives in idempotency_keys (with the answer, which names the entry), not in
+-- ledger_entries.idempotency_key: that column's unique index is for the ledger's own once-only keys
+-- (`signup:<email>`), and a client key spelled like one must neither fail nor block a signup grant. Keys
+-- already written there by usage are moved out of that namespace.
+UPDATE ledger_entries SET idempotency_key = 'usage:' || idempotency_key
+ WHERE kind = 'usage' AND idempotency_key IS NOT NULL;
 
 -- The level of a scope in the lock order.
 CREATE FUNCTION credits_lock_rank(p_scope text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
@@ -186,7 +193,7 @@ BEGIN
   INSERT INTO ledger_entries (account_id, cycle_no, member_email, group_key, kind, credits, cost_usd, model,
                               metadata, charges, idempotency_key)
   VALUES (p_account, v_cycle.cycle_no, p_email, v_member.group_key, 'usage', v_credits, p_cost, p_model,
-          p_metadata, v_charges, p_key)
+          p_metadata, v_charges, NULL)
   RETURNING entry_id INTO v_entry;
 
   -- What remains: one primary-key range per scope, whatever the planner believes about the table's size.
@@ -352,7 +359,7 @@ BEGIN
     INSERT INTO ledger_entries (entry_id, account_id, cycle_no, member_email, group_key, kind, credits, cost_usd,
                                 model, metadata, charges, idempotency_key)
     OVERRIDING SYSTEM VALUE
-    SELECT id, p_account, p_cycle, email, group_key, 'usage', credits, cost, model, metadata, charges, key FROM r
+    SELECT id, p_account, p_cycle, email, group_key, 'usage', credits, cost, model, metadata, charges, NULL FROM r
   ),
   results AS (
     SELECT r.ord, r.key, r.hash,
@@ -400,8 +407,9 @@ BEGIN
       FROM (SELECT DISTINCT x.email FROM jsonb_to_recordset(p_events) AS x(email text)) ev
       CROSS JOIN LATERAL (SELECT mm.email FROM members mm
                            WHERE mm.account_id = p_account AND mm.email = ev.email LIMIT 1) m
-     WHERE NOT EXISTS (SELECT 1 FROM budget_counters b WHERE b.account_id = p_account AND b.cycle_no = v_cycle
-                          AND b.scope = 'member:' || m.email LIMIT 1)
+     -- A scalar subquery, not NOT EXISTS: an anti-join's plan would scan every counter of the account.
+     WHERE (SELECT 1 FROM budget_counters b WHERE b.account_id = p_account AND b.cycle_no = v_cycle
+               AND b.scope = 'member:' || m.email LIMIT 1) IS NULL
      ORDER BY m.email
     ON CONFLICT DO NOTHING;
   END IF;

@@ -9,6 +9,7 @@ import { ROUTES } from './routes.js';
 import { errorResponse } from './response-schemas.js';
 import { claimKey, completeKey, dropKey, requestHash } from '../ledger/idempotency.js';
 import type { Store } from '../state/store.js';
+import { registerDashboard } from '../web/dashboard.js';
 
 export interface ServerOptions {
   store: Store;
@@ -169,6 +170,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     });
   }
 
+  await registerDashboard(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {

@@ -1,0 +1,169 @@
+// The dashboard's entry point: the token, the four tabs, the Refresh button, the banner and the dialog.
+import { api, ApiError, forgetToken, getToken, paths, setToken, takeTokenFromFragment } from './api.js';
+import { h, setText } from './dom.js';
+import * as overview from './overview.js';
+import * as allocations from './allocations.js';
+import * as requests from './requests.js';
+import * as settings from './settings.js';
+
+const TABS = { overview, allocations, requests, settings };
+const TAB_KEY = 'credits.tab';
+const $ = (id) => document.getElementById(id);
+
+const state = { tab: 'overview', managedByGit: false, renders: 0 };
+
+// --- banner: confirmations and errors ------------------------------------------------------------------
+function notify(kind, title, message = '', hint = '') {
+  const banner = $('banner');
+  banner.className = `banner banner-${kind}`;
+  banner.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  setText($('banner-title'), title);
+  setText($('banner-message'), message);
+  setText($('banner-hint'), hint);
+  banner.hidden = false;
+}
+const clearBanner = () => {
+  $('banner').hidden = true;
+};
+
+/** Shows an API failure; a 401 sends the user back to the token form. */
+function fail(err, what = 'The request failed') {
+  if (err instanceof ApiError) {
+    if (err.status === 401) {
+      forgetToken();
+      showLogin('That token was not accepted (401). Paste an admin token.');
+      return;
+    }
+    if (err.code === 'MANAGED_BY_GIT') state.managedByGit = true;
+    notify('error', `${what}: ${err.code}`, err.message, err.hint);
+    return;
+  }
+  notify('error', what, err instanceof Error ? err.message : String(err));
+}
+
+// --- confirmation dialog -------------------------------------------------------------------------------
+function confirmDialog({ title, body, warning = '', ok = 'Confirm', danger = false }) {
+  const dialog = $('confirm');
+  setText($('confirm-title'), title);
+  setText($('confirm-body'), body);
+  setText($('confirm-warning'), warning);
+  $('confirm-warning').hidden = !warning;
+  const okButton = $('confirm-ok');
+  setText(okButton, ok);
+  okButton.className = `button ${danger ? 'danger' : 'primary'}`;
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      okButton.removeEventListener('click', onOk);
+      $('confirm-cancel').removeEventListener('click', onCancel);
+      dialog.removeEventListener('cancel', onCancel);
+      if (dialog.open) dialog.close();
+      resolve(answer);
+    };
+    const onOk = () => done(true);
+    const onCancel = (e) => {
+      e.preventDefault();
+      done(false);
+    };
+    okButton.addEventListener('click', onOk);
+    $('confirm-cancel').addEventListener('click', onCancel);
+    dialog.addEventListener('cancel', onCancel);
+    dialog.showModal();
+    $('confirm-cancel').focus();
+  });
+}
+
+// --- tabs ----------------------------------------------------------------------------------------------
+const ctx = {
+  api,
+  paths,
+  notify,
+  clearBanner,
+  fail,
+  confirm: confirmDialog,
+  state,
+  rerender: () => show(state.tab),
+  setAccount: (account) => setText($('account-name'), account ? `${account.name} (${account.id})` : ''),
+};
+
+async function show(tab) {
+  state.tab = TABS[tab] ? tab : 'overview';
+  sessionStorage.setItem(TAB_KEY, state.tab);
+  for (const button of document.querySelectorAll('[role="tab"]')) {
+    const selected = button.dataset.tab === state.tab;
+    button.setAttribute('aria-selected', String(selected));
+    button.tabIndex = selected ? 0 : -1;
+  }
+  const panel = $('panel');
+  const render = ++state.renders;
+  panel.setAttribute('aria-labelledby', `tab-${state.tab}`);
+  panel.setAttribute('aria-busy', 'true');
+  panel.dataset.state = 'loading';
+  try {
+    const node = await TABS[state.tab].render(ctx);
+    if (render !== state.renders) return; // a later click or refresh won
+    panel.replaceChildren(node);
+    panel.dataset.tab = state.tab;
+    panel.dataset.state = 'ready';
+  } catch (err) {
+    if (render !== state.renders) return;
+    panel.replaceChildren(h('p', { class: 'error-text' }, 'Could not load this tab.'));
+    panel.dataset.state = 'error';
+    fail(err, 'Loading failed');
+  } finally {
+    if (render === state.renders) panel.removeAttribute('aria-busy');
+  }
+}
+
+function showLogin(message = '') {
+  $('login').hidden = false;
+  $('panel').hidden = true;
+  $('tabs').hidden = true;
+  $('top-actions').hidden = true;
+  setText($('account-name'), '');
+  setText($('login-error'), message);
+  clearBanner();
+  $('token-input').focus();
+}
+
+function showDashboard() {
+  $('login').hidden = true;
+  $('panel').hidden = false;
+  $('tabs').hidden = false;
+  $('top-actions').hidden = false;
+  return show(sessionStorage.getItem(TAB_KEY) ?? 'overview');
+}
+
+function wire() {
+  for (const button of document.querySelectorAll('[role="tab"]')) {
+    button.addEventListener('click', () => {
+      clearBanner();
+      show(button.dataset.tab);
+    });
+  }
+  $('tabs').addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const names = Object.keys(TABS);
+    const next =
+      names[(names.indexOf(state.tab) + (e.key === 'ArrowRight' ? 1 : names.length - 1)) % names.length];
+    show(next).then(() => $(`tab-${next}`).focus());
+  });
+  $('refresh').addEventListener('click', () => show(state.tab));
+  $('forget-token').addEventListener('click', () => {
+    forgetToken();
+    showLogin();
+  });
+  $('banner-close').addEventListener('click', clearBanner);
+  $('login-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = $('token-input').value.trim();
+    if (!token) return;
+    setToken(token);
+    $('token-input').value = '';
+    showDashboard();
+  });
+}
+
+wire();
+takeTokenFromFragment();
+if (getToken()) showDashboard();
+else showLogin();

@@ -1,0 +1,452 @@
+// The dashboard end to end: the real server over HTTP on a throw-away PostgreSQL, driven in Debian's
+// Chromium by playwright-core. Each tab with real data, edits that become drift, requests decided from the
+// Requests tab, the reset dialog, the managedBy: git refusal, and no console errors on the way.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { freshPgStore } from '../support/databases.js';
+import { buildServer } from '../../src/api/server.js';
+import { makePlan } from '../../src/apply/make-plan.js';
+import { applyPlan } from '../../src/apply/apply-plan.js';
+import { createToken } from '../../src/state/tokens.js';
+import type { Store } from '../../src/state/store.js';
+
+const fillers = Array.from(
+  { length: 22 },
+  (_, i) => `      m${String(i + 1).padStart(2, '0')}@web.test: 100\n`,
+).join('');
+const WEB = `version: 1
+account:
+  id: web
+  name: Web Corp
+  creditLimit: 100000
+  creditFactor: 1000
+  signupCredits: 0
+groups:
+  engineering:
+    name: Engineering
+    allocation: 40000
+    extra: 5000
+    members:
+      alice@web.test: 5000
+      bob@web.test: { allocation: 3000, extra: 500 }
+${fillers}  research:
+    name: Research
+    allocation: 30000
+    members:
+      dave@web.test: 10000
+  default:
+    allocation: 10000
+`;
+const LOCKED = `version: 1
+account:
+  id: locked
+  name: Locked Ltd
+  creditLimit: 1000
+  managedBy: git
+groups:
+  ops:
+    name: Ops
+    allocation: 500
+    members:
+      olga@locked.test: 100
+`;
+
+let store: Store;
+let app: FastifyInstance;
+let base: string;
+let browser: Browser;
+const admin: Record<string, string> = {};
+const contexts: BrowserContext[] = [];
+/** Console errors and uncaught exceptions of every page, checked after each test. */
+let problems: string[] = [];
+/** Network failures a test provokes on purpose (a 401, a 409) and expects the console to mention. */
+let expected: RegExp[] = [];
+
+async function api(method: string, path: string, token: string, body?: unknown) {
+  const res = await fetch(base + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => {
+    problems.push(`unexpected JS dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  return page;
+}
+
+/** An element's text colour (runs in the page; the tests compile without the DOM library). */
+type Styles = { getComputedStyle(element: unknown): { color: string } };
+const colour = (e: unknown) => (globalThis as unknown as Styles).getComputedStyle(e).color;
+
+const ready = (page: Page, tab: string) => page.locator(`#panel[data-state="ready"][data-tab="${tab}"]`);
+
+async function open(token: string, tab = 'overview'): Promise<Page> {
+  const page = await newPage();
+  await page.goto(`${base}/#token=${encodeURIComponent(token)}`);
+  await ready(page, 'overview').waitFor();
+  if (tab !== 'overview') await showTab(page, tab);
+  return page;
+}
+
+async function showTab(page: Page, tab: string) {
+  await page.locator(`#tab-${tab}`).click();
+  await ready(page, tab).waitFor();
+}
+
+const serial = async (account: string) =>
+  Number(
+    (
+      await store.query<{ s: string }>('SELECT state_serial AS s FROM accounts WHERE account_id = $1', [
+        account,
+      ])
+    ).rows[0]!.s,
+  );
+
+beforeAll(async () => {
+  store = await freshPgStore();
+  for (const [id, yaml] of [
+    ['web', WEB],
+    ['locked', LOCKED],
+  ] as const) {
+    await applyPlan(store, await makePlan(store, { bytes: yaml, file: `${id}.yaml` }), { actor: 'test' });
+    admin[id] = (await createToken(store, { accountId: id, role: 'admin' })).token;
+  }
+  app = await buildServer({ store, rateLimit: 100_000 });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+
+  const t = admin.web!;
+  const usage = await api('POST', '/v1/usage', t, { member: 'alice@web.test', credits: '1200' });
+  expect(usage.status).toBe(201);
+  for (const [member, amount, reason] of [
+    ['alice@web.test', '500', 'demo day'],
+    ['bob@web.test', '300', 'load test'],
+    ['dave@web.test', '200', '<img src=x onerror=alert(1)> & more'],
+  ]) {
+    expect((await api('POST', '/v1/requests', t, { member, amount, reason })).status).toBe(201);
+  }
+
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+  const unexpected = problems.filter((p) => !expected.some((re) => re.test(p)));
+  problems = [];
+  expected = [];
+  expect(unexpected).toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+describe('dashboard: serving', () => {
+  it('serves the page and its assets with their types and a strict CSP, and no type declarations', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await page.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    expect(html).not.toMatch(/\sstyle=|\son\w+=/); // no inline style or handler
+    expect(html).not.toMatch(/https?:\/\//); // nothing from a CDN
+
+    const js = await fetch(`${base}/assets/app.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('content-security-policy')).toBe(csp);
+    expect((await fetch(`${base}/assets/style.css`)).headers.get('content-type')).toBe(
+      'text/css; charset=utf-8',
+    );
+    expect((await fetch(`${base}/assets/decimal.d.ts`)).status).toBe(404);
+    expect((await fetch(`${base}/assets/../package.json`)).status).toBe(404);
+  });
+
+  it('builds the page from text nodes only: no innerHTML, outerHTML or insertAdjacentHTML', () => {
+    const dir = join(import.meta.dirname, '../../src/web/public');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+      expect(readFileSync(join(dir, file), 'utf8'), file).not.toMatch(
+        /innerHTML|outerHTML|insertAdjacentHTML|document\.write/,
+      );
+    }
+  });
+});
+
+describe('dashboard in Chromium', () => {
+  it('takes the token from the URL fragment, keeps it in sessionStorage and clears the address bar', async () => {
+    const page = await open(admin.web!);
+    expect(new URL(page.url()).hash).toBe('');
+    expect(await page.evaluate("sessionStorage.getItem('credits.adminToken')")).toBe(admin.web);
+    await expect.poll(() => page.locator('#account-name').textContent()).toBe('Web Corp (web)');
+    // A reload keeps the tab's token; nothing is in the URL any more.
+    await page.reload();
+    await ready(page, 'overview').waitFor();
+
+    // Without a fragment: the token form; a wrong token is refused, a right one opens the dashboard.
+    expected.push(/status of 401/);
+    const fresh = await newPage();
+    await fresh.goto(`${base}/`);
+    await fresh.locator('#login').waitFor();
+    await fresh.fill('#token-input', 'cr_not-a-token');
+    await fresh.click('#login button[type="submit"]');
+    await expect.poll(() => fresh.locator('#login-error').textContent()).toContain('not accepted');
+    expect(await fresh.evaluate("sessionStorage.getItem('credits.adminToken')")).toBeNull();
+    await fresh.fill('#token-input', admin.web!);
+    await fresh.click('#login button[type="submit"]');
+    await ready(fresh, 'overview').waitFor();
+  });
+
+  it('Overview: cycle, limit, usage, balance and every group from the API', async () => {
+    const page = await open(admin.web!);
+    const stat = (name: string) => page.locator(`[data-stat="${name}"] .stat-value`).textContent();
+    expect(await stat('credit-limit')).toBe('100,000');
+    expect(await stat('used')).toBe('1,200');
+    expect(await stat('balance')).toBe('98,800');
+    expect(await stat('usage')).toBe('1.2%');
+    expect(await stat('cycle')).toMatch(/^#1 · Active/);
+    expect(await page.locator('[data-stat="cycle"] .stat-detail').textContent()).toContain(
+      'calendar-month (UTC)',
+    );
+    const eng = page.locator('#overview-groups tr[data-group="engineering"] td');
+    // 24 members: alice 5000 + bob 3000+500 + 22 × 100 = 10,700 distributed.
+    expect(await eng.allTextContents()).toEqual(
+      expect.arrayContaining(['24', '40,000', '5,000', '10,700', '34,300']),
+    );
+    expect(await page.locator('#overview-groups tbody tr').count()).toBe(3);
+    expect(await page.locator('#overview-groups tr[data-group="default"] th').textContent()).toContain(
+      'default',
+    );
+  });
+
+  it('Allocations: groups and paged, searchable members; an inline edit is Unsaved, recalculated, saved as drift', async () => {
+    const page = await open(admin.web!, 'allocations');
+    const eng = page.locator('#groups-table tr[data-group="engineering"]');
+    const cell = (row: typeof eng, n: number) => row.locator('td').nth(n);
+    expect(await eng.getByLabel('Monthly of Engineering').inputValue()).toBe('40000');
+    expect(await eng.getByLabel('Extra of Engineering').inputValue()).toBe('5000');
+    expect(await cell(eng, 3).textContent()).toBe('10,700'); // Distributed
+    expect(await cell(eng, 4).textContent()).toBe('34,300'); // Available
+    expect(await eng.getByLabel('Auto-Approve of Engineering').inputValue()).toBe('0');
+    expect(await page.locator('thead').first().textContent()).toContain('credits.yaml');
+
+    // Pagination and search over the members of Engineering (10 a page).
+    await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 1 of 3 · 24 members');
+    expect(await page.locator('#members-table tbody tr').count()).toBe(10);
+    await page.getByRole('button', { name: 'Next ›' }).click();
+    await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 2 of 3 · 24 members');
+    await page.fill('#members-search', 'alice');
+    await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 1 of 1 · 1 member');
+
+    // Inline edit: alice 5000 → 5600. Unsaved badges; Distributed, Available and the totals move by 600.
+    const alice = page.locator('#members-table tr[data-member="alice@web.test"]');
+    await alice.getByLabel('Monthly of alice@web.test').fill('5600');
+    await alice.locator('.badge-unsaved', { hasText: 'Unsaved' }).waitFor();
+    await eng.locator('.badge-unsaved').waitFor();
+    expect(await cell(eng, 3).textContent()).toBe('11,300');
+    expect(await cell(eng, 4).textContent()).toBe('33,700');
+    const totals = page.locator('#groups-totals td');
+    expect(await totals.nth(3).textContent()).toBe('21,300'); // 10,700 + 10,000 + 0 + 600
+    expect(await page.locator('#unsaved-count').textContent()).toBe('1 unsaved change');
+    // Something that is not an amount blocks Save until corrected.
+    await alice.getByLabel('Extra of alice@web.test').fill('1e3');
+    expect(await page.locator('#save').isDisabled()).toBe(true);
+    await alice.getByLabel('Extra of alice@web.test').fill('0');
+
+    const before = await serial('web');
+    await page.click('#save');
+    await expect.poll(() => page.locator('#banner-title').textContent()).toBe('Saved 1 change.');
+    expect(await page.locator('#banner-message').textContent()).toContain('drift');
+    await ready(page, 'allocations').waitFor();
+    await expect.poll(() => page.locator('.badge-unsaved').count()).toBe(0);
+    expect(await cell(page.locator('#groups-table tr[data-group="engineering"]'), 3).textContent()).toBe(
+      '11,300',
+    );
+
+    // The edit is drift: serial moved, an api audit row, and the next plan sets it back.
+    expect(await serial('web')).toBe(before + 1);
+    const audit = await store.query<{ source: string; address: string; after_value: unknown }>(
+      "SELECT source, address, after_value FROM audit_log WHERE account_id = 'web' AND source = 'api'",
+    );
+    expect(audit.rows).toEqual([
+      expect.objectContaining({ address: 'member.alice@web.test.allocation', after_value: '5600' }),
+    ]);
+    const plan = await makePlan(store, { bytes: WEB, file: 'web.yaml' });
+    expect(plan.changes).toEqual([
+      expect.objectContaining({ address: 'member.alice@web.test.allocation', before: '5600', after: '5000' }),
+    ]);
+  });
+
+  it('Requests: filter by status, approve one for less, deny one, green and red badges', async () => {
+    const page = await open(admin.web!, 'requests');
+    expect(await page.locator('#requests-table tbody tr').count()).toBe(3);
+    // The hostile reason is text, not markup.
+    const dave = page.locator('#requests-table tbody tr', { hasText: 'dave@web.test' });
+    expect(await dave.locator('.reason').textContent()).toBe('<img src=x onerror=alert(1)> & more');
+    expect(await page.locator('#requests-table img').count()).toBe(0);
+
+    await page.locator('#request-filter [data-status="pending"]').click();
+    await ready(page, 'requests').waitFor();
+    expect(await page.locator('#request-filter [aria-pressed="true"]').textContent()).toBe('Pending');
+    expect(await page.locator('#requests-table tbody tr[data-status="pending"]').count()).toBe(3);
+
+    const row = (who: string) => page.locator('#requests-table tbody tr', { hasText: who });
+    await row('alice@web.test').getByLabel('Amount to approve for alice@web.test').fill('400');
+    await row('alice@web.test').getByRole('button', { name: 'Approve' }).click();
+    await expect
+      .poll(() => page.locator('#banner-title').textContent())
+      .toBe('Approved 400 credits for alice@web.test.');
+    await expect.poll(() => page.locator('#requests-table tbody tr').count()).toBe(2);
+    await row('bob@web.test').getByRole('button', { name: 'Deny' }).click();
+    await expect
+      .poll(() => page.locator('#banner-title').textContent())
+      .toContain('Denied the request of bob');
+    await expect.poll(() => page.locator('#requests-table tbody tr').count()).toBe(1);
+
+    await page.locator('#request-filter [data-status="approved"]').click();
+    await ready(page, 'requests').waitFor();
+    const approved = row('alice@web.test');
+    expect(await approved.locator('td').nth(1).textContent()).toBe('400');
+    const green = approved.locator('.badge-approved');
+    expect(await green.textContent()).toBe('Approved');
+    expect(await green.evaluate(colour)).toBe('rgb(19, 122, 61)');
+
+    await page.locator('#request-filter [data-status="denied"]').click();
+    await ready(page, 'requests').waitFor();
+    const red = row('bob@web.test').locator('.badge-denied');
+    expect(await red.textContent()).toBe('Denied');
+    expect(await red.evaluate(colour)).toBe('rgb(180, 35, 24)');
+
+    const fromApi = await api('GET', '/v1/requests', admin.web!);
+    const byMember = Object.fromEntries(
+      (fromApi.body as unknown as { member: string; status: string; approvedAmount: string | null }[]).map(
+        (r) => [r.member, [r.status, r.approvedAmount]],
+      ),
+    );
+    expect(byMember).toEqual({
+      'alice@web.test': ['approved', '400'],
+      'bob@web.test': ['denied', null],
+      'dave@web.test': ['pending', null],
+    });
+  });
+
+  it('Settings: credit limit behind "Apply change", Reset Cycle Now behind a cannot-be-undone dialog', async () => {
+    const page = await open(admin.web!, 'settings');
+    expect(await page.locator('[data-setting="credit-limit"] .current').textContent()).toBe('100,000');
+    expect(await page.locator('#cadence').textContent()).toBe('calendar-month · UTC');
+    expect(await page.locator('.tab-settings .notice').textContent()).toContain('credits.yaml');
+    const dialog = page.locator('#confirm');
+
+    await page.fill('#setting-credit-limit', '120000');
+    await page.click('#apply-credit-limit');
+    await dialog.waitFor();
+    expect(await page.locator('#confirm-title').textContent()).toBe('Change the credit limit?');
+    expect(await page.locator('#confirm-body').textContent()).toContain('changed outside credits.yaml');
+    await page.click('#confirm-cancel');
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await api('GET', '/v1/overview', admin.web!)).body.creditLimit).toBe('100000');
+    await page.click('#apply-credit-limit');
+    await page.click('#confirm-ok');
+    await expect
+      .poll(() => page.locator('#banner-title').textContent())
+      .toBe('Credit limit changed to 120,000.');
+    expect((await api('GET', '/v1/overview', admin.web!)).body.creditLimit).toBe('120000');
+    await expect
+      .poll(() => page.locator('[data-setting="credit-limit"] .current').textContent())
+      .toBe('120,000');
+
+    // Signup credits: no current value from the API, but the edit works the same way.
+    await page.fill('#setting-signup-credits', '25');
+    await page.click('#apply-signup-credits');
+    await page.click('#confirm-ok');
+    await expect
+      .poll(() => page.locator('#banner-title').textContent())
+      .toBe('Signup credits changed to 25.');
+
+    const cycleBefore = ((await api('GET', '/v1/overview', admin.web!)).body.cycle as { number: number })
+      .number;
+    await page.click('#reset-cycle');
+    await dialog.waitFor();
+    expect(await page.locator('#confirm-title').textContent()).toBe('Reset the cycle now?');
+    expect(await page.locator('#confirm-warning').textContent()).toBe('This cannot be undone.');
+    await page.click('#confirm-cancel');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(((await api('GET', '/v1/overview', admin.web!)).body.cycle as { number: number }).number).toBe(
+      cycleBefore,
+    );
+    await page.click('#reset-cycle');
+    await page.click('#confirm-ok');
+    await expect
+      .poll(() => page.locator('#banner-title').textContent())
+      .toBe(`Cycle #${cycleBefore + 1} started.`);
+    expect(((await api('GET', '/v1/overview', admin.web!)).body.cycle as { number: number }).number).toBe(
+      cycleBefore + 1,
+    );
+
+    // Refresh re-reads the API: the Overview shows the new cycle and no usage in it.
+    await showTab(page, 'overview');
+    await page.click('#refresh');
+    await ready(page, 'overview').waitFor();
+    expect(await page.locator('[data-stat="cycle"] .stat-value').textContent()).toMatch(
+      new RegExp(`^#${cycleBefore + 1} `),
+    );
+    expect(await page.locator('[data-stat="used"] .stat-value').textContent()).toBe('0');
+  });
+
+  it('managedBy: git: the API refuses the edit with 409 and the dashboard says so', async () => {
+    expected.push(/status of 409/);
+    const page = await open(admin.locked!, 'allocations');
+    const ops = page.locator('#groups-table tr[data-group="ops"]');
+    await ops.getByLabel('Monthly of Ops').fill('600');
+    await ops.locator('.badge-unsaved').waitFor();
+    const before = await serial('locked');
+    await page.click('#save');
+    await expect
+      .poll(() => page.locator('#banner-title').textContent())
+      .toBe('Saving group ops was refused: MANAGED_BY_GIT');
+    expect(await page.locator('#banner-message').textContent()).toBe(
+      'this account is managed in credits.yaml (managedBy: git)',
+    );
+    expect(await page.locator('#banner').getAttribute('role')).toBe('alert');
+    await page.locator('#managed-by-git').waitFor();
+    expect(await page.locator('#groups-table tr[data-group="ops"] input').first().isDisabled()).toBe(true);
+    expect(await serial('locked')).toBe(before);
+
+    await showTab(page, 'settings');
+    expect(await page.locator('#managed-by-git').textContent()).toContain('managedBy: git');
+    expect(await page.locator('#apply-credit-limit').isDisabled()).toBe(true);
+  });
+});

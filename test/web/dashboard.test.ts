@@ -443,6 +443,7 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('#banner').getAttribute('role')).toBe('alert');
     await page.locator('#managed-by-git').waitFor();
     expect(await page.locator('#groups-table tr[data-group="ops"] input').first().isDisabled()).toBe(true);
+    expect(await page.locator('#save').isDisabled()).toBe(true);
     expect(await serial('locked')).toBe(before);
 
     await showTab(page, 'settings');

@@ -389,7 +389,7 @@ export async function render(ctx) {
         ? `${pending.invalid.size} value${pending.invalid.size === 1 ? ' is' : 's are'} not an amount`
         : `${n} unsaved change${n === 1 ? '' : 's'}`,
     );
-    saveButton.disabled = saving || n === 0 || pending.invalid.size > 0;
+    saveButton.disabled = saving || locked || n === 0 || pending.invalid.size > 0;
     discardButton.disabled = saving;
   }
 
@@ -441,8 +441,8 @@ export async function render(ctx) {
       ctx.notify(
         'ok',
         `Saved ${saved} change${saved === 1 ? '' : 's'}.`,
-        'These values are declared in credits.yaml: the next `credits plan` shows them as "changed outside ' +
-          'credits.yaml" (drift), and `credits apply` sets them back unless the file is updated to match.',
+        'These values are declared in credits.yaml: the next credits plan shows them as "changed outside ' +
+          'credits.yaml" (drift), and credits apply sets them back unless the file is updated to match.',
       );
     } finally {
       saving = false;

@@ -4,8 +4,8 @@ import { declaredTag, h, when } from './dom.js';
 import { cmp, format, isAmount } from './decimal.js';
 
 const DRIFT =
-  'It is declared in credits.yaml: after this change the next `credits plan` shows it as "changed outside ' +
-  'credits.yaml", and `credits apply` sets it back unless the file is updated to match.';
+  'It is declared in credits.yaml: after this change the next credits plan shows it as "changed outside ' +
+  'credits.yaml" (drift), and credits apply sets it back unless the file is updated to match.';
 
 /** One declared numeric setting: its value, an input and "Apply change" behind a confirmation. */
 function settingRow(ctx, { id, field, label, help, current, used }) {
@@ -62,7 +62,7 @@ function settingRow(ctx, { id, field, label, help, current, used }) {
       h(
         'div',
         { class: 'current' },
-        current === undefined ? 'Current value: see credits.yaml' : format(current),
+        current === undefined ? 'Not reported by the API: see credits.yaml' : format(current),
       ),
       h('div', { class: 'hint' }, help),
     ]),

@@ -44,8 +44,12 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
     await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [
       plan.account,
     ]);
-    const current = await tx.query<{ state_serial: string; declared_version: string }>(
-      'SELECT state_serial, declared_version FROM accounts WHERE account_id = $1 FOR UPDATE',
+    const current = await tx.query<{
+      state_serial: string;
+      declared_version: string;
+      applied_declared_version: string | null;
+    }>(
+      'SELECT state_serial, declared_version, applied_declared_version FROM accounts WHERE account_id = $1 FOR UPDATE',
       [plan.account],
     );
     const serial = current.rows[0] ? Number(current.rows[0].state_serial) : 0;
@@ -58,6 +62,15 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
     // writes the live declared state is that file's, so its text is kept for the next plan (make-plan.ts).
     const source = planSource(plan);
     const basis = current.rows[0] ? Number(current.rows[0].declared_version) : null;
+    // The file's digest is what lets the next plan of the same file skip everything (make-plan.ts), so it is
+    // kept only when the writes below make the live declared state exactly the file's: the plan was diffed
+    // against the state still live (made here, from the same declared_version), or (a saved plan, whose basis
+    // is unknown) nothing at all was written to declared state since the last apply. Otherwise an SQL write
+    // that landed between plan and apply would hide as "no changes" until the file changed.
+    const untouchedSinceApply =
+      current.rows[0]?.applied_declared_version != null &&
+      current.rows[0].applied_declared_version === current.rows[0].declared_version;
+    const exact = source ? source.declaredVersion === basis : untouchedSinceApply;
     const fileText =
       source && source.declaredVersion === basis
         ? decodeConfigText(source.bytes, Number.MAX_SAFE_INTEGER)
@@ -84,7 +97,7 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
                 'signupCredits', trim_scale(signup_credits)::text, 'managedBy', managed_by)
         WHERE account_id = $1
         RETURNING state_serial`,
-      [plan.account, plan.configDigest],
+      [plan.account, exact ? plan.configDigest : null],
     );
     const newSerial = Number(bumped.rows[0]!.state_serial);
     if (fileText !== undefined) {

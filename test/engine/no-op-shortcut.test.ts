@@ -1,0 +1,58 @@
+// The no-op shortcut (the file's digest equals the last applied one and nothing was written since) must never
+// hide drift: an SQL write that lands between a plan and its apply is not part of that plan, so after the
+// apply the live state is not the file's, and the next plan of the same file must show the write.
+import { describe, expect, it } from 'vitest';
+import { storeKinds } from '../support/databases.js';
+import { makePlan } from '../../src/apply/make-plan.js';
+import { applyPlan } from '../../src/apply/apply-plan.js';
+import type { Plan } from '../../src/plan/plan.js';
+import type { Store } from '../../src/state/store.js';
+
+const file = (allocation: number) => `version: 1
+account:
+  id: acme
+  creditLimit: 1000
+groups:
+  eng:
+    allocation: ${allocation}
+    members:
+      alice@acme.test: 10
+  ops:
+    allocation: 100
+`;
+
+const plan = (store: Store, text: string) => makePlan(store, { bytes: text, file: 'credits.yaml' });
+const sqlWrite = (store: Store) =>
+  store.query("UPDATE groups SET extra = 7 WHERE account_id = 'acme' AND group_key = 'ops'");
+
+describe.each(storeKinds)('no-op shortcut on %s', (_kind, freshStore) => {
+  it.each([
+    ['a plan made in this process', (p: Plan) => p],
+    ['a saved plan (plan --out, then apply plan.json)', (p: Plan) => JSON.parse(JSON.stringify(p)) as Plan],
+  ])('an SQL write between %s and its apply shows as drift in the next plan', async (_what, carry) => {
+    const store = await freshStore();
+    await applyPlan(store, await plan(store, file(200)), { actor: 't' });
+    const next = carry(await plan(store, file(300)));
+    await sqlWrite(store);
+    await applyPlan(store, next, { actor: 't' });
+
+    const again = await plan(store, file(300));
+    expect(again.changes.map((c) => c.address)).toContain('group.ops.extra');
+    await applyPlan(store, again, { actor: 't' });
+    expect((await plan(store, file(300))).changes).toEqual([]);
+    await store.close();
+  });
+
+  it('a saved plan applied with nothing written meanwhile keeps the shortcut', async () => {
+    const store = await freshStore();
+    await applyPlan(store, await plan(store, file(200)), { actor: 't' });
+    const saved = JSON.parse(JSON.stringify(await plan(store, file(300)))) as Plan;
+    await applyPlan(store, saved, { actor: 't' });
+    const { rows } = await store.query<{ d: string | null }>(
+      "SELECT applied_config_digest AS d FROM accounts WHERE account_id = 'acme'",
+    );
+    expect(rows[0]!.d).toBe(saved.configDigest);
+    expect((await plan(store, file(300))).changes).toEqual([]);
+    await store.close();
+  });
+});

@@ -2,7 +2,7 @@
 // Chromium by playwright-core. Each tab with real data, edits that become drift, requests decided from the
 // Requests tab, the reset dialog, the managedBy: git refusal, and no console errors on the way.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -53,6 +53,8 @@ groups:
     members:
       olga@locked.test: 100
 `;
+
+const CHROMIUM = '/usr/bin/chromium';
 
 let store: Store;
 let app: FastifyInstance;
@@ -144,8 +146,10 @@ beforeAll(async () => {
     expect((await api('POST', '/v1/requests', t, { member, amount, reason })).status).toBe(201);
   }
 
+  // Debian's Chromium, never a downloaded one (.ci/run installs the package when it is missing).
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: [
       '--headless',
       '--no-sandbox',
@@ -449,5 +453,16 @@ describe('dashboard in Chromium', () => {
     await showTab(page, 'settings');
     expect(await page.locator('#managed-by-git').textContent()).toContain('managedBy: git');
     expect(await page.locator('#apply-credit-limit').isDisabled()).toBe(true);
+
+    // Sign out forgets the token, and with it the refused edit and the managedBy flag.
+    await page.click('#forget-token');
+    await page.locator('#login').waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('credits.adminToken')")).toBeNull();
+    await page.fill('#token-input', admin.web!);
+    await page.click('#login button[type="submit"]');
+    await ready(page, 'overview').waitFor();
+    await showTab(page, 'allocations');
+    expect(await page.locator('#managed-by-git').count()).toBe(0);
+    expect(await page.locator('.badge-unsaved').count()).toBe(0);
   });
 });

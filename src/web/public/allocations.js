@@ -19,6 +19,14 @@ const pending = {
 };
 let saving = false;
 
+/** Forgets the shown group and the unsaved edits (another token, perhaps another account). */
+export function reset() {
+  Object.assign(view, { group: undefined, search: '', page: 1 });
+  pending.groups.clear();
+  pending.members.clear();
+  pending.invalid.clear();
+}
+
 const same = (a, b) => (a === null || b === null ? a === b : cmp(a, b) === 0);
 const memberBudget = (allocation, extra) => add(allocation ?? '0', extra);
 const changeCount = () =>

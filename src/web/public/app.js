@@ -115,6 +115,10 @@ async function show(tab) {
 }
 
 function showLogin(message = '') {
+  // Whatever the next token opens starts clean: no edits, filters or managedBy flag of the last one.
+  for (const tab of Object.values(TABS)) tab.reset?.();
+  state.managedByGit = false;
+  sessionStorage.removeItem(TAB_KEY);
   $('login').hidden = false;
   $('panel').hidden = true;
   $('tabs').hidden = true;

@@ -15,6 +15,11 @@ const KINDS = { pending: 'pending', approved: 'approved', 'auto-approved': 'appr
 
 const view = { status: '' };
 
+/** Back to All (another token, perhaps another account). */
+export function reset() {
+  view.status = '';
+}
+
 function actions(ctx, r) {
   const amount = h('input', {
     class: 'amount',

@@ -18,6 +18,13 @@ interface SliceRow {
   used: string;
 }
 
+// One lock order for every transaction that touches counters: member, pool, signup, group, account.
+// Charges and refunds follow it, so two writers never wait on each other's slices in opposite orders.
+const ORDER = ['member:', 'pool:', 'signup:', 'group:', 'account'];
+const rank = (scope: string): number => ORDER.findIndex((p) => scope.startsWith(p));
+export const inLockOrder = (scopes: string[]): string[] =>
+  [...scopes].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+
 /** Creates a scope's counter rows with a capacity (no-op when they exist). */
 export async function ensureScope(
   tx: Queryable,

@@ -6,7 +6,7 @@
 //   member:<email>   = allocation + extra + Σ approved grants this cycle
 //   signup:<email>   = signup credits granted once (cycle 0: they never expire)
 import { dec, canonical } from '../decimal.js';
-import { ensureScope, setCapacity } from './budget-counters.js';
+import { ensureScope, inLockOrder, setCapacity } from './budget-counters.js';
 import type { Queryable } from '../state/store.js';
 
 export async function accountCapacities(db: Queryable, accountId: string): Promise<Map<string, string>> {
@@ -82,23 +82,42 @@ export async function ensureMemberCounter(
   );
 }
 
-/** After declared state changed (apply, admin edit): every existing counter of the cycle gets its new capacity. */
+/**
+ * After declared state changed (apply, admin edit): every existing counter of the cycle gets its new capacity,
+ * in the one lock order (members, then pools, groups, the account). Member counters are set in one statement
+ * (an apply during a busy cycle would otherwise cost two round trips per active member, inside the apply's
+ * transaction); a single-row counter's capacity never drops below what it has used.
+ */
 export async function syncCapacities(db: Queryable, accountId: string, cycleNo: number): Promise<void> {
-  const capacities = await accountCapacities(db, accountId);
   const { rows } = await db.query<{ scope: string }>(
     `SELECT DISTINCT scope FROM budget_counters
-      WHERE account_id = $1 AND cycle_no = $2 AND scope NOT LIKE 'signup:%' ORDER BY scope`,
+      WHERE account_id = $1 AND cycle_no = $2 AND scope NOT LIKE 'signup:%' AND scope NOT LIKE 'member:%'`,
     [accountId, cycleNo],
   );
-  const existing = new Set(rows.map((r) => r.scope));
-  if (!existing.size) return; // counters are created on first use with current capacities
-  for (const [scope, capacity] of capacities) await setCapacity(db, accountId, cycleNo, scope, capacity);
-  for (const scope of existing) {
-    if (!scope.startsWith('member:')) {
-      if (!capacities.has(scope)) await setCapacity(db, accountId, cycleNo, scope, '0'); // deleted group
-      continue;
-    }
-    const email = scope.slice('member:'.length);
-    await setCapacity(db, accountId, cycleNo, scope, await memberCapacity(db, accountId, cycleNo, email));
+  if (!rows.length) return; // counters are created on first use with current capacities
+  await db.query(
+    `WITH locked AS MATERIALIZED (
+       SELECT scope FROM budget_counters
+        WHERE account_id = $1 AND cycle_no = $2 AND scope LIKE 'member:%' ORDER BY scope FOR UPDATE
+     ), grants AS (
+       SELECT member_email, sum(credits) AS granted FROM ledger_entries
+        WHERE account_id = $1 AND cycle_no = $2 AND kind = 'grant' GROUP BY member_email
+     ), wanted AS (
+       SELECT l.scope, coalesce(coalesce(m.allocation, 0) + m.extra, 0) + coalesce(g.granted, 0) AS capacity
+         FROM locked l
+         LEFT JOIN members m ON m.account_id = $1 AND m.email = substr(l.scope, 8)
+         LEFT JOIN grants g ON g.member_email = substr(l.scope, 8)
+     )
+     UPDATE budget_counters b SET capacity = greatest(w.capacity, b.used)
+       FROM wanted w
+      WHERE b.account_id = $1 AND b.cycle_no = $2 AND b.scope = w.scope AND b.slice = 0
+        AND b.capacity <> greatest(w.capacity, b.used)`,
+    [accountId, cycleNo],
+  );
+  const capacities = await accountCapacities(db, accountId);
+  const existing = rows.map((r) => r.scope);
+  for (const scope of inLockOrder([...new Set([...capacities.keys(), ...existing])])) {
+    // A deleted group's counters keep their used and get no more room.
+    await setCapacity(db, accountId, cycleNo, scope, capacities.get(scope) ?? '0');
   }
 }

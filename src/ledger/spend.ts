@@ -3,7 +3,7 @@
 // allowance part must also fit the group and the account. All-or-nothing inside the caller's transaction.
 import { CreditsError } from '../errors.js';
 import { dec, canonical, add } from '../decimal.js';
-import { charge, freeOf } from './budget-counters.js';
+import { charge, freeOf, inLockOrder } from './budget-counters.js';
 import { ensureCycleCounters, ensureMemberCounter } from './capacities.js';
 import { currentCycle, type CycleRow } from './cycles.js';
 import type { Queryable } from '../state/store.js';
@@ -77,13 +77,6 @@ export async function spend(tx: Queryable, ctx: SpendContext, amount: string): P
     throw budgetError(err) ?? err;
   }
 }
-
-// One lock order for every transaction that touches counters: member, pool, signup, group, account.
-// Charges and refunds follow it, so two writers never wait on each other's slices in opposite orders.
-const ORDER = ['member:', 'pool:', 'signup:', 'group:', 'account'];
-const rank = (scope: string): number => ORDER.findIndex((p) => scope.startsWith(p));
-export const inLockOrder = (scopes: string[]): string[] =>
-  [...scopes].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 
 /** Gives charges back (release, expiry, settle for less), in lock order. */
 export async function refund(

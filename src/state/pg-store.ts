@@ -1,8 +1,13 @@
 // Store over a node-postgres pool (DATABASE_URL). Type parsers are set per pool, never on the global pg.types.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { CreditsError } from '../errors.js';
 import {
   abortedTransaction,
+  copyStatement,
+  copyText,
   scopedQueryable,
   transactionScope,
   type QueryResult,
@@ -129,6 +134,18 @@ export function createPgStore(url: string, opts: { max?: number; applicationName
     return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
   };
 
+  /** copyRows: COPY FROM STDIN on this client, the text streamed in chunks (backpressure respected). */
+  const copy = async (
+    client: pg.PoolClient,
+    table: string,
+    columns: readonly string[],
+    rows: Iterable<readonly (string | null)[]>,
+  ): Promise<number> => {
+    const stream = client.query(copyFrom(copyStatement(table, columns, 'STDIN')));
+    await pipeline(Readable.from(copyText(rows, columns.length), { objectMode: false }), stream);
+    return stream.rowCount;
+  };
+
   const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await connect();
     let broken: Error | undefined;
@@ -144,13 +161,22 @@ export function createPgStore(url: string, opts: { max?: number; applicationName
 
   const transaction: Store['transaction'] = async (fn) => {
     const client = await connect();
-    const { tx, end } = scopedQueryable(async (sql, params) => {
-      try {
-        return await run(client, sql, params);
-      } catch (err) {
-        throw translate(err);
-      }
-    });
+    const { tx, end } = scopedQueryable(
+      async (sql, params) => {
+        try {
+          return await run(client, sql, params);
+        } catch (err) {
+          throw translate(err);
+        }
+      },
+      async (table, columns, rows) => {
+        try {
+          return await copy(client, table, columns, rows);
+        } catch (err) {
+          throw translate(err);
+        }
+      },
+    );
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -176,6 +202,10 @@ export function createPgStore(url: string, opts: { max?: number; applicationName
     async query(sql, params) {
       scope.assertOutside();
       return withClient((client) => run(client, sql, params));
+    },
+    async copyRows(table, columns, rows) {
+      scope.assertOutside();
+      return withClient((client) => copy(client, table, columns, rows));
     },
     async exec(sql) {
       scope.assertOutside();

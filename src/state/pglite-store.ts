@@ -3,6 +3,8 @@ import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
 import { CreditsError } from '../errors.js';
 import {
   abortedTransaction,
+  copyStatement,
+  copyText,
   scopedQueryable,
   transactionScope,
   type QueryResult,
@@ -28,6 +30,19 @@ async function run<R>(session: Session, sql: string, params?: unknown[]): Promis
     return toResult(results[results.length - 1]);
   }
   return toResult(await session.query<R>(sql, params));
+}
+
+/** copyRows: the same COPY text as on pg, handed to PGlite's `COPY … FROM '/dev/blob'` in one piece. */
+async function copy(
+  session: Session,
+  table: string,
+  columns: readonly string[],
+  rows: Iterable<readonly (string | null)[]>,
+): Promise<number> {
+  const sql = copyStatement(table, columns, "'/dev/blob'");
+  const blob = new Blob([...copyText(rows, columns.length)]);
+  const result = await session.query(sql, [], { blob });
+  return result.affectedRows ?? 0;
 }
 
 const closedError = (err: unknown): unknown =>
@@ -68,7 +83,10 @@ export async function openPgliteStore(
     serial(async () => {
       try {
         return await db.transaction(async (t) => {
-          const { tx, end } = scopedQueryable((sql, params) => run(t, sql, params));
+          const { tx, end } = scopedQueryable(
+            (sql, params) => run(t, sql, params),
+            (table, columns, rows) => copy(t, table, columns, rows),
+          );
           try {
             return await scope.run(() => fn(tx));
           } finally {
@@ -83,6 +101,7 @@ export async function openPgliteStore(
   return {
     kind: 'pglite',
     query: (sql, params) => serial(() => run(db, sql, params)),
+    copyRows: (table, columns, rows) => serial(() => copy(db, table, columns, rows)),
     exec: (sql) =>
       serial(async () => {
         await db.exec(sql);

@@ -21,7 +21,20 @@ export interface QueryResult<R> {
  */
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Bulk append (optional capability; both drivers have it, on the store and on a transaction's `tx`):
+   * writes `rows` into `table` (`name` or `schema.name`, plain lower-case identifiers) as `columns`, in the
+   * same session, so inside `transaction()` it is part of that transaction. Each value is the column's text
+   * input form (numerics as decimal strings, booleans `t`/`f`, jsonb as JSON text) or null for SQL NULL; any
+   * character may appear in a value. INSERT triggers fire (statement-level ones once), constraints hold, and
+   * a failure rejects with the server's SQLSTATE in `code`, as `query` does. Resolves to the rows written.
+   * pg: `COPY … FROM STDIN` in text format, streamed; PGlite: `COPY … FROM '/dev/blob'` of the same text.
+   */
+  copyRows?(table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>): Promise<number>;
 }
+
+/** One value for `copyRows`: the column's text input form, or null for SQL NULL. */
+export type CopyValue = string | null;
 
 export interface Store extends Queryable {
   readonly kind: 'postgres' | 'pglite';
@@ -63,11 +76,16 @@ export function transactionScope() {
 }
 
 /** A Queryable that refuses work once its transaction has ended, so a leaked tx cannot reach the pool. */
-export function scopedQueryable(run: Queryable['query']): { tx: Queryable; end(): void } {
+export function scopedQueryable(
+  run: Queryable['query'],
+  copy: NonNullable<Queryable['copyRows']>,
+): { tx: Queryable; end(): void } {
   let open = true;
+  const closed = () => Promise.reject(new Error('transaction is closed'));
   return {
     tx: {
-      query: (sql, params) => (open ? run(sql, params) : Promise.reject(new Error('transaction is closed'))),
+      query: (sql, params) => (open ? run(sql, params) : closed()),
+      copyRows: (table, columns, rows) => (open ? copy(table, columns, rows) : closed()),
     },
     end: () => {
       open = false;
@@ -80,3 +98,48 @@ export const abortedTransaction = (): CreditsError =>
   new CreditsError('DATABASE_ERROR', {
     reason: 'the transaction was rolled back because a statement in it failed',
   });
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** `COPY "table" ("a", "b") FROM <source>` for copyRows; refuses anything but plain identifiers. */
+export function copyStatement(table: string, columns: readonly string[], source: string): string {
+  const parts = table.split('.');
+  const names = [...parts, ...columns];
+  if (parts.length > 2 || !columns.length || !names.every((n) => IDENTIFIER.test(n))) {
+    throw new Error(`copyRows: not a plain table or column name in ${table} (${columns.join(', ')})`);
+  }
+  const quote = (n: string) => `"${n}"`;
+  return `COPY ${parts.map(quote).join('.')} (${columns.map(quote).join(', ')}) FROM ${source}`;
+}
+
+// COPY's text format: columns split by tab, rows by newline, NULL is \N; backslash, tab, newline and CR in a
+// value are written as \\, \t, \n, \r. With every backslash doubled, no value can read as \N or the \. end marker.
+const SPECIAL = /[\\\t\n\r]/;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escapeCopy = (v: string): string =>
+  SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : v;
+
+/** The rows as COPY text, in chunks of about `chunkChars` characters, each ending with a complete row. */
+export function* copyText(
+  rows: Iterable<readonly CopyValue[]>,
+  width: number,
+  chunkChars = 1 << 16,
+): Generator<string, void> {
+  let chunk = '';
+  for (const row of rows) {
+    if (row.length !== width)
+      throw new Error(`copyRows: a row has ${row.length} values for ${width} columns`);
+    let line = '';
+    for (let i = 0; i < width; i++) {
+      const v = row[i];
+      if (i) line += '\t';
+      line += v === null || v === undefined ? '\\N' : escapeCopy(v);
+    }
+    chunk += line + '\n';
+    if (chunk.length >= chunkChars) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}

@@ -257,6 +257,158 @@ describe.each(storeKinds)('Store contract on %s', (kind, freshStore) => {
     });
   });
 
+  describe('copyRows (bulk append: COPY on both drivers)', () => {
+    const hostile: [string, string | null][] = [
+      ['tab', 'a\tb\t'],
+      ['newline', 'line1\nline2\n'],
+      ['cr', 'a\r\nb\r'],
+      ['backslash', 'C:\\dir\\ \\\\ end\\'],
+      ['backslash-n', '\\N'],
+      ['backslash-t', '\\t\\n\\r\\x41\\101'],
+      ['end-marker', '\\.'],
+      ['end-marker-line', 'x\n\\.\ny'],
+      ['empty', ''],
+      ['null', null],
+      ['unicode', 'naïve café — 日本語 🚀 ‮rtl‬ \u00a0nbsp e\u0301'],
+      ['quotes', `'single' "double" ,comma; semi|pipe`],
+      ['control', '\u0001\u0008\u000b\u000c\u001f\u007f'],
+      ['numeric-looking', '00123.4500'],
+    ];
+    beforeAll(async () => {
+      await store.exec(
+        `CREATE TABLE copy_target (id int PRIMARY KEY, label text, t text, n numeric(24,6), b bigint,
+           flag boolean, doc jsonb, made timestamptz DEFAULT now())`,
+      );
+    });
+    const read = (ids: number[]) =>
+      store.query<{ id: number; label: string; t: string | null; n: string | null; b: string | null }>(
+        'SELECT id, label, t, n, b FROM copy_target WHERE id = ANY($1::int[]) ORDER BY id',
+        [ids],
+      );
+
+    it('is offered by the store and by a transaction', async () => {
+      expect(typeof store.copyRows).toBe('function');
+      await store.transaction(async (tx) => {
+        expect(typeof tx.copyRows).toBe('function');
+      });
+    });
+
+    it('text with tabs, newlines, CRs, backslashes, \\N, \\., unicode and NULL arrives exactly', async () => {
+      const rows = hostile.map(([label, t], i) => [String(100 + i), label, t]);
+      expect(await store.copyRows!('copy_target', ['id', 'label', 't'], rows)).toBe(hostile.length);
+      const { rows: back } = await read(rows.map((r) => Number(r[0])));
+      expect(back.map((r) => [r.label, r.t])).toEqual(hostile);
+    });
+
+    it('numeric, bigint, boolean and jsonb take their text forms exactly; unnamed columns get defaults', async () => {
+      const doc = { path: 'C:\\x\ty', lines: 'a\nb', emoji: '🚀', n: '1.10' };
+      await store.copyRows!(
+        'copy_target',
+        ['id', 'label', 'n', 'b', 'flag', 'doc'],
+        [
+          ['200', 'big', '12345678901234567.123456', '9007199254740993', 't', JSON.stringify(doc)],
+          ['201', 'small', '0.000001', '-9223372036854775808', 'f', '[1,"two",null]'],
+          ['202', 'nulls', null, null, null, null],
+          ['203', 'scale', '5', '0', 'true', '"just a string"'],
+        ],
+      );
+      const { rows } = await store.query(
+        'SELECT id, n, b, flag, doc, made IS NOT NULL AS made FROM copy_target WHERE id BETWEEN 200 AND 203 ORDER BY id',
+      );
+      expect(rows).toEqual([
+        { id: 200, n: '12345678901234567.123456', b: '9007199254740993', flag: true, doc, made: true },
+        { id: 201, n: '0.000001', b: '-9223372036854775808', flag: false, doc: [1, 'two', null], made: true },
+        { id: 202, n: null, b: null, flag: null, doc: null, made: true },
+        { id: 203, n: '5.000000', b: '0', flag: true, doc: 'just a string', made: true },
+      ]);
+    });
+
+    it('many rows (several chunks) and zero rows', async () => {
+      const ids = Array.from({ length: 5000 }, (_, i) => 1000 + i);
+      const rows = ids.map((id) => [String(id), `row-${id}\t${'x'.repeat(id % 40)}`, `${id}.5`]);
+      expect(await store.copyRows!('copy_target', ['id', 'label', 'n'], rows)).toBe(5000);
+      const sum = await one<{ c: string; s: string }>(
+        store,
+        'SELECT count(*) AS c, sum(n) AS s FROM copy_target WHERE id BETWEEN 1000 AND 5999',
+      );
+      expect(sum).toEqual({ c: '5000', s: String(ids.reduce((a, b) => a + b, 0) + 2500) + '.000000' });
+      expect(await store.copyRows!('copy_target', ['id', 'label'], [])).toBe(0);
+    });
+
+    it('inside a transaction: visible to it, gone on rollback, kept on commit', async () => {
+      const boom = new Error('boom');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.copyRows!('copy_target', ['id', 'label'], [['300', 'rolled back']]);
+          expect((await tx.query('SELECT 1 FROM copy_target WHERE id = 300')).rowCount).toBe(1);
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect((await read([300])).rowCount).toBe(0);
+      await store.transaction(async (tx) => {
+        await tx.query("INSERT INTO copy_target (id, label) VALUES (301, 'by query')");
+        await tx.copyRows!('copy_target', ['id', 'label'], [['302', 'by copy']]);
+      });
+      expect((await read([301, 302])).rows.map((r) => r.label)).toEqual(['by query', 'by copy']);
+    });
+
+    it('a constraint violation rejects with its SQLSTATE, undoes the whole transaction, and the store goes on', async () => {
+      await expect(
+        store.copyRows!(
+          'copy_target',
+          ['id', 'label'],
+          [
+            ['400', 'ok'],
+            ['400', 'duplicate'],
+          ],
+        ),
+      ).rejects.toMatchObject({ code: '23505' });
+      expect((await read([400])).rowCount).toBe(0);
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.query("INSERT INTO copy_target (id, label) VALUES (401, 'before')");
+          await tx.copyRows!(
+            'copy_target',
+            ['id', 'label'],
+            [
+              ['402', 'x'],
+              ['403', null],
+            ],
+          ); // label NULL is fine
+          await tx.copyRows!('copy_target', ['id', 'n'], [['404', 'not a number']]);
+        }),
+      ).rejects.toMatchObject({ code: '22P02' });
+      expect((await read([401, 402, 403, 404])).rowCount).toBe(0);
+      // The same (pooled) connection is usable again.
+      expect(await store.copyRows!('copy_target', ['id', 'label'], [['405', 'after']])).toBe(1);
+      await store.transaction(async (tx) => {
+        expect((await tx.query('SELECT 1 FROM copy_target WHERE id = 405')).rowCount).toBe(1);
+      });
+    });
+
+    it('refuses names that are not plain identifiers, rows of the wrong width, and a closed transaction', async () => {
+      await expect(store.copyRows!('copy_target; DROP TABLE x', ['id'], [['1']])).rejects.toThrow(
+        /not a plain/,
+      );
+      await expect(store.copyRows!('copy_target', ['id", "label'], [['1']])).rejects.toThrow(/not a plain/);
+      await expect(store.copyRows!('copy_target', [], [])).rejects.toThrow(/not a plain/);
+      await expect(store.copyRows!('copy_target', ['id', 'label'], [['500']])).rejects.toThrow(
+        /1 values for 2 columns/,
+      );
+      expect((await read([1, 500])).rowCount).toBe(0);
+      let leaked: Queryable | undefined;
+      await store.transaction(async (tx) => {
+        leaked = tx;
+      });
+      await expect(leaked!.copyRows!('copy_target', ['id'], [['501']])).rejects.toThrow(
+        /transaction is closed/,
+      );
+      await expect(
+        store.transaction(() => store.copyRows!('copy_target', ['id'], [['502']])),
+      ).rejects.toThrow(/use the tx argument/);
+    });
+  });
+
   describe('declared_version triggers (001_initial.sql)', () => {
     let account = 0;
     const version = async (id: string) =>
@@ -313,6 +465,19 @@ describe.each(storeKinds)('Store contract on %s', (kind, freshStore) => {
         [id, ['c@x.io', 'd@x.io', 'e@x.io']],
       );
       expect(await version(id)).toBe(before + 1n);
+    });
+
+    it('copyRows of declared members bumps once, and the group check holds (statement-level triggers)', async () => {
+      const { id, before } = await setup();
+      await store.copyRows!(
+        'members',
+        ['account_id', 'email', 'declared'],
+        ['f@x.io', 'g@x.io', 'h@x.io'].map((e) => [id, e, 't']),
+      );
+      expect(await version(id)).toBe(before + 1n);
+      await expect(
+        store.copyRows!('members', ['account_id', 'email', 'group_key'], [[id, 'i@x.io', 'missing']]),
+      ).rejects.toMatchObject({ code: '23503' });
     });
 
     it("updating a group's allocation bumps it", async () => {

@@ -49,7 +49,7 @@ const request = obj({
 
 export const RESPONSES = {
   overview: obj({
-    account: obj({ id: str, name: str }),
+    account: obj({ id: str, name: str, creditFactor: str, signupCredits: str, managedBy: strOrNull }),
     cycle: obj({ number: { type: 'integer' }, start: str, end: str, cadence: str, timezone: str }),
     creditLimit: str,
     used: str,

@@ -78,8 +78,15 @@ export async function groupsView(db: Queryable, accountId: string, now: Date): P
 }
 
 export async function overview(db: Queryable, accountId: string, now: Date) {
-  const acct = await db.query<{ account_id: string; name: string; credit_limit: string }>(
-    'SELECT account_id, name, credit_limit FROM accounts WHERE account_id = $1',
+  const acct = await db.query<{
+    account_id: string;
+    name: string;
+    credit_limit: string;
+    credit_factor: string;
+    signup_credits: string;
+    managed_by: string | null;
+  }>(
+    'SELECT account_id, name, credit_limit, credit_factor, signup_credits, managed_by FROM accounts WHERE account_id = $1',
     [accountId],
   );
   const a = acct.rows[0];
@@ -97,7 +104,13 @@ export async function overview(db: Queryable, accountId: string, now: Date) {
   const used = dec(sums.rows[0]?.spent ?? '0').minus(reserved);
   const limit = dec(a.credit_limit);
   return {
-    account: { id: a.account_id, name: a.name },
+    account: {
+      id: a.account_id,
+      name: a.name,
+      creditFactor: canonical(a.credit_factor),
+      signupCredits: canonical(a.signup_credits),
+      managedBy: a.managed_by,
+    },
     cycle: {
       number: cycle.cycleNo,
       start: cycle.start.toISOString(),

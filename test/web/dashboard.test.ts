@@ -430,31 +430,34 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('[data-stat="used"] .stat-value').textContent()).toBe('0');
   });
 
-  it('managedBy: git: the API refuses the edit with 409 and the dashboard says so', async () => {
-    expected.push(/status of 409/);
+  it('managedBy: git: the dashboard says so from the start, and the API refuses edits with 409', async () => {
     const page = await open(admin.locked!, 'allocations');
-    const ops = page.locator('#groups-table tr[data-group="ops"]');
-    await ops.getByLabel('Monthly of Ops').fill('600');
-    await ops.locator('.badge-unsaved').waitFor();
-    const before = await serial('locked');
-    await page.click('#save');
-    await expect
-      .poll(() => page.locator('#banner-title').textContent())
-      .toBe('Saving group ops was refused: MANAGED_BY_GIT');
-    expect(await page.locator('#banner-message').textContent()).toBe(
-      'this account is managed in credits.yaml (managedBy: git)',
-    );
-    expect(await page.locator('#banner').getAttribute('role')).toBe('alert');
+    // The overview reports managedBy, so the edit controls are locked before any edit is tried.
     await page.locator('#managed-by-git').waitFor();
+    expect(await page.locator('#managed-by-git').textContent()).toContain('managedBy: git');
     expect(await page.locator('#groups-table tr[data-group="ops"] input').first().isDisabled()).toBe(true);
     expect(await page.locator('#save').isDisabled()).toBe(true);
+    const before = await serial('locked');
+    const refused = await page.evaluate(async (token) => {
+      const res = await fetch('/v1/groups/ops', {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ allocation: '600' }),
+      });
+      return { status: res.status, body: await res.json() };
+    }, admin.locked!);
+    expected.push(/status of 409/);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('MANAGED_BY_GIT');
     expect(await serial('locked')).toBe(before);
 
     await showTab(page, 'settings');
     expect(await page.locator('#managed-by-git').textContent()).toContain('managedBy: git');
     expect(await page.locator('#apply-credit-limit').isDisabled()).toBe(true);
+    // Current values come from the overview (this account has tracking off).
+    expect(await page.locator('[data-setting="credit-factor"] .current').textContent()).toBe('0');
 
-    // Sign out forgets the token, and with it the refused edit and the managedBy flag.
+    // Sign out forgets the token, and with it the managedBy flag.
     await page.click('#forget-token');
     await page.locator('#login').waitFor();
     expect(await page.evaluate("sessionStorage.getItem('credits.adminToken')")).toBeNull();

@@ -82,7 +82,11 @@ const ctx = {
   confirm: confirmDialog,
   state,
   rerender: () => show(state.tab),
-  setAccount: (account) => setText($('account-name'), account ? `${account.name} (${account.id})` : ''),
+  setAccount: (account) => {
+    setText($('account-name'), account ? `${account.name} (${account.id})` : '');
+    // Known before the first edit is refused: the overview reports managedBy.
+    if (account?.managedBy === 'git') state.managedByGit = true;
+  },
 };
 
 async function show(tab) {

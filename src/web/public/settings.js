@@ -141,12 +141,14 @@ export async function render(ctx) {
         field: 'creditFactor',
         label: 'Credit factor',
         help: 'Credits per $1 of cost; 0 turns tracking off (usage recorded, nothing charged).',
+        current: ov.account.creditFactor,
       }),
       settingRow(ctx, {
         id: 'signup-credits',
         field: 'signupCredits',
         label: 'Signup credits',
         help: 'One-time credits for each new user; 0 turns them off.',
+        current: ov.account.signupCredits,
       }),
     ]),
     h('section', { class: 'card danger-zone' }, [

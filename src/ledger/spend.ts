@@ -4,7 +4,7 @@
 import { CreditsError } from '../errors.js';
 import { dec, canonical, add } from '../decimal.js';
 import { charge, freeOf, inLockOrder } from './budget-counters.js';
-import { ensureCycleCounters, ensureMemberCounter } from './capacities.js';
+import { accountCapacities, ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
 import { currentCycle, type CycleRow } from './cycles.js';
 import type { Queryable } from '../state/store.js';
 
@@ -121,7 +121,10 @@ export function mergeCharges(...maps: Charges[]): Charges {
   return out;
 }
 
-/** What the member, their group and the account can still spend this cycle. */
+/**
+ * What the member, their group and the account can still spend this cycle. Counters are created on first
+ * use, so a scope without one yet has all of its capacity free.
+ */
 export async function remainingFor(
   db: Queryable,
   ctx: SpendContext,
@@ -130,11 +133,20 @@ export async function remainingFor(
   const scopes = [`member:${email}`, `pool:${group}`, `group:${group}`, 'account'];
   const free = await freeOf(db, accountId, cycle.cycleNo, scopes);
   const signup = (await freeOf(db, accountId, 0, [`signup:${email}`])).get(`signup:${email}`)?.free ?? '0';
-  const f = (s: string) => free.get(s)?.free ?? '0';
-  const groupFree = f(`group:${group}`);
-  const accountFree = f('account');
+  const missing = scopes.filter((s) => !free.has(s));
+  const capacities = missing.some((s) => !s.startsWith('member:'))
+    ? await accountCapacities(db, accountId)
+    : null;
+  const f = async (scope: string): Promise<string> => {
+    const counted = free.get(scope)?.free;
+    if (counted !== undefined) return counted;
+    if (scope.startsWith('member:')) return memberCapacity(db, accountId, cycle.cycleNo, email);
+    return capacities?.get(scope) ?? '0';
+  };
+  const groupFree = await f(`group:${group}`);
+  const accountFree = await f('account');
   // A member can spend their allowance (and the pool) up to what the group and account still allow.
-  const allowance = dec(f(`member:${email}`)).plus(ctx.pooled ? f(`pool:${group}`) : '0');
+  const allowance = dec(await f(`member:${email}`)).plus(ctx.pooled ? await f(`pool:${group}`) : '0');
   const capped = allowance.lessThan(groupFree) ? allowance : dec(groupFree);
   const member = (capped.lessThan(accountFree) ? capped : dec(accountFree)).plus(signup);
   return { member: canonical(member), group: groupFree, account: accountFree };

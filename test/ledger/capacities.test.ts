@@ -8,6 +8,7 @@ import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { approveRequest, createRequest } from '../../src/ledger/requests.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
+import { memberView } from '../../src/ledger/balances.js';
 import type { Store } from '../../src/state/store.js';
 
 const file = (a: string, c: string, b = '      b@t.test: {}\n', eng = 100) => `version: 1
@@ -71,6 +72,26 @@ describe.each(storeKinds)('capacities after an apply on %s', (_kind, freshStore)
       '20',
     );
     expect((await verifyLedger(store, 'acme')).mismatches).toEqual([]);
+    await store.close();
+  });
+
+  it('a member with no usage yet this cycle (no counters) can spend their whole allowance', async () => {
+    const store = await freshStore();
+    await apply(store, file('10', '{ allocation: 5, extra: 2 }'));
+    const now = new Date();
+    expect((await memberView(store, 'acme', 'a@t.test', now)).remaining).toEqual({
+      member: '10',
+      group: '100',
+      account: '300',
+    });
+    expect((await memberView(store, 'acme', 'b@t.test', now)).remaining.member).toBe('83'); // the pool
+    await recordUsage(store, { accountId: 'acme', member: 'c@t.test', credits: '1' }); // counters now exist
+    expect((await memberView(store, 'acme', 'a@t.test', now)).remaining.member).toBe('10');
+    expect((await memberView(store, 'acme', 'c@t.test', now)).remaining).toEqual({
+      member: '6',
+      group: '99',
+      account: '299',
+    });
     await store.close();
   });
 });

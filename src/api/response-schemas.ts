@@ -67,6 +67,8 @@ export const RESPONSES = {
         name: strOrNull,
         allocation: strOrNull,
         extra: str,
+        /** Named by credits.yaml at the last apply (false: signed up at run time). */
+        declared: { type: 'boolean' },
         used: str,
         remaining: str,
       }),

@@ -151,9 +151,10 @@ export async function membersPage(
     name: string | null;
     allocation: string | null;
     extra: string;
+    declared: boolean;
     used: string;
   }>(
-    `SELECT m.email, m.name, m.allocation, m.extra,
+    `SELECT m.email, m.name, m.allocation, m.extra, m.declared,
             coalesce((SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = m.account_id
                        AND e.cycle_no = $4 AND e.member_email = m.email AND e.kind = 'usage'), 0) AS used
        FROM members m WHERE m.account_id = $1 AND m.group_key = $2
@@ -169,6 +170,7 @@ export async function membersPage(
       name: m.name,
       allocation: m.allocation === null ? null : num(m.allocation),
       extra: num(m.extra),
+      declared: m.declared,
       used: num(m.used),
       remaining: (await remainingFor(db, ctx)).member,
     });

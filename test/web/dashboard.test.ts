@@ -274,6 +274,7 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 2 of 3 · 24 members');
     await page.fill('#members-search', 'alice');
     await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 1 of 1 · 1 member');
+    expect(await page.locator('#members-table .runtime').count()).toBe(0); // alice is in credits.yaml
 
     // Inline edit: alice 5000 → 5600. Unsaved badges; Distributed, Available and the totals move by 600.
     const alice = page.locator('#members-table tr[data-member="alice@web.test"]');
@@ -428,6 +429,17 @@ describe('dashboard in Chromium', () => {
       new RegExp(`^#${cycleBefore + 1} `),
     );
     expect(await page.locator('[data-stat="used"] .stat-value').textContent()).toBe('0');
+  });
+
+  it('Allocations: a member who signed up at run time is marked as not in credits.yaml', async () => {
+    expect((await api('POST', '/v1/users', admin.web!, { email: 'newcomer@web.test' })).status).toBeLessThan(
+      300,
+    );
+    const page = await open(admin.web!, 'allocations');
+    await page.selectOption('#members-group', 'default');
+    const row = page.locator('#members-table tr[data-member="newcomer@web.test"]');
+    await row.waitFor();
+    expect(await row.locator('.runtime').textContent()).toBe('signed up, not in credits.yaml');
   });
 
   it('managedBy: git: the dashboard says so from the start, and the API refuses edits with 409', async () => {

@@ -280,6 +280,7 @@ export async function render(ctx) {
         h('th', { scope: 'row' }, [
           h('div', null, m.email),
           m.name ? h('div', { class: 'sub' }, m.name) : null,
+          m.declared ? null : h('div', { class: 'sub runtime' }, 'signed up, not in credits.yaml'),
         ]),
         h('td', { class: 'num' }, input('allocation', 'Monthly', true)),
         h('td', { class: 'num' }, input('extra', 'Extra', false)),

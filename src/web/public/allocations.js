@@ -1,7 +1,7 @@
 // Allocations tab: groups (Monthly, Extra, Distributed, Available, Auto-Approve) and the members of one
 // group, both editable inline. Edits wait as "Unsaved" with totals recalculated exactly (decimal.js) until
 // Save sends them as PATCHes; they are declared fields, so each saved edit is drift from credits.yaml.
-import { badge, declaredTag, h, setText } from './dom.js';
+import { badge, declaredNotice, declaredTag, h, setText } from './dom.js';
 import { add, cmp, format, isAmount, sub } from './decimal.js';
 
 const PAGE_SIZE = 10;
@@ -460,18 +460,11 @@ export async function render(ctx) {
   });
 
   // --- the tab -----------------------------------------------------------------------------------------
-  const notice = locked
-    ? h('div', { class: 'notice notice-locked', role: 'note', id: 'managed-by-git' }, [
-        h('strong', null, 'Managed by git. '),
-        'This account has managedBy: git in credits.yaml, so the API refuses edits of declared fields. ',
-        'Change credits.yaml and run credits apply.',
-      ])
-    : h('div', { class: 'notice', role: 'note' }, [
-        declaredTag(),
-        ' Monthly, Extra and Auto-Approve of groups and the Monthly and Extra of members are managed in ',
-        h('code', null, 'credits.yaml'),
-        '. An edit saved here is drift: the next plan shows it as changed outside credits.yaml.',
-      ]);
+  const notice = declaredNotice(
+    locked,
+    'the Monthly, Extra and Auto-Approve of groups and the Monthly and Extra of members',
+    'An edit saved here is drift: the next plan shows it as changed outside credits.yaml.',
+  );
 
   const node = h('div', { class: 'tab-allocations' }, [
     notice,

@@ -56,3 +56,23 @@ export function declaredTag() {
     'credits.yaml',
   );
 }
+
+/**
+ * The note above a tab that edits declared fields: that they live in credits.yaml and an edit is drift, or,
+ * for a git-managed account, that the API refuses such edits. `fields` names what the tab edits; `drift`
+ * says what an edit becomes.
+ */
+export function declaredNotice(locked, fields, drift) {
+  return locked
+    ? h('div', { class: 'notice notice-locked', role: 'note', id: 'managed-by-git' }, [
+        h('strong', null, 'Managed by git. '),
+        `This account has managedBy: git in credits.yaml, so the API refuses edits of ${fields}. `,
+        'Change credits.yaml and run credits apply.',
+      ])
+    : h('div', { class: 'notice', role: 'note' }, [
+        declaredTag(),
+        ` ${fields[0].toUpperCase()}${fields.slice(1)} are managed in `,
+        h('code', null, 'credits.yaml'),
+        `. ${drift}`,
+      ]);
+}

@@ -1,6 +1,6 @@
 // Settings tab: the account's declared settings (credit limit, cadence, credit factor, signup credits), each
 // change confirmed first because it is drift from credits.yaml, and Reset Cycle Now.
-import { declaredTag, h, when } from './dom.js';
+import { declaredNotice, declaredTag, h, when } from './dom.js';
 import { cmp, format, isAmount } from './decimal.js';
 
 const DRIFT =
@@ -98,18 +98,11 @@ export async function render(ctx) {
     }
   });
 
-  const notice = ctx.state.managedByGit
-    ? h('div', { class: 'notice notice-locked', role: 'note', id: 'managed-by-git' }, [
-        h('strong', null, 'Managed by git. '),
-        'This account has managedBy: git in credits.yaml, so the API refuses edits of its settings. ',
-        'Change credits.yaml and run credits apply.',
-      ])
-    : h('div', { class: 'notice', role: 'note' }, [
-        declaredTag(),
-        ' These settings are managed in ',
-        h('code', null, 'credits.yaml'),
-        '. A change applied here is drift until the file says the same.',
-      ]);
+  const notice = declaredNotice(
+    ctx.state.managedByGit,
+    'these settings',
+    'A change applied here is drift until the file says the same.',
+  );
 
   return h('div', { class: 'tab-settings' }, [
     notice,

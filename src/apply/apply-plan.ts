@@ -276,39 +276,7 @@ async function writeMembers(tx: Queryable, accountId: string, changes: Change[])
     else if (field === 'extra') w.extra = str(c.after);
     writes.set(email, w);
   }
-  if (writes.size) {
-    // One JSON document, sent once: node-pg's array literals (escaping 100k strings, five times, twice) cost
-    // more than PostgreSQL parsing the JSON. Existing rows (declared members, or runtime signups the file now
-    // takes ownership of) are updated; the rest inserted; one statement.
-    const rows = [...writes.values()].map((r) => ({
-      email: r.email,
-      group_key: r.group,
-      allocation: r.allocation,
-      set_allocation: r.setAllocation,
-      extra: r.extra,
-    }));
-    await tx.query(
-      `WITH u AS (
-         SELECT * FROM jsonb_to_recordset($2::jsonb)
-           AS u(email text, group_key text, allocation numeric, set_allocation boolean, extra numeric)),
-       updated AS (
-         UPDATE members m SET group_key = n.group_key, allocation = n.allocation, extra = n.extra, declared = true,
-                applied_group = n.group_key, applied_allocation = n.allocation, applied_extra = n.extra
-           FROM (SELECT m0.email, coalesce(u.group_key, m0.group_key) AS group_key,
-                        CASE WHEN u.set_allocation THEN u.allocation ELSE m0.allocation END AS allocation,
-                        coalesce(u.extra, m0.extra) AS extra
-                   FROM u JOIN members m0 ON m0.account_id = $1 AND m0.email = u.email) AS n
-          WHERE m.account_id = $1 AND m.email = n.email
-          RETURNING m.email)
-       INSERT INTO members (account_id, email, group_key, allocation, extra, declared,
-                            applied_group, applied_allocation, applied_extra)
-       SELECT $1, u.email, coalesce(u.group_key, $3), u.allocation, coalesce(u.extra, 0), true,
-              coalesce(u.group_key, $3), u.allocation, coalesce(u.extra, 0)
-         FROM u WHERE u.email NOT IN (SELECT email FROM updated)
-       ON CONFLICT (account_id, email) DO NOTHING`,
-      [accountId, JSON.stringify(rows), DEFAULT_GROUP],
-    );
-  }
+  if (writes.size) await upsertMembers(tx, accountId, [...writes.values()]);
   if (deletes.length) {
     await tx.query(
       `UPDATE members SET group_key = $3, allocation = NULL, extra = 0, declared = false,
@@ -317,6 +285,86 @@ async function writeMembers(tx: Queryable, accountId: string, changes: Change[])
       [accountId, deletes, DEFAULT_GROUP],
     );
   }
+}
+
+// Merges the written rows `u` (email, group_key, allocation, set_allocation, extra) into members: existing rows
+// (declared members, or runtime signups the file now takes ownership of) are updated, the rest inserted.
+const mergeMembers = (source: string) => `
+  WITH u AS (${source}),
+  updated AS (
+    UPDATE members m SET group_key = n.group_key, allocation = n.allocation, extra = n.extra, declared = true,
+           applied_group = n.group_key, applied_allocation = n.allocation, applied_extra = n.extra
+      FROM (SELECT m0.email, coalesce(u.group_key, m0.group_key) AS group_key,
+                   CASE WHEN u.set_allocation THEN u.allocation ELSE m0.allocation END AS allocation,
+                   coalesce(u.extra, m0.extra) AS extra
+              FROM u JOIN members m0 ON m0.account_id = $1 AND m0.email = u.email) AS n
+     WHERE m.account_id = $1 AND m.email = n.email
+     RETURNING m.email)
+  INSERT INTO members (account_id, email, group_key, allocation, extra, declared,
+                       applied_group, applied_allocation, applied_extra)
+  SELECT $1, u.email, coalesce(u.group_key, $2), u.allocation, coalesce(u.extra, 0), true,
+         coalesce(u.group_key, $2), u.allocation, coalesce(u.extra, 0)
+    FROM u WHERE u.email NOT IN (SELECT email FROM updated)
+  ON CONFLICT (account_id, email) DO NOTHING`;
+
+async function upsertMembers(tx: Queryable, accountId: string, writes: MemberWrite[]): Promise<void> {
+  if (!tx.copyRows) {
+    // One JSON document, sent once: node-pg's array literals (escaping 100k strings, five times, twice) cost
+    // more than PostgreSQL parsing the JSON.
+    const rows = writes.map((r) => ({
+      email: r.email,
+      group_key: r.group,
+      allocation: r.allocation,
+      set_allocation: r.setAllocation,
+      extra: r.extra,
+    }));
+    await tx.query(
+      mergeMembers(`SELECT * FROM jsonb_to_recordset($3::jsonb)
+        AS u(email text, group_key text, allocation numeric, set_allocation boolean, extra numeric)`),
+      [accountId, DEFAULT_GROUP, JSON.stringify(rows)],
+    );
+    return;
+  }
+  const { rows: any } = await tx.query<{ any: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM members WHERE account_id = $1) AS any',
+    [accountId],
+  );
+  if (!any[0]?.any) {
+    // No member rows at all (a new account, or its first members): nothing to merge with, so COPY straight
+    // into members. A signup racing in between makes the COPY fail on the primary key, and the whole apply
+    // with it (nothing is written; applying again merges).
+    await tx.copyRows(
+      'members',
+      [
+        'account_id',
+        'email',
+        'group_key',
+        'allocation',
+        'extra',
+        'declared',
+        'applied_group',
+        'applied_allocation',
+        'applied_extra',
+      ],
+      writes.map((r) => {
+        const group = r.group ?? DEFAULT_GROUP;
+        const extra = r.extra ?? '0';
+        return [accountId, r.email, group, r.allocation, extra, 't', group, r.allocation, extra];
+      }),
+    );
+    return;
+  }
+  // COPY into a transaction-local staging table, then the same merge from it.
+  await tx.query(
+    `CREATE TEMP TABLE credits_member_writes (email text, group_key text, allocation numeric,
+       set_allocation boolean, extra numeric) ON COMMIT DROP`,
+  );
+  await tx.copyRows(
+    'credits_member_writes',
+    ['email', 'group_key', 'allocation', 'set_allocation', 'extra'],
+    writes.map((r) => [r.email, r.group, r.allocation, r.setAllocation ? 't' : 'f', r.extra]),
+  );
+  await tx.query(mergeMembers('SELECT * FROM credits_member_writes'), [accountId, DEFAULT_GROUP]);
 }
 
 /** After the writes, what the file declares is what is live: record it as applied (drift is measured from it). */
@@ -338,7 +386,38 @@ async function refreshApplied(tx: Queryable, accountId: string): Promise<void> {
 
 async function writeAudit(tx: Queryable, plan: Plan, serial: number, opts: ApplyOptions): Promise<void> {
   if (!plan.changes.length) return;
-  // One JSON document for all rows (see writeMembers): jsonb values go in as they are.
+  const source = opts.source ?? 'apply';
+  const commit = opts.commitSha ?? null;
+  if (tx.copyRows) {
+    const json = (v: ChangeValue | undefined): string | null => (v == null ? null : JSON.stringify(v));
+    await tx.copyRows(
+      'audit_log',
+      [
+        'account_id',
+        'state_serial',
+        'actor',
+        'source',
+        'commit_sha',
+        'address',
+        'action',
+        'before_value',
+        'after_value',
+      ],
+      plan.changes.map((c) => [
+        plan.account,
+        String(serial),
+        opts.actor,
+        source,
+        commit,
+        c.address,
+        c.action,
+        json(c.before),
+        json(c.after),
+      ]),
+    );
+    return;
+  }
+  // One JSON document for all rows (see upsertMembers): jsonb values go in as they are.
   const rows = plan.changes.map((c) => ({
     address: c.address,
     action: c.action,
@@ -349,6 +428,6 @@ async function writeAudit(tx: Queryable, plan: Plan, serial: number, opts: Apply
     `INSERT INTO audit_log (account_id, state_serial, actor, source, commit_sha, address, action, before_value, after_value)
      SELECT $1, $2, $3, $4, $5, u.address, u.action, u.before, u.after
        FROM jsonb_to_recordset($6::jsonb) AS u(address text, action text, before jsonb, after jsonb)`,
-    [plan.account, serial, opts.actor, opts.source ?? 'apply', opts.commitSha ?? null, JSON.stringify(rows)],
+    [plan.account, serial, opts.actor, source, commit, JSON.stringify(rows)],
   );
 }

@@ -646,6 +646,30 @@ describe.each(storeKinds)('group integrity on %s', (_kind, freshStore) => {
     expect(await code(store.query("DELETE FROM groups WHERE account_id = 'gi' AND group_key = 'eng'"))).toBe(
       '23503',
     );
+    // Many rows, one bad, across two accounts: the group must exist in the row's own account.
+    await store.query("INSERT INTO accounts (account_id, name) VALUES ('gi2', 'GI2')");
+    await store.query(
+      "INSERT INTO groups (account_id, group_key, name) VALUES ('gi2', 'default', 'Default')",
+    );
+    expect(
+      await code(
+        store.query(
+          `INSERT INTO members (account_id, email, group_key)
+           SELECT CASE WHEN i % 2 = 0 THEN 'gi' ELSE 'gi2' END, 'm' || i || '@gi.test',
+                  CASE WHEN i = 777 THEN 'eng' ELSE 'default' END
+             FROM generate_series(1, 1000) AS i`,
+        ),
+      ),
+    ).toBe('23503');
+    expect(
+      await code(
+        store.query(
+          `INSERT INTO members (account_id, email, group_key)
+           SELECT CASE WHEN i % 2 = 0 THEN 'gi' ELSE 'gi2' END, 'm' || i || '@gi.test', 'default'
+             FROM generate_series(1, 1000) AS i`,
+        ),
+      ),
+    ).toBe('ok');
     await store.query("UPDATE members SET group_key = 'default' WHERE email = 'a@gi.test'");
     expect(await code(store.query("DELETE FROM groups WHERE account_id = 'gi' AND group_key = 'eng'"))).toBe(
       'ok',

@@ -35,86 +35,107 @@ const members = async (store: Store) =>
     )
   ).rows;
 
+/** The same store, but its transactions offer only `query` (copyRows is an optional capability). */
+const withoutCopy = (store: Store): Store => ({
+  kind: store.kind,
+  query: (sql, params) => store.query(sql, params),
+  exec: (sql) => store.exec(sql),
+  close: () => store.close(),
+  transaction: (fn) => store.transaction((tx) => fn({ query: (sql, params) => tx.query(sql, params) })),
+});
+
 describe.each(storeKinds)('bulk apply on %s', (_kind, freshStore) => {
-  it('a first apply writes every member as planned and one exact audit row per change', async () => {
-    const store = await freshStore();
-    const p = await plan(store, company);
-    await applyPlan(store, p, { actor: 'ci@example.com', commitSha: 'c0ffee', source: 'apply' });
-    const creates = p.changes.filter((c) => c.address.startsWith('member.'));
-    expect(creates).toHaveLength(15);
-    const rows = await members(store);
-    expect(rows).toHaveLength(15);
-    const zoe = rows.find((r) => r.email === "zoe.o'brien+ops/{x}|~%@northwind.example");
-    expect(zoe).toEqual({
-      email: "zoe.o'brien+ops/{x}|~%@northwind.example",
-      group_key: 'marketing',
-      allocation: '12.345678',
-      extra: '0.5',
-      declared: true,
-      applied_group: 'marketing',
-      applied_allocation: '12.345678',
-      applied_extra: '0.5',
-    });
-    const emil = rows.find((r) => r.email === 'emil.novak@northwind.example');
-    expect(emil).toMatchObject({
-      group_key: 'engineering',
-      allocation: null,
-      extra: '0',
-      applied_extra: '0',
-    });
-    for (const r of rows) {
-      expect([r.applied_group, r.applied_allocation, r.applied_extra]).toEqual([
-        r.group_key,
-        r.allocation,
-        r.extra,
-      ]);
-    }
+  it.each([
+    ['with copyRows', (s: Store) => s],
+    ['without copyRows', withoutCopy],
+  ])(
+    'a first apply writes every member as planned and one exact audit row per change (%s)',
+    async (_how, wrap) => {
+      const store = wrap(await freshStore());
+      const p = await plan(store, company);
+      await applyPlan(store, p, { actor: 'ci@example.com', commitSha: 'c0ffee', source: 'apply' });
+      const creates = p.changes.filter((c) => c.address.startsWith('member.'));
+      expect(creates).toHaveLength(15);
+      const rows = await members(store);
+      expect(rows).toHaveLength(15);
+      const zoe = rows.find((r) => r.email === "zoe.o'brien+ops/{x}|~%@northwind.example");
+      expect(zoe).toEqual({
+        email: "zoe.o'brien+ops/{x}|~%@northwind.example",
+        group_key: 'marketing',
+        allocation: '12.345678',
+        extra: '0.5',
+        declared: true,
+        applied_group: 'marketing',
+        applied_allocation: '12.345678',
+        applied_extra: '0.5',
+      });
+      const emil = rows.find((r) => r.email === 'emil.novak@northwind.example');
+      expect(emil).toMatchObject({
+        group_key: 'engineering',
+        allocation: null,
+        extra: '0',
+        applied_extra: '0',
+      });
+      for (const r of rows) {
+        expect([r.applied_group, r.applied_allocation, r.applied_extra]).toEqual([
+          r.group_key,
+          r.allocation,
+          r.extra,
+        ]);
+      }
 
-    const audit = await store.query<Record<string, unknown>>(
-      `SELECT state_serial, actor, source, commit_sha, address, action, before_value, after_value
+      const audit = await store.query<Record<string, unknown>>(
+        `SELECT state_serial, actor, source, commit_sha, address, action, before_value, after_value
          FROM audit_log WHERE account_id = 'northwind' ORDER BY audit_id`,
-    );
-    expect(audit.rows).toEqual(
-      p.changes.map((c) => ({
-        state_serial: '1',
-        actor: 'ci@example.com',
-        source: 'apply',
-        commit_sha: 'c0ffee',
-        address: c.address,
-        action: c.action,
-        before_value: c.before ?? null,
-        after_value: c.after ?? null,
-      })),
-    );
-    expect((await plan(store, company)).changes).toEqual([]);
-    expect((await plan(store, company + '# full path\n')).changes).toEqual([]);
-  });
+      );
+      expect(audit.rows).toEqual(
+        p.changes.map((c) => ({
+          state_serial: '1',
+          actor: 'ci@example.com',
+          source: 'apply',
+          commit_sha: 'c0ffee',
+          address: c.address,
+          action: c.action,
+          before_value: c.before ?? null,
+          after_value: c.after ?? null,
+        })),
+      );
+      expect((await plan(store, company)).changes).toEqual([]);
+      expect((await plan(store, company + '# full path\n')).changes).toEqual([]);
+    },
+  );
 
-  it('a signup already in an account without declared members is taken over by the file, not duplicated', async () => {
-    const store = await freshStore();
-    await applyPlan(store, await plan(store, noMembers), { actor: 'ci' });
-    expect(await members(store)).toEqual([]);
-    await store.query(
-      `INSERT INTO members (account_id, email, group_key, extra, declared, signed_up_at)
+  it.each([
+    ['with copyRows', (s: Store) => s],
+    ['without copyRows', withoutCopy],
+  ])(
+    'a signup already in an account without declared members is taken over by the file (%s)',
+    async (_how, wrap) => {
+      const store = wrap(await freshStore());
+      await applyPlan(store, await plan(store, noMembers), { actor: 'ci' });
+      expect(await members(store)).toEqual([]);
+      await store.query(
+        `INSERT INTO members (account_id, email, group_key, extra, declared, signed_up_at)
        VALUES ('northwind', 'alice.schmidt@northwind.example', 'default', 0, false, now())`,
-    );
-    const p = await plan(store, company);
-    await applyPlan(store, p, { actor: 'ci' });
-    const rows = await members(store);
-    expect(rows).toHaveLength(15);
-    expect(rows.find((r) => r.email === 'alice.schmidt@northwind.example')).toMatchObject({
-      group_key: 'engineering',
-      allocation: '8000',
-      declared: true,
-      applied_group: 'engineering',
-      applied_allocation: '8000',
-    });
-    const signedUp = await store.query(
-      "SELECT 1 FROM members WHERE account_id = 'northwind' AND signed_up_at IS NOT NULL",
-    );
-    expect(signedUp.rowCount).toBe(1);
-    expect((await plan(store, company + '# full path\n')).changes).toEqual([]);
-  });
+      );
+      const p = await plan(store, company);
+      await applyPlan(store, p, { actor: 'ci' });
+      const rows = await members(store);
+      expect(rows).toHaveLength(15);
+      expect(rows.find((r) => r.email === 'alice.schmidt@northwind.example')).toMatchObject({
+        group_key: 'engineering',
+        allocation: '8000',
+        declared: true,
+        applied_group: 'engineering',
+        applied_allocation: '8000',
+      });
+      const signedUp = await store.query(
+        "SELECT 1 FROM members WHERE account_id = 'northwind' AND signed_up_at IS NOT NULL",
+      );
+      expect(signedUp.rowCount).toBe(1);
+      expect((await plan(store, company + '# full path\n')).changes).toEqual([]);
+    },
+  );
 
   it('a later apply merges: updates, moves, removals and new members in one go', async () => {
     const store = await freshStore();

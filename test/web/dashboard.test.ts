@@ -456,7 +456,7 @@ describe('dashboard in Chromium', () => {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ allocation: '600' }),
       });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as { error: { code: string } } };
     }, admin.locked!);
     expected.push(/status of 409/);
     expect(refused.status).toBe(409);

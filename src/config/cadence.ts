@@ -43,3 +43,14 @@ export function isValidTimeZone(tz: string): boolean {
   knownZones.add(tz);
   return true;
 }
+
+/**
+ * A valid zone in the spelling Intl gives it when the two differ only in case (`europe/berlin` →
+ * `Europe/Berlin`), so a case-only edit is no zone change (which would start a fresh cycle). Aliases keep
+ * their own name (`US/Pacific` stays): what Intl maps them to changes between ICU versions.
+ */
+export function canonicalTimeZone(tz: string): string {
+  if (!isValidTimeZone(tz)) return tz; // e.g. a value written into the database by hand: shown as it is
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === tz.toLowerCase() ? resolved : tz;
+}

@@ -1,5 +1,6 @@
 // Schema-valid config → DeclaredState: defaults filled in, amounts canonical, e-mails case-folded, sorted.
 import { canonical } from '../decimal.js';
+import { canonicalTimeZone } from './cadence.js';
 import {
   DEFAULT_GROUP,
   type DeclaredGroup,
@@ -56,7 +57,7 @@ export function normalise(config: ExactConfig): DeclaredState {
       name: a.name ?? a.id,
       creditLimit: amount(a.creditLimit),
       cadence: a.cycle?.cadence ?? 'calendar-month',
-      timezone: a.cycle?.timezone ?? 'UTC',
+      timezone: canonicalTimeZone(a.cycle?.timezone ?? 'UTC'),
       creditFactor: amount(a.creditFactor),
       signupCredits: amount(a.signupCredits),
       managedBy: a.managedBy ?? null,

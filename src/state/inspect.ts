@@ -1,6 +1,7 @@
 // Reads the live declared state of one account and normalises it to the DeclaredState shape (plus what the
 // last apply wrote, for drift, and this cycle's usage, for effects).
 import { sum } from '../decimal.js';
+import { canonicalTimeZone } from '../config/cadence.js';
 import { type DeclaredAccount, type DeclaredGroup, type DeclaredMember } from '../declared-state.js';
 import type { LiveState } from '../plan/plan.js';
 import type { Queryable } from './store.js';
@@ -174,7 +175,8 @@ export async function inspect(
     name: row.name,
     creditLimit: canonicalNumeric(row.credit_limit),
     cadence: row.cadence,
-    timezone: row.timezone,
+    // Spelled as a file's zone is normalised, so a database written before that was done plans no change.
+    timezone: canonicalTimeZone(row.timezone),
     creditFactor: canonicalNumeric(row.credit_factor),
     signupCredits: canonicalNumeric(row.signup_credits),
     managedBy: row.managed_by,
@@ -248,7 +250,11 @@ export async function inspect(
     // reads straddle a write and no single version describes what was read.
     declaredVersion:
       memberText.declaredVersion === row.declared_version ? Number(row.declared_version) : undefined,
-    applied: { account: row.applied, groups: appliedGroups, members: appliedMembers },
+    applied: {
+      account: row.applied && { ...row.applied, timezone: canonicalTimeZone(row.applied.timezone) },
+      groups: appliedGroups,
+      members: appliedMembers,
+    },
     usage: { account: sum(usage.rows.map((u) => u.used)), groups: groupUsage },
     memberCounts: new Map(counts.rows.map((c) => [c.group_key, Number(c.n)])),
   };

@@ -1,7 +1,7 @@
 // What credits.yaml accepts as account.cycle.cadence and account.cycle.timezone (src/config/cadence.ts).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isValidTimeZone, parseCadence } from '../../src/config/cadence.js';
+import { canonicalTimeZone, isValidTimeZone, parseCadence } from '../../src/config/cadence.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -126,5 +126,16 @@ describe('isValidTimeZone', () => {
   ])('rejects %j', (tz) => {
     expect(isValidTimeZone(tz)).toBe(false);
     expect(isValidTimeZone(tz)).toBe(false);
+  });
+});
+
+describe('canonicalTimeZone', () => {
+  it('takes Intl spelling when only the case differs, and keeps aliases as written', () => {
+    expect(canonicalTimeZone('europe/berlin')).toBe('Europe/Berlin');
+    expect(canonicalTimeZone('EUROPE/BERLIN')).toBe('Europe/Berlin');
+    expect(canonicalTimeZone('utc')).toBe('UTC');
+    expect(canonicalTimeZone('Europe/Berlin')).toBe('Europe/Berlin');
+    expect(canonicalTimeZone('US/Pacific')).toBe('US/Pacific');
+    expect(canonicalTimeZone('Etc/UTC')).toBe('Etc/UTC');
   });
 });

@@ -435,3 +435,18 @@ describe('semantic rules', () => {
     });
   });
 });
+
+describe('time zone spelling', () => {
+  it('a case-only difference normalises to one zone, so it plans as no change', () => {
+    const file = (tz: string) =>
+      `version: 1\naccount:\n  id: acme\n  creditLimit: 10\n  cycle:\n    timezone: ${tz}\ngroups: {}\n`;
+    const zone = (tz: string) => {
+      const r = loadConfig(file(tz), { file: 'c.yaml' });
+      if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
+      return r.desired.account.timezone;
+    };
+    expect(zone('europe/berlin')).toBe('Europe/Berlin');
+    expect(zone('Europe/Berlin')).toBe('Europe/Berlin');
+    expect(zone('US/Pacific')).toBe('US/Pacific');
+  });
+});

@@ -56,3 +56,19 @@ describe.each(storeKinds)('no-op shortcut on %s', (_kind, freshStore) => {
     await store.close();
   });
 });
+
+describe.each(storeKinds)('time zone spelling on %s', (_kind, freshStore) => {
+  it('a zone stored in another case (before it was normalised) plans as no change', async () => {
+    const store = await freshStore();
+    const zoned = (tz: string) =>
+      file(200).replace('  creditLimit: 1000\n', `  creditLimit: 1000\n  cycle:\n    timezone: ${tz}\n`);
+    await applyPlan(store, await plan(store, zoned('Europe/Berlin')), { actor: 't' });
+    await store.query(
+      `UPDATE accounts SET timezone = 'europe/berlin', applied = jsonb_set(applied, '{timezone}', '"europe/berlin"')
+        WHERE account_id = 'acme'`,
+    );
+    expect((await plan(store, zoned('europe/berlin'))).changes).toEqual([]);
+    expect((await plan(store, zoned('Europe/Berlin') + '# full path\n')).changes).toEqual([]);
+    await store.close();
+  });
+});

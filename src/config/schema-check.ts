@@ -3,7 +3,10 @@
 import { validate as validateSchema } from './generated/schema-validator.js';
 import { ExactNumber } from './exact-yaml.js';
 import { pathText, type ConfigIssue, type ConfigPath } from './config-issue.js';
-import { decimalPlaces, MAX_DECIMAL_PLACES } from '../decimal.js';
+import { dec, decimalPlaces, MAX_DECIMAL_PLACES } from '../decimal.js';
+
+/** The schema's maximum for amounts (`$defs.amount.maximum`). */
+const AMOUNT_MAX = 1e15;
 
 interface AjvError {
   instancePath: string;
@@ -29,7 +32,7 @@ export function checkSchema(tree: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const plain = toPlain(tree, [], issues);
   const validate = validateSchema as SchemaValidator;
-  if (!validate(plain)) issues.push(...mapErrors(validate.errors ?? [], plain));
+  if (!validate(plain)) issues.push(...mapErrors(validate.errors ?? [], plain, tree));
   return dedupe(issues);
 }
 
@@ -53,7 +56,11 @@ function toPlain(node: unknown, path: (string | number)[], issues: ConfigIssue[]
         path: [...path],
       });
     }
-    return node.toNumber();
+    const n = node.toNumber();
+    // A float rounds 10^15 + 0.000001 to 10^15, which the schema's maximum would let through: at the edge,
+    // decide exactly (and hand the schema a float that is over it).
+    if (n === AMOUNT_MAX && dec(node.text).greaterThan(AMOUNT_MAX)) return n + 1;
+    return n;
   }
   if (Array.isArray(node)) {
     return node.map((item, i) => {
@@ -139,7 +146,8 @@ function memberBranch(schemaPath: string): string | undefined {
   return /^#\/anyOf\/(\d)\//.exec(schemaPath)?.[1];
 }
 
-function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
+/** `source` is the tree as parsed, for numbers as written (the schema saw floats). */
+function mapErrors(errors: AjvError[], data: unknown, source: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const e of errors) {
     const path = pointerToPath(e.instancePath);
@@ -208,12 +216,16 @@ function mapErrors(errors: AjvError[], data: unknown): ConfigIssue[] {
         });
         break;
       case 'minimum':
-        issues.push({ code: 'NUMBER_NEGATIVE', params: { where, value: String(value) }, path });
+        issues.push({
+          code: 'NUMBER_NEGATIVE',
+          params: { where, value: String(valueAt(source, path)) },
+          path,
+        });
         break;
       case 'maximum':
         issues.push({
           code: 'NUMBER_TOO_LARGE',
-          params: { where, value: String(value), limit: '10^15' },
+          params: { where, value: String(valueAt(source, path)), limit: '10^15' },
           path,
         });
         break;

@@ -450,3 +450,17 @@ describe('time zone spelling', () => {
     expect(zone('US/Pacific')).toBe('US/Pacific');
   });
 });
+
+describe('the 10^15 maximum', () => {
+  const file = (limit: string) => `version: 1\naccount:\n  id: acme\n  creditLimit: ${limit}\ngroups: {}\n`;
+  it('is decided exactly, not on a float that rounds a millionth away', () => {
+    expect(loadConfig(file('1000000000000000'), { file: 'c.yaml' }).ok).toBe(true);
+    expect(loadConfig(file('999999999999999.999999'), { file: 'c.yaml' }).ok).toBe(true);
+    const over = loadConfig(file('1000000000000000.000001'), { file: 'c.yaml' });
+    expect(over.ok).toBe(false);
+    if (over.ok) return;
+    expect(over.errors.map((e) => [e.code, e.message])).toEqual([
+      ['NUMBER_TOO_LARGE', 'account.creditLimit is larger than 10^15 (1000000000000000.000001)'],
+    ]);
+  });
+});

@@ -73,38 +73,29 @@ const memberObject = (m: Omit<DeclaredMember, 'email'>): Record<string, string |
   extra: m.extra,
 });
 
+/** A change that creates what the file declares (effects, if any, are added by the caller). */
+const created = (address: string, after: Change['after']): Change => ({
+  address,
+  action: 'create',
+  before: null,
+  after,
+  effects: [],
+});
+
 export function diff(desired: DeclaredState, live: LiveState, ctx: DiffContext): Plan {
   const changes: Change[] = [];
   const warnings: string[] = [];
   const acct = desired.account;
 
   if (!live.state) {
-    changes.push({
-      address: 'account',
-      action: 'create',
-      before: null,
-      after: accountObject(acct),
-      effects: [],
-    });
+    changes.push(created('account', accountObject(acct)));
     const c = changes[0]!;
     c.effects.push(`starts the first cycle now (${acct.cadence}, ${acct.timezone})${preview(ctx, acct)}`);
     for (const g of desired.groups) {
-      changes.push({
-        address: `group.${g.key}`,
-        action: 'create',
-        before: null,
-        after: groupObject(g),
-        effects: [],
-      });
+      changes.push(created(`group.${g.key}`, groupObject(g)));
     }
     for (const m of desired.members) {
-      changes.push({
-        address: `member.${m.email}`,
-        action: 'create',
-        before: null,
-        after: memberObject(m),
-        effects: [],
-      });
+      changes.push(created(`member.${m.email}`, memberObject(m)));
     }
     return finish(desired, live, ctx, changes, warnings);
   }
@@ -169,13 +160,7 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
   for (const g of desired.groups) {
     const have = liveGroups.get(g.key);
     if (!have) {
-      changes.push({
-        address: `group.${g.key}`,
-        action: 'create',
-        before: null,
-        after: groupObject(g),
-        effects: [],
-      });
+      changes.push(created(`group.${g.key}`, groupObject(g)));
       continue;
     }
     const applied = live.applied.groups.get(g.key);
@@ -265,13 +250,7 @@ function diffMember(
   changes: Change[],
 ): void {
   if (!have) {
-    changes.push({
-      address: `member.${m.email}`,
-      action: 'create',
-      before: null,
-      after: memberObject(m),
-      effects: [],
-    });
+    changes.push(created(`member.${m.email}`, memberObject(m)));
     return;
   }
   if (have.group === m.group && have.allocation === m.allocation && have.extra === m.extra) return;

@@ -58,23 +58,20 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
       throw new CreditsError('PLAN_STALE', { planned: plan.stateSerial, current: serial });
     }
 
-    // The plan was made in this process from a file, against the declared state still live now: after the
-    // writes the live declared state is that file's, so its text is kept for the next plan (make-plan.ts).
+    // After the writes below, the live declared state is exactly the file's when the plan was diffed against
+    // the state still live (made in this process, from the same declared_version), or, for a saved plan whose
+    // basis is unknown, when nothing at all was written to declared state since the last apply. Only then is
+    // the file's digest kept (the next plan of the same file then skips everything, make-plan.ts); otherwise an
+    // SQL write that landed between plan and apply would hide as "no changes". The file's text, for the next
+    // plan of an edited file, is kept only for a plan made here.
     const source = planSource(plan);
-    const basis = current.rows[0] ? Number(current.rows[0].declared_version) : null;
-    // The file's digest is what lets the next plan of the same file skip everything (make-plan.ts), so it is
-    // kept only when the writes below make the live declared state exactly the file's: the plan was diffed
-    // against the state still live (made here, from the same declared_version), or (a saved plan, whose basis
-    // is unknown) nothing at all was written to declared state since the last apply. Otherwise an SQL write
-    // that landed between plan and apply would hide as "no changes" until the file changed.
+    const live = current.rows[0];
+    const madeHere =
+      source !== undefined && source.declaredVersion === (live ? Number(live.declared_version) : null);
     const untouchedSinceApply =
-      current.rows[0]?.applied_declared_version != null &&
-      current.rows[0].applied_declared_version === current.rows[0].declared_version;
-    const exact = source ? source.declaredVersion === basis : untouchedSinceApply;
-    const fileText =
-      source && source.declaredVersion === basis
-        ? decodeConfigText(source.bytes, Number.MAX_SAFE_INTEGER)
-        : undefined;
+      live?.applied_declared_version != null && live.applied_declared_version === live.declared_version;
+    const exact = source ? madeHere : untouchedSinceApply;
+    const fileText = madeHere ? decodeConfigText(source.bytes, Number.MAX_SAFE_INTEGER) : undefined;
 
     const byKind = partition(plan.changes);
     await writeAccount(tx, plan.account, byKind.account, now);

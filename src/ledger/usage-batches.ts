@@ -57,12 +57,18 @@ class UsageBatches {
       const batch = queue.splice(0, MAX_BATCH);
       running++;
       void this.run(accountId, batch).finally(() => {
-        this.running.set(accountId, (this.running.get(accountId) ?? 1) - 1);
+        this.setRunning(accountId, this.running.get(accountId)! - 1);
         this.pump(accountId);
       });
     }
-    this.running.set(accountId, running);
+    this.setRunning(accountId, running);
     if (queue && !queue.length) this.queues.delete(accountId);
+  }
+
+  /** Idle accounts leave no entry behind. */
+  private setRunning(accountId: string, n: number): void {
+    if (n > 0) this.running.set(accountId, n);
+    else this.running.delete(accountId);
   }
 
   private async run(accountId: string, batch: Pending[]): Promise<void> {

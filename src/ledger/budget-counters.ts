@@ -19,7 +19,8 @@ interface SliceRow {
 }
 
 // One lock order for every transaction that touches counters: member, pool, signup, group, account.
-// Charges and refunds follow it, so two writers never wait on each other's slices in opposite orders.
+// Charges and refunds follow it, so two writers never wait on each other's slices in opposite orders. Must
+// match credits_lock_rank() in migration 005, which orders the SQL side.
 const ORDER = ['member:', 'pool:', 'signup:', 'group:', 'account'];
 const rank = (scope: string): number => ORDER.findIndex((p) => scope.startsWith(p));
 export const inLockOrder = (scopes: string[]): string[] =>

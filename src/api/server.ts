@@ -145,7 +145,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       handler: async (req, reply) => {
         const identity = req.identity!;
         const header = req.headers['idempotency-key'];
-        const key = typeof header === 'string' && header.length > 0 ? header.slice(0, 200) : undefined;
+        const clientKey = typeof header === 'string' && header.length > 0 ? header.slice(0, 200) : undefined;
+        // Keys are the caller's own: a member's key cannot collide with (or reveal) another member's. Admin
+        // and service tokens act for the whole account and share its namespace, so a retry with a rotated
+        // token still replays.
+        const key =
+          clientKey && identity.role === 'member' ? `member:${identity.member}:${clientKey}` : clientKey;
         const context = { store: opts.store, identity, req, reply, idempotencyKey: key, now: now() };
         if (!key || route.ledgerIdempotency || route.method !== 'POST') {
           return reply.status(route.status ?? 200).send(await route.handler(context));

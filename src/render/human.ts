@@ -21,7 +21,7 @@ export function renderHuman(plan: Plan, opts: HumanOptions): string {
   const paint = (colour: string, text: string): string =>
     opts.colour ? `${colour}${text}${ANSI.reset}` : text;
   if (plan.changes.length === 0) {
-    return `${paint(ANSI.bold, 'No changes.')} Account ${plan.account} matches credits.yaml (state serial ${plan.stateSerial}).\n`;
+    return `${paint(ANSI.bold, 'No changes.')} Account ${plan.account} matches the configuration (state serial ${plan.stateSerial}).\n`;
   }
   const out: string[] = [
     `credits will make these changes to account ${paint(ANSI.bold, plan.account)} (state serial ${plan.stateSerial}):`,

@@ -9,7 +9,7 @@ export function renderMarkdown(plan: Plan, maxChars = MARKDOWN_MAX_CHARS): strin
   const s = plan.summary;
   const head: string[] = [`### credits plan for \`${plan.account}\``, ''];
   if (plan.changes.length === 0) {
-    head.push(`**No changes.** Live state matches credits.yaml (state serial ${plan.stateSerial}).`);
+    head.push(`**No changes.** Live state matches the configuration (state serial ${plan.stateSerial}).`);
     return head.join('\n') + '\n';
   }
   head.push(

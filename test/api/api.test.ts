@@ -198,6 +198,23 @@ describe('API: the new-user flow', () => {
     expect((await count()) - before).toBe(1);
   });
 
+  it("idempotency keys are a member's own: the same key from two members makes two requests", async () => {
+    const bob = (await createToken(store, { accountId: 'two', role: 'member', member: 'bob@two.test' }))
+      .token;
+    const alice = tokens.two!.member;
+    const body = { amount: '1', reason: 'same words' };
+    const fromAlice = await call('POST', '/v1/requests', alice, body, { 'idempotency-key': 'k1' });
+    const fromBob = await call('POST', '/v1/requests', bob, body, { 'idempotency-key': 'k1' });
+    expect([fromAlice.status, fromBob.status]).toEqual([201, 201]);
+    expect(fromAlice.body.member).toBe('alice@two.test');
+    expect(fromBob.body.member).toBe('bob@two.test');
+    expect(fromBob.body.id).not.toBe(fromAlice.body.id);
+    // Each still replays their own.
+    expect((await call('POST', '/v1/requests', bob, body, { 'idempotency-key': 'k1' })).body).toEqual(
+      fromBob.body,
+    );
+  });
+
   it('idempotency on other POSTs: a decision replayed with its key answers the same, not 409', async () => {
     const t = tokens.two!;
     const req = await call('POST', '/v1/requests', t.admin, {

@@ -224,7 +224,7 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
 
   program
     .command('serve')
-    .description('serve the runtime API (health and readiness today; see docs/cli.md)')
+    .description('serve the runtime API (/v1, OpenAPI at /docs) and the dashboard (/)')
     .option('--port <port>', 'TCP port', '3000')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .addHelpText('after', examples(['credits serve', 'credits serve --port 8080 --host 0.0.0.0']))

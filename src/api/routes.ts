@@ -194,16 +194,19 @@ export const ROUTES: RouteSpec[] = [
           creditLimit: AMOUNT,
           creditFactor: AMOUNT,
           signupCredits: AMOUNT,
+          cadence: { type: 'string', minLength: 1, maxLength: 20 },
+          timezone: { type: 'string', minLength: 1, maxLength: 100 },
         }),
         minProperties: 1,
       },
     },
     handler: (c) => {
       const b = bodyOf(c);
+      const text = new Set(['name', 'cadence', 'timezone']);
       const patch = Object.fromEntries(
-        Object.entries(b).map(([k, v]) => [k, k === 'name' ? String(v) : amount(v)]),
+        Object.entries(b).map(([k, v]) => [k, text.has(k) ? String(v) : amount(v)]),
       );
-      return editSettings(c.store, c.identity.accountId, patch, actor(c));
+      return editSettings(c.store, c.identity.accountId, patch, actor(c), c.now);
     },
   },
   {

@@ -3,7 +3,8 @@
 // with `managedBy: git` refuse them.
 import { CreditsError } from '../errors.js';
 import { dec } from '../decimal.js';
-import { latestCycle } from '../ledger/cycles.js';
+import { latestCycle, openCycle } from '../ledger/cycles.js';
+import { canonicalTimeZone, isValidTimeZone, parseCadence } from '../config/cadence.js';
 import { syncCapacities } from '../ledger/capacities.js';
 import { canonicalNumeric } from '../state/inspect.js';
 import type { Queryable, Store } from '../state/store.js';
@@ -28,7 +29,14 @@ export const SETTINGS_FIELDS = {
   creditLimit: 'credit_limit',
   creditFactor: 'credit_factor',
   signupCredits: 'signup_credits',
+  cadence: 'cadence',
+  timezone: 'timezone',
 } as const;
+// The plan's addresses for the cycle settings, so audit rows and drift name them alike.
+const SETTINGS_ADDRESS: Partial<Record<string, string>> = {
+  'account.cadence': 'account.cycle.cadence',
+  'account.timezone': 'account.cycle.timezone',
+};
 
 /** One FieldEdit per patched field: `group.eng.allocation` → groups.allocation. */
 function fieldEdits(
@@ -72,6 +80,7 @@ async function applyEdits(
   where: (tx: Queryable) => Promise<Record<string, unknown>>,
   edits: FieldEdit[],
   key: Record<string, string>,
+  afterWrite?: (tx: Queryable, changed: FieldEdit[]) => Promise<void>,
 ) {
   return store.transaction(async (tx) => {
     await lockAccount(tx, accountId);
@@ -106,6 +115,7 @@ async function applyEdits(
         ],
       );
     }
+    await afterWrite?.(tx, changed);
     const cycle = await latestCycle(tx, accountId);
     if (cycle) await syncCapacities(tx, accountId, cycle.cycleNo);
     return { changed: changed.length };
@@ -174,8 +184,20 @@ export async function editSettings(
   accountId: string,
   patch: Partial<Record<keyof typeof SETTINGS_FIELDS, string>>,
   actor: string,
+  now: Date = new Date(),
 ) {
-  const edits = fieldEdits('account', 'accounts', SETTINGS_FIELDS, patch);
+  if (patch.cadence !== undefined && !parseCadence(patch.cadence)) {
+    throw new CreditsError('UNKNOWN_CADENCE', { value: patch.cadence });
+  }
+  if (patch.timezone !== undefined) {
+    if (!isValidTimeZone(patch.timezone))
+      throw new CreditsError('UNKNOWN_TIMEZONE', { value: patch.timezone });
+    patch = { ...patch, timezone: canonicalTimeZone(patch.timezone) };
+  }
+  const edits = fieldEdits('account', 'accounts', SETTINGS_FIELDS, patch).map((e) => ({
+    ...e,
+    address: SETTINGS_ADDRESS[e.address] ?? e.address,
+  }));
   return applyEdits(
     store,
     accountId,
@@ -189,5 +211,14 @@ export async function editSettings(
     },
     edits,
     {},
+    // As in apply: a new cadence or time zone starts a fresh cycle now (usage so far stays in history).
+    async (tx, changed) => {
+      if (!changed.some((e) => e.column === 'cadence' || e.column === 'timezone')) return;
+      const { rows } = await tx.query<{ cadence: string; timezone: string }>(
+        'SELECT cadence, timezone FROM accounts WHERE account_id = $1',
+        [accountId],
+      );
+      await openCycle(tx, accountId, rows[0]!.cadence, rows[0]!.timezone, now, 'cadence-change');
+    },
   );
 }

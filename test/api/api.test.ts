@@ -198,6 +198,69 @@ describe('API: the new-user flow', () => {
     expect((await count()) - before).toBe(1);
   });
 
+  it('cadence and time zone edits start a fresh cycle now, show as drift, and apply restores them', async () => {
+    await applyPlan(store, await makePlan(store, { bytes: config('three'), file: 'three.yaml' }), {
+      actor: 'test',
+    });
+    const admin = (await createToken(store, { accountId: 'three', role: 'admin' })).token;
+    const service = (await createToken(store, { accountId: 'three', role: 'service' })).token;
+    expect(
+      (await call('POST', '/v1/usage', service, { member: 'alice@three.test', credits: '10' })).status,
+    ).toBe(201);
+    const before = await call('GET', '/v1/overview', admin);
+    expect(before.body).toMatchObject({ used: '10', cycle: { cadence: 'calendar-month', timezone: 'UTC' } });
+    const cycleNo = (before.body.cycle as { number: number }).number;
+
+    for (const [bad, code] of [
+      [{ cadence: 'fortnightly' }, 'UNKNOWN_CADENCE'],
+      [{ timezone: 'Mars/Olympus' }, 'UNKNOWN_TIMEZONE'],
+      [{ cadence: '1d', timezone: '+01:00' }, 'UNKNOWN_TIMEZONE'],
+    ] as const) {
+      const refused = await call('PATCH', '/v1/settings', admin, bad);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error!.code).toBe(code);
+    }
+    expect((await call('GET', '/v1/overview', admin)).body).toEqual(before.body);
+
+    const t0 = Date.now();
+    const edit = await call('PATCH', '/v1/settings', admin, { cadence: '1d', timezone: 'europe/berlin' });
+    expect(edit.body).toEqual({ changed: 2 });
+    const after = await call('GET', '/v1/overview', admin);
+    const cycle = after.body.cycle as { number: number; start: string; end: string };
+    expect(after.body).toMatchObject({ used: '0', cycle: { cadence: '1d', timezone: 'Europe/Berlin' } });
+    expect(cycle.number).toBe(cycleNo + 1);
+    expect(Date.parse(cycle.start)).toBeGreaterThanOrEqual(t0 - 1000);
+    expect(Date.parse(cycle.end) - Date.parse(cycle.start)).toBe(86_400_000);
+    const audit = await store.query<{ address: string; after_value: unknown }>(
+      "SELECT address, after_value FROM audit_log WHERE account_id = 'three' AND source = 'api' ORDER BY address",
+    );
+    expect(audit.rows).toEqual([
+      { address: 'account.cycle.cadence', after_value: '1d' },
+      { address: 'account.cycle.timezone', after_value: 'Europe/Berlin' },
+    ]);
+
+    const plan = await makePlan(store, { bytes: config('three'), file: 'three.yaml' });
+    expect(plan.changes).toEqual([
+      expect.objectContaining({
+        address: 'account.cycle.cadence',
+        before: '1d',
+        after: 'calendar-month',
+        drift: { applied: 'calendar-month' },
+      }),
+      expect.objectContaining({
+        address: 'account.cycle.timezone',
+        before: 'Europe/Berlin',
+        after: 'UTC',
+        drift: { applied: 'UTC' },
+      }),
+    ]);
+    await applyPlan(store, plan, { actor: 'test' });
+    const restored = await call('GET', '/v1/overview', admin);
+    expect(restored.body).toMatchObject({ cycle: { cadence: 'calendar-month', timezone: 'UTC' } });
+    expect((restored.body.cycle as { number: number }).number).toBe(cycleNo + 2);
+    expect((await makePlan(store, { bytes: config('three'), file: 'three.yaml' })).changes).toEqual([]);
+  });
+
   it("idempotency keys are a member's own: the same key from two members makes two requests", async () => {
     const bob = (await createToken(store, { accountId: 'two', role: 'member', member: 'bob@two.test' }))
       .token;

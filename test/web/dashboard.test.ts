@@ -368,7 +368,7 @@ describe('dashboard in Chromium', () => {
     });
   });
 
-  it('Settings: credit limit behind "Apply change", Reset Cycle Now behind a cannot-be-undone dialog', async () => {
+  it('Settings: credit limit and cadence behind "Apply change", Reset Cycle Now behind a cannot-be-undone dialog', async () => {
     const page = await open(admin.web!, 'settings');
     expect(await page.locator('[data-setting="credit-limit"] .current').textContent()).toBe('100,000');
     expect(await page.locator('#cadence').textContent()).toBe('calendar-month · UTC');
@@ -421,12 +421,42 @@ describe('dashboard in Chromium', () => {
       cycleBefore + 1,
     );
 
+    // Cadence and time zone: a bad cadence is refused with its code and changes nothing; a good change
+    // starts a fresh cycle now.
+    await page.fill('#setting-cadence', 'fortnightly');
+    await page.click('#apply-cadence');
+    await dialog.waitFor();
+    expect(await page.locator('#confirm-title').textContent()).toBe('Change the cycle cadence?');
+    expect(await page.locator('#confirm-body').textContent()).toContain('a fresh cycle starts');
+    expected.push(/status of 400/);
+    await page.click('#confirm-ok');
+    await expect
+      .poll(() => page.locator('#banner-title').textContent())
+      .toBe('Changing the cycle was refused: UNKNOWN_CADENCE');
+    expect((await api('GET', '/v1/overview', admin.web!)).body.cycle).toMatchObject({
+      cadence: 'calendar-month',
+      number: cycleBefore + 1,
+    });
+    await page.fill('#setting-cadence', '1d');
+    await page.fill('#setting-timezone', 'Europe/Berlin');
+    await page.click('#apply-cadence');
+    await page.click('#confirm-ok');
+    await expect
+      .poll(() => page.locator('#banner-title').textContent())
+      .toBe('Cycle changed to 1d · Europe/Berlin; a fresh cycle started.');
+    expect((await api('GET', '/v1/overview', admin.web!)).body.cycle).toMatchObject({
+      cadence: '1d',
+      timezone: 'Europe/Berlin',
+      number: cycleBefore + 2,
+    });
+    await expect.poll(() => page.locator('#cadence').textContent()).toBe('1d · Europe/Berlin');
+
     // Refresh re-reads the API: the Overview shows the new cycle and no usage in it.
     await showTab(page, 'overview');
     await page.click('#refresh');
     await ready(page, 'overview').waitFor();
     expect(await page.locator('[data-stat="cycle"] .stat-value').textContent()).toMatch(
-      new RegExp(`^#${cycleBefore + 1} `),
+      new RegExp(`^#${cycleBefore + 2} `),
     );
     expect(await page.locator('[data-stat="used"] .stat-value').textContent()).toBe('0');
   });

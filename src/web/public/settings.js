@@ -1,5 +1,5 @@
-// Settings tab: the account's declared settings (credit limit, cadence, credit factor, signup credits), each
-// change confirmed first because it is drift from credits.yaml, and Reset Cycle Now.
+// Settings tab: the account's declared settings (credit limit, cadence and time zone, credit factor, signup
+// credits), each change confirmed first because it is drift from credits.yaml, and Reset Cycle Now.
 import { declaredNotice, declaredTag, h, when } from './dom.js';
 import { cmp, format, isAmount } from './decimal.js';
 
@@ -70,6 +70,85 @@ function settingRow(ctx, { id, field, label, help, current, used }) {
   ]);
 }
 
+const CADENCES = ['calendar-month', '15d', '1w', '1d', '12h', '1h'];
+
+/** Cadence and time zone: one "Apply change" for both, since either one starts a fresh cycle now. */
+function cycleRow(ctx, c) {
+  const locked = ctx.state.managedByGit;
+  const cadence = h('input', {
+    id: 'setting-cadence',
+    type: 'text',
+    list: 'cadence-options',
+    autocomplete: 'off',
+    value: c.cadence,
+    'aria-label': 'Cadence',
+    disabled: locked,
+  });
+  const timezone = h('input', {
+    id: 'setting-timezone',
+    type: 'text',
+    autocomplete: 'off',
+    value: c.timezone,
+    'aria-label': 'Time zone',
+    disabled: locked,
+  });
+  const apply = h(
+    'button',
+    { type: 'button', class: 'button', id: 'apply-cadence', disabled: locked },
+    'Apply change',
+  );
+  apply.addEventListener('click', async () => {
+    const patch = {};
+    if (cadence.value.trim() !== c.cadence) patch.cadence = cadence.value.trim();
+    if (timezone.value.trim() !== c.timezone) patch.timezone = timezone.value.trim();
+    const said = `${patch.cadence ?? c.cadence} · ${patch.timezone ?? c.timezone}`;
+    if (!Object.keys(patch).length) {
+      ctx.notify('info', `The cycle is already ${said}.`);
+      return;
+    }
+    const ok = await ctx.confirm({
+      title: 'Change the cycle cadence?',
+      body:
+        `From ${c.cadence} · ${c.timezone} to ${said}. Cycle #${c.number} ends now and a fresh cycle starts: ` +
+        `usage, reservations and approved grants count from zero again (history is kept). ${DRIFT}`,
+      warning: 'The current cycle ends now; this cannot be undone.',
+      ok: 'Apply change',
+    });
+    if (!ok) return;
+    apply.disabled = true;
+    try {
+      await ctx.api('PATCH', ctx.paths.settings(), patch);
+      ctx.notify('ok', `Cycle changed to ${said}; a fresh cycle started.`, DRIFT);
+      await ctx.rerender();
+    } catch (err) {
+      ctx.fail(err, 'Changing the cycle was refused');
+      await ctx.rerender();
+    }
+  });
+  return h('div', { class: 'setting', dataset: { setting: 'cadence' } }, [
+    h('div', { class: 'setting-label' }, [
+      h('label', { for: 'setting-cadence' }, 'Cycle cadence'),
+      ' ',
+      declaredTag(),
+    ]),
+    h('div', { class: 'setting-value' }, [
+      h('div', { class: 'current', id: 'cadence' }, `${c.cadence} · ${c.timezone}`),
+      h(
+        'div',
+        { class: 'hint' },
+        `Cycle #${c.number}: ${when(c.start)} – ${when(c.end)}. calendar-month, 15d, 1w, 1d, or <N>h / <N>m; ` +
+          'an IANA time zone. A change starts a fresh cycle now.',
+      ),
+    ]),
+    h('div', { class: 'setting-edit cycle-edit' }, [
+      cadence,
+      h('datalist', { id: 'cadence-options' }, ...CADENCES.map((v) => h('option', { value: v }))),
+      timezone,
+      apply,
+    ]),
+  ]);
+}
+
 export async function render(ctx) {
   const ov = await ctx.api('GET', ctx.paths.overview());
   ctx.setAccount(ov.account);
@@ -116,19 +195,7 @@ export async function render(ctx) {
         current: ov.creditLimit,
         used: ov.used,
       }),
-      h('div', { class: 'setting', dataset: { setting: 'cadence' } }, [
-        h('div', { class: 'setting-label' }, ['Cycle cadence ', declaredTag()]),
-        h('div', { class: 'setting-value' }, [
-          h('div', { class: 'current', id: 'cadence' }, `${c.cadence} · ${c.timezone}`),
-          h(
-            'div',
-            { class: 'hint' },
-            `Cycle #${c.number}: ${when(c.start)} – ${when(c.end)}. Change cycle.cadence in credits.yaml and ` +
-              'apply it (a new cadence starts a fresh cycle); the API does not edit it.',
-          ),
-        ]),
-        h('div', { class: 'setting-edit' }),
-      ]),
+      cycleRow(ctx, c),
       settingRow(ctx, {
         id: 'credit-factor',
         field: 'creditFactor',

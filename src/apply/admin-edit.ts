@@ -63,6 +63,51 @@ async function lockAccount(tx: Queryable, accountId: string): Promise<void> {
   if (rows[0].managed_by === 'git') throw new CreditsError('MANAGED_BY_GIT', { field: 'this account' });
 }
 
+type BudgetRule = 'GROUP_OVER_BUDGET' | 'AUTO_APPROVE_OVER_BUDGET' | 'ACCOUNT_OVER_LIMIT';
+interface Violation {
+  code: BudgetRule;
+  group: string | null;
+  amount: string;
+  budget: string;
+}
+
+/**
+ * The budget rules of credits.yaml (src/config/semantic-rules.ts) over the live rows, so that an edit here
+ * cannot make a state that `credits export` would write as an invalid file. Runtime signups count too: an
+ * admin may give them an allocation.
+ */
+async function budgetViolations(tx: Queryable, accountId: string): Promise<Violation[]> {
+  const { rows } = await tx.query<Violation>(
+    `WITH g AS (SELECT group_key, allocation + extra AS budget, auto_approve FROM groups WHERE account_id = $1),
+          m AS (SELECT group_key, sum(coalesce(allocation, 0) + extra) AS given FROM members
+                 WHERE account_id = $1 GROUP BY group_key),
+          total AS (SELECT coalesce(sum(budget), 0) AS given FROM g)
+     SELECT 'GROUP_OVER_BUDGET' AS code, g.group_key AS "group", trim_scale(m.given)::text AS amount,
+            trim_scale(g.budget)::text AS budget
+       FROM g JOIN m USING (group_key) WHERE m.given > g.budget
+     UNION ALL
+     SELECT 'AUTO_APPROVE_OVER_BUDGET', group_key, trim_scale(auto_approve)::text, trim_scale(budget)::text
+       FROM g WHERE auto_approve > budget
+     UNION ALL
+     SELECT 'ACCOUNT_OVER_LIMIT', NULL, trim_scale(total.given)::text, trim_scale(a.credit_limit)::text
+       FROM accounts a, total WHERE a.account_id = $1 AND total.given > a.credit_limit`,
+    [accountId],
+  );
+  return rows;
+}
+
+/** Refuses an edit that breaks a budget rule that held before it (a state already broken by SQL stays editable). */
+function refuseNewViolations(before: Violation[], after: Violation[]): void {
+  const seen = new Set(before.map((v) => `${v.code}:${v.group}`));
+  const v = after.find((x) => !seen.has(`${x.code}:${x.group}`));
+  if (!v) return;
+  if (v.code === 'ACCOUNT_OVER_LIMIT') throw new CreditsError(v.code, { sum: v.amount, limit: v.budget });
+  if (v.code === 'GROUP_OVER_BUDGET') {
+    throw new CreditsError(v.code, { group: v.group ?? undefined, sum: v.amount, budget: v.budget });
+  }
+  throw new CreditsError(v.code, { group: v.group ?? undefined, autoApprove: v.amount, budget: v.budget });
+}
+
 const asText = (v: unknown): Value =>
   v === null || typeof v === 'boolean' ? v : typeof v === 'string' ? v : String(v);
 const same = (a: unknown, b: Value): boolean =>
@@ -87,6 +132,7 @@ async function applyEdits(
     const before = await where(tx);
     const changed = edits.filter((e) => !same(asText(before[e.column]), e.value));
     if (!changed.length) return { changed: 0 };
+    const violationsBefore = await budgetViolations(tx, accountId);
     for (const e of changed) {
       const cond = Object.keys(key)
         .map((k, i) => `${k} = $${i + 3}`)
@@ -96,6 +142,7 @@ async function applyEdits(
         [accountId, e.value, ...Object.values(key)],
       );
     }
+    refuseNewViolations(violationsBefore, await budgetViolations(tx, accountId));
     const serial = await tx.query<{ state_serial: string }>(
       'UPDATE accounts SET state_serial = state_serial + 1 WHERE account_id = $1 RETURNING state_serial',
       [accountId],

@@ -261,6 +261,51 @@ describe('API: the new-user flow', () => {
     expect((await makePlan(store, { bytes: config('three'), file: 'three.yaml' })).changes).toEqual([]);
   });
 
+  it("admin edits that break the file's budget rules are refused with the rule's code and change nothing", async () => {
+    await applyPlan(store, await makePlan(store, { bytes: config('four'), file: 'four.yaml' }), {
+      actor: 'test',
+    });
+    const admin = (await createToken(store, { accountId: 'four', role: 'admin' })).token;
+    const serial = async () =>
+      (
+        await store.query<{ s: string }>(
+          "SELECT state_serial::text AS s FROM accounts WHERE account_id = 'four'",
+        )
+      ).rows[0]!.s;
+    const before = await serial();
+    // creditLimit 1000; eng 500 (alice 50, bob from the pool); default 100.
+    const refusals: [string, Record<string, string>, string, string][] = [
+      ['/v1/groups/eng', { allocation: '950' }, 'ACCOUNT_OVER_LIMIT', 'groups are given 1050'],
+      ['/v1/groups/eng', { allocation: '40' }, 'GROUP_OVER_BUDGET', 'members of group eng are given 50'],
+      ['/v1/groups/eng', { autoApprove: '501' }, 'AUTO_APPROVE_OVER_BUDGET', 'autoApprove 501 of group eng'],
+      [
+        '/v1/members/alice@four.test',
+        { allocation: '600' },
+        'GROUP_OVER_BUDGET',
+        "more than the group's 500",
+      ],
+      ['/v1/settings', { creditLimit: '599' }, 'ACCOUNT_OVER_LIMIT', "account's creditLimit 599"],
+    ];
+    for (const [path, body, code, message] of refusals) {
+      const res = await call('PATCH', path, admin, body);
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(res.body.error).toMatchObject({ code, message: expect.stringContaining(message) });
+    }
+    expect(await serial()).toBe(before);
+    expect((await makePlan(store, { bytes: config('four'), file: 'four.yaml' })).changes).toEqual([]);
+    const audit = await store.query("SELECT 1 FROM audit_log WHERE account_id = 'four' AND source = 'api'");
+    expect(audit.rowCount).toBe(0);
+
+    // Up to the limit is fine; a rule already broken outside credits (SQL) does not block other edits.
+    expect((await call('PATCH', '/v1/groups/eng', admin, { allocation: '900' })).status).toBe(200);
+    await store.query(
+      "UPDATE groups SET allocation = 5000 WHERE account_id = 'four' AND group_key = 'default'",
+    );
+    expect((await call('PATCH', '/v1/members/alice@four.test', admin, { allocation: '60' })).status).toBe(
+      200,
+    );
+  });
+
   it("idempotency keys are a member's own: the same key from two members makes two requests", async () => {
     const bob = (await createToken(store, { accountId: 'two', role: 'member', member: 'bob@two.test' }))
       .token;

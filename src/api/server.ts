@@ -46,6 +46,18 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
   const now = opts.now ?? (() => new Date());
 
+  // Graceful shutdown: close() stops accepting and drops idle keep-alive connections; a request in flight
+  // finishes, and its answer says `Connection: close`, or a client holding the keep-alive socket open would
+  // keep the process from ever exiting.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   // Every error leaves as {error:{code,message}}; nothing a client sends produces a stack trace.
   app.setErrorHandler((err, req, reply) => {
     if (isCreditsError(err)) {

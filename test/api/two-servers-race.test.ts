@@ -1,10 +1,9 @@
 // Two API processes sharing one PostgreSQL: 64 concurrent HTTP writers spend against one member, one group
 // and one account near their limits. No level ends over budget, and every counter equals its ledger sum.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { freshPgUrl } from '../support/databases.js';
+import { startServeProcess } from '../support/serve-process.js';
 import { createPgStore } from '../../src/state/pg-store.js';
 import { migrate } from '../../src/state/migrate.js';
 import { makePlan } from '../../src/apply/make-plan.js';
@@ -33,35 +32,13 @@ groups:
     allocation: 50
 `;
 
-const freePort = (): Promise<number> =>
-  new Promise((done) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-
 const servers: ChildProcess[] = [];
 afterAll(() => servers.forEach((s) => s.kill('SIGTERM')));
 
 async function startServer(url: string): Promise<string> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [resolve('bin/credits.js'), 'serve', '--port', String(port)], {
-    env: { ...process.env, DATABASE_URL: url, CREDITS_LOG: 'off' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  servers.push(child);
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return base;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
+  const server = await startServeProcess(url);
+  servers.push(server.child);
+  return server.base;
 }
 
 describe('overspend race over HTTP, two server processes', () => {

@@ -3,7 +3,7 @@
 // databases on it through test/support/databases.ts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './serve-process.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -46,16 +46,6 @@ function serverBinaries(): string {
   }
   return join(POSTGRES_ROOT, newest, 'bin');
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /** PostgreSQL refuses to run as root, so as root every server binary runs as the `postgres` OS user. */
 function asServerUser(): {

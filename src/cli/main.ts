@@ -179,6 +179,18 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
       ),
     );
 
+  program
+    .command('purge-keys')
+    .description('delete idempotency keys past their retention (credits serve does this hourly)')
+    .option('--older-than <age>', 'keys created longer ago than <N>h or <N>d, at least 24h', '24h')
+    .addHelpText('after', examples(['credits purge-keys', 'credits purge-keys --older-than 7d']))
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/ledger.js')).purgeKeysCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+
   const token = program.command('token').description('API tokens: create, list, revoke');
   token
     .command('create')

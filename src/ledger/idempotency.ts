@@ -90,3 +90,28 @@ export async function dropKey(db: Queryable, accountId: string, key: string) {
     [accountId, key],
   );
 }
+
+/** Keys are answered for at least this long (docs/api.md); older ones may be purged. */
+export const KEY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Deletes idempotency keys created before `olderThan`, a batch at a time so that no statement holds many
+ * row locks or a long snapshot; rows a running transaction holds are skipped. Returns how many went.
+ * Once-only ledger keys (signup grants) live in ledger_entries and are never purged.
+ */
+export async function purgeIdempotencyKeys(
+  db: Queryable,
+  olderThan: Date,
+  batchSize = 10_000,
+): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+         SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+      [olderThan, batchSize],
+    );
+    purged += rowCount;
+    if (rowCount < batchSize) return purged;
+  }
+}

@@ -1,4 +1,5 @@
-// Ledger commands: `credits reset-cycle`, `credits cycle` (current cycle and the next boundaries), `credits verify`.
+// Ledger commands: `credits reset-cycle`, `credits cycle` (current cycle and the next boundaries), `credits verify`,
+// `credits purge-keys`.
 import { createInterface } from 'node:readline/promises';
 import { CreditsError } from '../../errors.js';
 import { parseCadence } from '../../config/cadence.js';
@@ -6,6 +7,7 @@ import { nextBoundaries } from '../../ledger/cycle.js';
 import { currentCycle } from '../../ledger/cycles.js';
 import { resetCycle } from '../../ledger/reset-cycle.js';
 import { verifyLedger } from '../../ledger/verify.js';
+import { KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../ledger/idempotency.js';
 import { listAccounts } from '../../state/inspect.js';
 import { withStore } from '../with-store.js';
 import type { Store } from '../../state/store.js';
@@ -82,5 +84,25 @@ export async function verifyCommand(opts: AccountOptions, streams: Streams): Pro
         : `ok: ${result.checked} balances of ${accountId} equal the sums of their ledger entries\n`,
     );
     return result.mismatches.length ? 1 : 0;
+  });
+}
+
+/** `credits purge-keys [--older-than 24h]`: idempotency keys past their retention, for every account. */
+export async function purgeKeysCommand(
+  opts: { olderThan: string; databaseUrl?: string },
+  streams: Streams,
+): Promise<number> {
+  const m = /^([1-9][0-9]{0,5})([hd])$/.exec(opts.olderThan);
+  const ms = m ? Number(m[1]) * (m[2] === 'd' ? 24 : 1) * 3_600_000 : NaN;
+  if (!(ms >= KEY_RETENTION_MS)) {
+    throw new CreditsError('VALIDATION_FAILED', {
+      reason: `--older-than must be <N>h or <N>d of at least 24h (keys are answered for 24 h), not ${opts.olderThan}`,
+    });
+  }
+  return withStore(opts, async (store) => {
+    const before = new Date(Date.now() - ms);
+    const purged = await purgeIdempotencyKeys(store, before);
+    streams.stdout.write(`purged ${purged} idempotency keys created before ${before.toISOString()}\n`);
+    return 0;
   });
 }

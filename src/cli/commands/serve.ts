@@ -1,7 +1,8 @@
-// `credits serve`: the runtime API (and, with its issue, the dashboard) until SIGINT/SIGTERM.
+// `credits serve`: the runtime API and the dashboard until SIGINT/SIGTERM.
 import { buildServer } from '../../api/server.js';
 import { openStore } from '../../state/open-store.js';
 import { migrate } from '../../state/migrate.js';
+import { KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../ledger/idempotency.js';
 import { describeStore, embeddedDataDir } from '../with-store.js';
 import type { Streams } from '../output.js';
 
@@ -11,6 +12,9 @@ export interface ServeOptions {
   databaseUrl?: string;
 }
 
+const PURGE_FIRST_MS = 60_000;
+const PURGE_EVERY_MS = 60 * 60_000;
+
 export async function serveCommand(opts: ServeOptions, streams: Streams): Promise<number> {
   const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: embeddedDataDir() });
   await migrate(store);
@@ -18,13 +22,28 @@ export async function serveCommand(opts: ServeOptions, streams: Streams): Promis
   const app = await buildServer({ store, logger: process.env.CREDITS_LOG !== 'off', rateLimit });
   const address = await app.listen({ port: Number(opts.port), host: opts.host });
   streams.stderr.write(`credits serving ${describeStore(opts.databaseUrl)} on ${address}\n`);
+  // Idempotency keys past their retention go every hour (replicas purging at once skip each other's rows).
+  let purging: Promise<void> = Promise.resolve();
+  const purge = () => {
+    purging = purgeIdempotencyKeys(store, new Date(Date.now() - KEY_RETENTION_MS)).then(
+      (purged) => {
+        if (purged) app.log.info({ purged }, 'purged idempotency keys older than 24 h');
+      },
+      (err: unknown) => app.log.warn({ reason: (err as Error).message }, 'purging idempotency keys failed'),
+    );
+  };
+  const first = setTimeout(purge, PURGE_FIRST_MS).unref();
+  const hourly = setInterval(purge, PURGE_EVERY_MS).unref();
   // Graceful shutdown: stop accepting, let in-flight requests finish, then close the pool.
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  clearTimeout(first);
+  clearInterval(hourly);
   await app.close();
+  await purging;
   await store.close();
   return 0;
 }

@@ -29,6 +29,16 @@ ${managed}groups:
     allocation: 100
 `;
 
+/** The plan of config(id) against the live state, and applying it. */
+const planFor = (id: string, managed = '') =>
+  makePlan(store, { bytes: config(id, managed), file: `${id}.yaml` });
+const applyConfig = async (id: string, managed = '') =>
+  applyPlan(store, await planFor(id, managed), { actor: 'test' });
+
+/** A plan change that restores a value edited outside credits.yaml. */
+const restores = (address: string, before: string, after: string) =>
+  expect.objectContaining({ address, before, after, drift: { applied: after } });
+
 let store: Store;
 let app: FastifyInstance;
 let base: string;
@@ -63,9 +73,7 @@ async function call(
 beforeAll(async () => {
   store = await freshPgStore({ max: 20 });
   for (const id of ['one', 'two']) {
-    await applyPlan(store, await makePlan(store, { bytes: config(id), file: `${id}.yaml` }), {
-      actor: 'test',
-    });
+    await applyConfig(id);
     tokens[id] = {
       admin: (await createToken(store, { accountId: id, role: 'admin' })).token,
       service: (await createToken(store, { accountId: id, role: 'service' })).token,
@@ -125,20 +133,9 @@ describe('API: the new-user flow', () => {
     const t = tokens.one!;
     const edit = await call('PATCH', '/v1/groups/eng', t.admin, { allocation: '450' });
     expect(edit.status).toBe(200);
-    const plan = await makePlan(store, { bytes: config('one'), file: 'one.yaml' });
-    expect(plan.changes).toEqual([
-      expect.objectContaining({
-        address: 'group.eng.allocation',
-        before: '450',
-        after: '500',
-        drift: { applied: '500' },
-      }),
-    ]);
-    await applyPlan(
-      store,
-      await makePlan(store, { bytes: config('one', '  managedBy: git\n'), file: 'one.yaml' }),
-      { actor: 't' },
-    );
+    const plan = await planFor('one');
+    expect(plan.changes).toEqual([restores('group.eng.allocation', '450', '500')]);
+    await applyConfig('one', '  managedBy: git\n');
     const refused = await call('PATCH', '/v1/settings', t.admin, { creditLimit: 5 });
     expect(refused.status).toBe(409);
     expect(refused.body.error!.code).toBe('MANAGED_BY_GIT');
@@ -199,9 +196,7 @@ describe('API: the new-user flow', () => {
   });
 
   it('cadence and time zone edits start a fresh cycle now, show as drift, and apply restores them', async () => {
-    await applyPlan(store, await makePlan(store, { bytes: config('three'), file: 'three.yaml' }), {
-      actor: 'test',
-    });
+    await applyConfig('three');
     const admin = (await createToken(store, { accountId: 'three', role: 'admin' })).token;
     const service = (await createToken(store, { accountId: 'three', role: 'service' })).token;
     expect(
@@ -239,32 +234,20 @@ describe('API: the new-user flow', () => {
       { address: 'account.cycle.timezone', after_value: 'Europe/Berlin' },
     ]);
 
-    const plan = await makePlan(store, { bytes: config('three'), file: 'three.yaml' });
+    const plan = await planFor('three');
     expect(plan.changes).toEqual([
-      expect.objectContaining({
-        address: 'account.cycle.cadence',
-        before: '1d',
-        after: 'calendar-month',
-        drift: { applied: 'calendar-month' },
-      }),
-      expect.objectContaining({
-        address: 'account.cycle.timezone',
-        before: 'Europe/Berlin',
-        after: 'UTC',
-        drift: { applied: 'UTC' },
-      }),
+      restores('account.cycle.cadence', '1d', 'calendar-month'),
+      restores('account.cycle.timezone', 'Europe/Berlin', 'UTC'),
     ]);
     await applyPlan(store, plan, { actor: 'test' });
     const restored = await call('GET', '/v1/overview', admin);
     expect(restored.body).toMatchObject({ cycle: { cadence: 'calendar-month', timezone: 'UTC' } });
     expect((restored.body.cycle as { number: number }).number).toBe(cycleNo + 2);
-    expect((await makePlan(store, { bytes: config('three'), file: 'three.yaml' })).changes).toEqual([]);
+    expect((await planFor('three')).changes).toEqual([]);
   });
 
   it("admin edits that break the file's budget rules are refused with the rule's code and change nothing", async () => {
-    await applyPlan(store, await makePlan(store, { bytes: config('four'), file: 'four.yaml' }), {
-      actor: 'test',
-    });
+    await applyConfig('four');
     const admin = (await createToken(store, { accountId: 'four', role: 'admin' })).token;
     const serial = async () =>
       (
@@ -292,7 +275,7 @@ describe('API: the new-user flow', () => {
       expect(res.body.error).toMatchObject({ code, message: expect.stringContaining(message) });
     }
     expect(await serial()).toBe(before);
-    expect((await makePlan(store, { bytes: config('four'), file: 'four.yaml' })).changes).toEqual([]);
+    expect((await planFor('four')).changes).toEqual([]);
     const audit = await store.query("SELECT 1 FROM audit_log WHERE account_id = 'four' AND source = 'api'");
     expect(audit.rowCount).toBe(0);
 

@@ -22,6 +22,11 @@ export const ERRORS = {
     (p) => `file not found: ${p.file}`,
     'Run `credits init` to write a starter file.',
   ),
+  PLAN_FILE_NOT_FOUND: spec(
+    400,
+    (p) => `plan file not found: ${p.file}`,
+    'Save one with `credits plan --out <file>`, or plan and apply a config with `credits apply -f <file>`.',
+  ),
   FILE_UNREADABLE: spec(400, (p) => `cannot read ${p.file}: ${p.reason}`),
   FILE_TOO_LARGE: spec(
     400,

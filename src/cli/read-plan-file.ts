@@ -11,7 +11,7 @@ export function readPlanFile(file: string): Plan {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CreditsError('FILE_NOT_FOUND', { file });
+    if (code === 'ENOENT') throw new CreditsError('PLAN_FILE_NOT_FOUND', { file });
     throw new CreditsError('PLAN_INVALID', { reason: code ? `cannot read ${file}` : 'not JSON' });
   }
   const p = data as Partial<Plan>;

@@ -24,6 +24,11 @@ export async function createToken(
   if (input.role === 'member' && !input.member) {
     throw new CreditsError('VALIDATION_FAILED', { reason: 'a member token needs --member <email>' });
   }
+  if (input.role !== 'member' && input.member) {
+    throw new CreditsError('VALIDATION_FAILED', {
+      reason: `--member is only for member tokens, not ${input.role}`,
+    });
+  }
   const token = `cr_${randomBytes(32).toString('base64url')}`;
   const tokenId = randomUUID();
   const prefix = token.slice(0, 10);

@@ -66,10 +66,13 @@ describe('credits CLI without a database', () => {
     expect(body.errors[0]).toMatchObject({ code: 'MEMBER_IN_TWO_GROUPS', line: 13, col: 7 });
   });
 
-  it('reports a missing file as a coded error', () => {
+  it('reports a missing file as a coded error, with a hint that fits what was missing', () => {
     const r = credits(tempDir(), ['validate', '-f', 'nope.yaml']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/FILE_NOT_FOUND/);
+    expect(r.stderr).toMatch(/^FILE_NOT_FOUND .*\n.*credits init/);
+    const plan = credits(tempDir(), ['apply', 'plan.json'], { CI: 'true' });
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toMatch(/^PLAN_FILE_NOT_FOUND .*plan\.json\n.*credits plan --out/);
   });
 });
 
@@ -77,6 +80,29 @@ describe.each([
   ['pglite', async () => ({}) as Record<string, string>],
   ['postgres', async () => ({ DATABASE_URL: await freshPgUrl() })],
 ])('credits init, plan, apply, export on %s', (_kind, envFor) => {
+  it('token create prints the token alone on stdout, refuses a misplaced --member, notes an unknown one', async () => {
+    const dir = tempDir();
+    const env = await envFor();
+    expect(credits(dir, ['init'], env).code).toBe(0);
+    expect(credits(dir, ['apply', '--auto-approve'], env).code).toBe(0);
+    const create = (...args: string[]) =>
+      credits(dir, ['token', 'create', '--account', 'acme', ...args], env);
+
+    const member = create('--role', 'member', '--member', 'Alice@acme.com');
+    expect(member.code).toBe(0);
+    expect(member.stdout).toMatch(/^cr_[\w-]{43}\n$/);
+    expect(member.stderr).not.toMatch(/note:/);
+    const typo = create('--role', 'member', '--member', 'alcie@acme.com');
+    expect(typo.code).toBe(0);
+    expect(typo.stderr).toMatch(/note: alcie@acme.com is not a member of acme yet/);
+    const misplaced = create('--role', 'admin', '--member', 'alice@acme.com');
+    expect(misplaced.code).toBe(1);
+    expect(misplaced.stdout).toBe('');
+    expect(misplaced.stderr).toMatch(/VALIDATION_FAILED .*--member is only for member tokens, not admin/);
+    const list = credits(dir, ['token', 'list', '--account', 'acme'], env);
+    expect(list.stdout.trim().split('\n')).toHaveLength(2);
+  });
+
   it('walks the new-user path with the right exit codes', async () => {
     const dir = tempDir();
     const env = await envFor();

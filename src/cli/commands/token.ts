@@ -21,6 +21,18 @@ export async function tokenCreateCommand(
     streams.stderr.write(
       `created ${opts.role} token ${created.prefix}… for ${opts.account}; it is shown only once\n`,
     );
+    if (opts.member) {
+      const known = await store.query('SELECT 1 FROM members WHERE account_id = $1 AND email = $2', [
+        opts.account,
+        opts.member.toLowerCase(),
+      ]);
+      // Allowed (a token may be handed out before signup), but a typo should not pass unnoticed.
+      if (known.rowCount === 0) {
+        streams.stderr.write(
+          `note: ${opts.member} is not a member of ${opts.account} yet; the token works once they sign up or are declared\n`,
+        );
+      }
+    }
     return 0;
   });
 }

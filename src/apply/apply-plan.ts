@@ -6,7 +6,7 @@ import type { Change, ChangeValue, Plan } from '../plan/plan.js';
 import type { Queryable, Store } from '../state/store.js';
 import { latestCycle, openCycle } from '../ledger/cycles.js';
 import { syncCapacities } from '../ledger/capacities.js';
-import { decodeConfigText, planSource } from './make-plan.js';
+import { decodeConfigText, digestOf, planSource } from './make-plan.js';
 
 export interface ApplyOptions {
   actor: string;
@@ -15,6 +15,12 @@ export interface ApplyOptions {
   source?: string;
   now?: Date;
   onProgress?: (message: string) => void;
+  /**
+   * For a saved plan: the bytes of the file it may have been made from (`credits apply plan.json` reads
+   * credits.yaml). Kept for the next plan of an edited file, as for a plan made here, when their digest is
+   * the plan's and the live state provably becomes the file's; ignored otherwise.
+   */
+  configBytes?: Uint8Array | string;
 }
 
 export interface ApplyResult {
@@ -63,7 +69,8 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
     // basis is unknown, when nothing at all was written to declared state since the last apply. Only then is
     // the file's digest kept (the next plan of the same file then skips everything, make-plan.ts); otherwise an
     // SQL write that landed between plan and apply would hide as "no changes". The file's text, for the next
-    // plan of an edited file, is kept only for a plan made here.
+    // plan of an edited file, is kept under the same proof: from a plan made here, or, for a saved plan, from
+    // bytes the caller passes whose digest is the plan's.
     const source = planSource(plan);
     const live = current.rows[0];
     const madeHere =
@@ -71,7 +78,13 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
     const untouchedSinceApply =
       live?.applied_declared_version != null && live.applied_declared_version === live.declared_version;
     const exact = source ? madeHere : untouchedSinceApply;
-    const fileText = madeHere ? decodeConfigText(source.bytes, Number.MAX_SAFE_INTEGER) : undefined;
+    const savedFrom =
+      !source && exact && opts.configBytes !== undefined && digestOf(opts.configBytes) === plan.configDigest
+        ? opts.configBytes
+        : undefined;
+    const keptBytes = madeHere ? source.bytes : savedFrom;
+    const fileText =
+      keptBytes !== undefined ? decodeConfigText(keptBytes, Number.MAX_SAFE_INTEGER) : undefined;
 
     const byKind = partition(plan.changes);
     await writeAccount(tx, plan.account, byKind.account, now);

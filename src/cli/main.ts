@@ -94,7 +94,11 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .command('apply')
     .description('apply a saved plan, or plan and apply credits.yaml')
     .argument('[plan.json]', 'a plan saved by `credits plan --out`')
-    .option('-f, --file <file>', 'the desired state (when no plan file is given)', 'credits.yaml')
+    .option(
+      '-f, --file <file>',
+      'the desired state (with a saved plan: its source, if present, speeds up the next plan)',
+      'credits.yaml',
+    )
     .option('--auto-approve', 'do not ask for confirmation')
     .option('--allow-destroy', 'allow deleting or emptying protected groups')
     .option('--actor <who>', 'recorded in the audit log (default: GIT_AUTHOR_EMAIL or USER)')

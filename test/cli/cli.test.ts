@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { freshPgUrl } from '../support/databases.js';
 
 const bin = resolve('bin/credits.js');
@@ -136,10 +137,21 @@ describe.each([
     const saved = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as {
       formatVersion: number;
       summary: object;
+      configDigest: string;
     };
     expect(saved.formatVersion).toBe(1);
     expect(saved.summary).toEqual({ create: 0, update: 1, delete: 0, move: 0 });
     expect(credits(dir, ['apply', 'a.json'], env).code).toBe(0);
+    if (env.DATABASE_URL) {
+      // credits.yaml beside the saved plan is the file it was made from: its text is kept for the next plan.
+      const client = new pg.Client({ connectionString: env.DATABASE_URL });
+      await client.connect();
+      const { rows } = await client.query<{ config_digest: string }>(
+        'SELECT config_digest FROM applied_files',
+      );
+      await client.end();
+      expect(rows.map((r) => r.config_digest)).toEqual([saved.configDigest]);
+    }
     const stale = credits(dir, ['apply', 'b.json'], env);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(

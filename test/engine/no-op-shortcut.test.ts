@@ -3,7 +3,7 @@
 // apply the live state is not the file's, and the next plan of the same file must show the write.
 import { describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan, planSource } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { Store } from '../../src/state/store.js';
@@ -53,6 +53,42 @@ describe.each(storeKinds)('no-op shortcut on %s', (_kind, freshStore) => {
     );
     expect(rows[0]!.d).toBe(saved.configDigest);
     expect((await plan(store, file(300))).changes).toEqual([]);
+    await store.close();
+  });
+});
+
+describe.each(storeKinds)('a saved plan and its source file on %s', (_kind, freshStore) => {
+  const keptText = async (store: Store) =>
+    (await store.query("SELECT 1 FROM applied_files WHERE account_id = 'acme'")).rowCount === 1;
+  const edited = file(300).replace('alice@acme.test: 10', 'alice@acme.test: 20');
+
+  it.each([
+    [
+      'the same file: its text is kept and the next edit plans on the edited-file path',
+      file(300),
+      false,
+      'edit',
+    ],
+    ['another file: nothing is kept, the next plan parses in full', file(301), false, 'full'],
+    ['the same file after an SQL write: nothing is kept', file(300), true, 'full'],
+  ] as const)('apply plan.json with %s', async (_what, source, write, nextPath) => {
+    const store = await freshStore();
+    await applyPlan(store, await plan(store, file(200)), { actor: 't' });
+    const saved = JSON.parse(JSON.stringify(await plan(store, file(300)))) as Plan;
+    if (write) await sqlWrite(store);
+    await applyPlan(store, saved, { actor: 't', configBytes: source });
+    expect(await keptText(store)).toBe(nextPath === 'edit');
+    const next = await plan(store, edited);
+    expect(planSource(next)?.path).toBe(nextPath);
+    expect(next.changes.map((c) => c.address)).toEqual(
+      write
+        ? ['group.ops.extra', 'member.alice@acme.test.allocation']
+        : ['member.alice@acme.test.allocation'],
+    );
+    // Either path plans what a full parse plans.
+    expect(next.changes).toEqual(
+      (await makePlan(store, { bytes: edited, file: 'credits.yaml', reuseApplied: false })).changes,
+    );
     await store.close();
   });
 });

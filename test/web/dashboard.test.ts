@@ -437,6 +437,8 @@ describe('dashboard in Chromium', () => {
       cadence: 'calendar-month',
       number: cycleBefore + 1,
     });
+    // The refusal re-renders the tab (fresh inputs with the live values): wait for it before typing.
+    await expect.poll(() => page.inputValue('#setting-cadence')).toBe('calendar-month');
     await page.fill('#setting-cadence', '1d');
     await page.fill('#setting-timezone', 'Europe/Berlin');
     await page.click('#apply-cadence');

@@ -1,4 +1,5 @@
 // `credits apply`: apply a saved plan, or plan credits.yaml and apply it after confirmation.
+import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CreditsError } from '../../errors.js';
 import { applyPlan } from '../../apply/apply-plan.js';
@@ -7,6 +8,7 @@ import { renderHuman } from '../../render/human.js';
 import { withStore } from '../with-store.js';
 import { ConfigInvalid, planFile } from '../make-plan.js';
 import { readPlanFile } from '../read-plan-file.js';
+import { maxFileBytes } from '../read-config-file.js';
 import { printErrors, useColour, type Streams } from '../output.js';
 import type { Plan } from '../../plan/plan.js';
 
@@ -36,6 +38,18 @@ async function confirm(streams: Streams): Promise<boolean> {
   }
 }
 
+/**
+ * The file a saved plan was probably made from (credits.yaml, or -f): apply keeps its text for the next plan
+ * only when its digest is the plan's, so a different or missing file changes nothing.
+ */
+function savedPlanSource(file: string): Uint8Array | undefined {
+  try {
+    return statSync(file).size <= maxFileBytes() ? readFileSync(file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function applyCommand(opts: ApplyCommandOptions, streams: Streams): Promise<number> {
   const saved = opts.planFile ? readPlanFile(opts.planFile) : undefined;
   try {
@@ -59,6 +73,7 @@ export async function applyCommand(opts: ApplyCommandOptions, streams: Streams):
       }
       const big = plan.changes.length >= 1000;
       const result = await applyPlan(store, plan, {
+        configBytes: saved ? savedPlanSource(opts.file) : undefined,
         actor: actorOf(opts),
         commitSha: opts.commit || process.env.GITHUB_SHA || null,
         onProgress: big ? (m) => streams.stderr.write(`applying ${m}\n`) : undefined,

@@ -2,12 +2,8 @@
 // and commit, then closes its pool and exits 0 by itself (an open pool would keep the process alive).
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { freshPgUrl } from '../support/databases.js';
+import { pgWithConfig } from '../support/databases.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
-import { createPgStore } from '../../src/state/pg-store.js';
-import { migrate } from '../../src/state/migrate.js';
-import { makePlan } from '../../src/apply/make-plan.js';
-import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken } from '../../src/state/tokens.js';
 
 const config = `version: 1
@@ -42,10 +38,7 @@ const within = <T>(what: string, promise: Promise<T>, ms = 10_000): Promise<T> =
 
 describe('graceful shutdown of credits serve', () => {
   it('SIGTERM: refuses new connections, finishes the request in flight, closes the pool and exits 0', async () => {
-    const url = await freshPgUrl();
-    const store = createPgStore(url);
-    await migrate(store);
-    await applyPlan(store, await makePlan(store, { bytes: config, file: 'calm.yaml' }), { actor: 'test' });
+    const { url, store } = await pgWithConfig(config);
     const { token } = await createToken(store, { accountId: 'calm', role: 'admin' });
     await store.close();
     server = await startServeProcess(url);

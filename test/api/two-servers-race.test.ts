@@ -2,12 +2,8 @@
 // and one account near their limits. No level ends over budget, and every counter equals its ledger sum.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { freshPgUrl } from '../support/databases.js';
+import { pgWithConfig } from '../support/databases.js';
 import { startServeProcess } from '../support/serve-process.js';
-import { createPgStore } from '../../src/state/pg-store.js';
-import { migrate } from '../../src/state/migrate.js';
-import { makePlan } from '../../src/apply/make-plan.js';
-import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken } from '../../src/state/tokens.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { dec } from '../../src/decimal.js';
@@ -43,10 +39,7 @@ async function startServer(url: string): Promise<string> {
 
 describe('overspend race over HTTP, two server processes', () => {
   it('never overspends any level', async () => {
-    const url = await freshPgUrl();
-    const store = createPgStore(url);
-    await migrate(store);
-    await applyPlan(store, await makePlan(store, { bytes: config, file: 'duo.yaml' }), { actor: 'race' });
+    const { url, store } = await pgWithConfig(config);
     const { token } = await createToken(store, { accountId: 'duo', role: 'service' });
     const bases = await Promise.all([startServer(url), startServer(url)]);
     const members = ['solo', 'p1', 'p2', 'o1'].map((m) => `${m}@duo.test`);

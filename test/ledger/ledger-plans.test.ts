@@ -3,11 +3,7 @@
 // one session and reporting as notices, shows the plans of the statements inside the functions.
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { freshPgUrl } from '../support/databases.js';
-import { createPgStore } from '../../src/state/pg-store.js';
-import { migrate } from '../../src/state/migrate.js';
-import { makePlan } from '../../src/apply/make-plan.js';
-import { applyPlan } from '../../src/apply/apply-plan.js';
+import { pgWithConfig } from '../support/databases.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 
 const config = `version: 1
@@ -24,10 +20,7 @@ groups:
 
 describe('ledger function plans (PostgreSQL)', () => {
   it('use the keys after the tables grow past the plans they cached', async () => {
-    const url = await freshPgUrl();
-    const store = createPgStore(url);
-    await migrate(store);
-    await applyPlan(store, await makePlan(store, { bytes: config, file: 'plans.yaml' }), { actor: 't' });
+    const { url, store } = await pgWithConfig(config);
     // The member's counters exist from here on.
     await recordUsage(store, {
       accountId: 'plans',

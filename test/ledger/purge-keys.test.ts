@@ -3,14 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { freshPgUrl, storeKinds } from '../support/databases.js';
+import { pgWithConfig, storeKinds } from '../support/databases.js';
 import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { signup } from '../../src/ledger/signup.js';
 import { claimKey, KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../src/ledger/idempotency.js';
-import { createPgStore } from '../../src/state/pg-store.js';
-import { migrate } from '../../src/state/migrate.js';
 import type { Store } from '../../src/state/store.js';
 
 const config = `version: 1
@@ -85,10 +83,7 @@ describe.each(storeKinds)('idempotency key retention on %s', (_kind, freshStore)
 
 describe('credits purge-keys', () => {
   it('purges past the retention, and refuses a retention under 24 h', async () => {
-    const url = await freshPgUrl();
-    const store = createPgStore(url);
-    await migrate(store);
-    await apply(store);
+    const { url, store } = await pgWithConfig(config);
     await use(store, 'old-1');
     await use(store, 'new-1');
     await age(store, 'old-', 24 * 8);
@@ -107,6 +102,5 @@ describe('credits purge-keys', () => {
     expect(done.status).toBe(0);
     expect(done.stdout).toMatch(/^purged 1 idempotency keys created before /);
     expect((await keys(store)).map((k) => k.includes('new-1'))).toEqual([true]);
-    await store.close();
   });
 });

@@ -8,6 +8,8 @@ import { createPgStore } from '../../src/state/pg-store.js';
 import { openPgliteStore } from '../../src/state/pglite-store.js';
 import { migrate } from '../../src/state/migrate.js';
 import type { Store } from '../../src/state/store.js';
+import { makePlan } from '../../src/apply/make-plan.js';
+import { applyPlan } from '../../src/apply/apply-plan.js';
 
 /** The harness server's maintenance database (`postgres`), for CREATE/DROP DATABASE and raw access. */
 export function adminUrl(): string {
@@ -63,6 +65,19 @@ export async function emptyPgStore(opts: { max?: number } = {}): Promise<Store> 
   const store = createPgStore(await freshPgUrl(), { max: opts.max ?? 10, applicationName: 'credits-test' });
   opened.push(store);
   return store;
+}
+
+/**
+ * A fresh, migrated database with `yaml` applied: its URL, for child processes (`credits serve`, the CLI),
+ * and a store on it, closed after the test file.
+ */
+export async function pgWithConfig(yaml: string): Promise<{ url: string; store: Store }> {
+  const url = await freshPgUrl();
+  const store = createPgStore(url, { applicationName: 'credits-test' });
+  opened.push(store);
+  await migrate(store);
+  await applyPlan(store, await makePlan(store, { bytes: yaml, file: 'credits.yaml' }), { actor: 'test' });
+  return { url, store };
 }
 
 export async function freshPgStore(opts: { max?: number } = {}): Promise<Store> {

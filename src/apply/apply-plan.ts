@@ -42,6 +42,9 @@ interface MemberWrite {
   extra: string | null;
 }
 
+/** A PGlite apply with at least this many changes refreshes the planner's statistics. */
+export const ANALYZE_AFTER_CHANGES = 500;
+
 export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? new Date();
   const progress = opts.onProgress ?? (() => {});
@@ -132,6 +135,12 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
   // previous file text (megabytes for a large file) behind as dead rows for good.
   if (result.keptText && store.kind === 'pglite') {
     await store.exec('VACUUM applied_files').catch(() => {}); // the apply is done; at worst space is kept
+  }
+  // Nor does autoanalyze: after a large apply the planner would still see the tables as nearly empty and
+  // scan them (measured on 100k members: 3 s per members page, 62 ms per usage event, against 91 ms and
+  // 2 ms with statistics). `credits serve` analyzes PGlite at start and hourly as well.
+  if (store.kind === 'pglite' && result.applied >= ANALYZE_AFTER_CHANGES) {
+    await store.exec('ANALYZE').catch(() => {}); // statistics only: the apply is done either way
   }
   return { account: result.account, stateSerial: result.stateSerial, applied: result.applied };
 }

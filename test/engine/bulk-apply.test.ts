@@ -2,9 +2,9 @@
 // member rows COPYs straight into members; otherwise the rows are staged and merged. Both stores.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { storeKinds } from '../support/databases.js';
+import { freshPgliteStore, storeKinds } from '../support/databases.js';
 import { makePlan } from '../../src/apply/make-plan.js';
-import { applyPlan } from '../../src/apply/apply-plan.js';
+import { ANALYZE_AFTER_CHANGES, applyPlan } from '../../src/apply/apply-plan.js';
 import type { Store } from '../../src/state/store.js';
 
 const company = readFileSync('examples/company.yaml', 'utf8').replace(
@@ -170,5 +170,27 @@ describe.each(storeKinds)('bulk apply on %s', (_kind, freshStore) => {
       applied_group: null,
     });
     expect((await plan(store, edited + '# full path\n')).changes).toEqual([]);
+  });
+});
+
+describe('statistics after a large apply on PGlite (no autovacuum there)', () => {
+  const file = (n: number) =>
+    `version: 1\naccount:\n  id: stats\n  creditLimit: 1000000\ngroups:\n  default:\n    allocation: 1000\n    members:\n` +
+    Array.from({ length: n }, (_, i) => `      m${i}@stats.test: {}\n`).join('');
+  const reltuples = async (store: Store) =>
+    Number(
+      (
+        await store.query<{ n: string }>(
+          "SELECT reltuples::text AS n FROM pg_class WHERE relname = 'members'",
+        )
+      ).rows[0]!.n,
+    );
+
+  it('an apply of many changes analyzes, so plans see the rows; a small one leaves statistics alone', async () => {
+    const store = await freshPgliteStore();
+    await applyPlan(store, await plan(store, file(ANALYZE_AFTER_CHANGES - 10)), { actor: 't' });
+    expect(await reltuples(store)).toBeLessThan(1); // never analyzed: -1 (or 0)
+    await applyPlan(store, await plan(store, file(2 * ANALYZE_AFTER_CHANGES)), { actor: 't' });
+    expect(await reltuples(store)).toBe(2 * ANALYZE_AFTER_CHANGES);
   });
 });

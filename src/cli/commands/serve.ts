@@ -12,28 +12,32 @@ export interface ServeOptions {
   databaseUrl?: string;
 }
 
-const PURGE_FIRST_MS = 60_000;
-const PURGE_EVERY_MS = 60 * 60_000;
+const UPKEEP_FIRST_MS = 60_000;
+const UPKEEP_EVERY_MS = 60 * 60_000;
 
 export async function serveCommand(opts: ServeOptions, streams: Streams): Promise<number> {
   const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: embeddedDataDir() });
   await migrate(store);
   const rateLimit = Number(process.env.CREDITS_RATE_LIMIT) || undefined;
+  if (store.kind === 'pglite') await store.exec('ANALYZE'); // see upkeep below
   const app = await buildServer({ store, logger: process.env.CREDITS_LOG !== 'off', rateLimit });
   const address = await app.listen({ port: Number(opts.port), host: opts.host });
   streams.stderr.write(`credits serving ${describeStore(opts.databaseUrl)} on ${address}\n`);
   // Idempotency keys past their retention go every hour (replicas purging at once skip each other's rows).
-  let purging: Promise<void> = Promise.resolve();
-  const purge = () => {
-    purging = purgeIdempotencyKeys(store, new Date(Date.now() - KEY_RETENTION_MS)).then(
-      (purged) => {
-        if (purged) app.log.info({ purged }, 'purged idempotency keys older than 24 h');
-      },
-      (err: unknown) => app.log.warn({ reason: (err as Error).message }, 'purging idempotency keys failed'),
+  // PGlite has no autovacuum, so its statistics are refreshed here too, or plans would scan whole tables.
+  const upkeep = async () => {
+    const purged = await purgeIdempotencyKeys(store, new Date(Date.now() - KEY_RETENTION_MS));
+    if (purged) app.log.info({ purged }, 'purged idempotency keys older than 24 h');
+    if (store.kind === 'pglite') await store.exec('ANALYZE');
+  };
+  let upkeepRun: Promise<void> = Promise.resolve();
+  const startUpkeep = () => {
+    upkeepRun = upkeep().catch((err: unknown) =>
+      app.log.warn({ reason: (err as Error).message }, 'database upkeep failed'),
     );
   };
-  const first = setTimeout(purge, PURGE_FIRST_MS).unref();
-  const hourly = setInterval(purge, PURGE_EVERY_MS).unref();
+  const first = setTimeout(startUpkeep, UPKEEP_FIRST_MS).unref();
+  const hourly = setInterval(startUpkeep, UPKEEP_EVERY_MS).unref();
   // Graceful shutdown: stop accepting, let in-flight requests finish, then close the pool.
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -43,7 +47,7 @@ export async function serveCommand(opts: ServeOptions, streams: Streams): Promis
   clearTimeout(first);
   clearInterval(hourly);
   await app.close();
-  await purging;
+  await upkeepRun;
   await store.close();
   return 0;
 }

@@ -96,11 +96,19 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       ),
   );
 
+  const authenticate = cachedAuthentication(opts.store, opts.tokenCacheMs);
   const { default: rateLimit } = await import('@fastify/rate-limit');
   await app.register(rateLimit, {
     max: opts.rateLimit ?? 6000,
     timeWindow: '1 minute',
-    keyGenerator: (req) => bearer(req)?.slice(0, 16) ?? req.ip,
+    // A token that authenticates has its own bucket; anything else counts against the client address, so
+    // spraying made-up tokens does not buy a fresh bucket each. (The lookup is cached: the auth hook below
+    // finds it again for free.)
+    keyGenerator: async (req) => {
+      const token = bearer(req);
+      const identity = token ? await authenticate(token).catch(() => undefined) : undefined;
+      return identity ? `token:${identity.tokenId}` : `ip:${req.ip}`;
+    },
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       error: { code: 'RATE_LIMITED', message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s` },
@@ -117,14 +125,15 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Bearer tokens: the tenant comes from the token, never from the request.
-  const authenticate = cachedAuthentication(opts.store, opts.tokenCacheMs);
-  app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/v1/')) return; // health, readiness and /docs are public
+  // Bearer tokens: the tenant comes from the token, never from the request. Checked after the rate limit
+  // (onRequest), so that failed attempts are limited too, and before the body is read.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (!req.url.startsWith('/v1/')) return payload; // health, readiness and /docs are public
     const token = bearer(req);
     const identity = token ? await authenticate(token) : undefined;
     if (!identity) throw new CreditsError('UNAUTHORIZED');
     req.identity = identity;
+    return payload;
   });
 
   for (const route of ROUTES) {

@@ -102,11 +102,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     max: opts.rateLimit ?? 6000,
     timeWindow: '1 minute',
     // A token that authenticates has its own bucket; anything else counts against the client address, so
-    // spraying made-up tokens does not buy a fresh bucket each. (The lookup is cached: the auth hook below
-    // finds it again for free.)
+    // spraying made-up tokens does not buy a fresh bucket each.
     keyGenerator: async (req) => {
       const token = bearer(req);
       const identity = token ? await authenticate(token).catch(() => undefined) : undefined;
+      if (identity && req.url.startsWith('/v1/')) req.identity = identity; // the auth hook takes it from here
       return identity ? `token:${identity.tokenId}` : `ip:${req.ip}`;
     },
     errorResponseBuilder: (_req, ctx) => ({
@@ -129,6 +129,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // (onRequest), so that failed attempts are limited too, and before the body is read.
   app.addHook('preParsing', async (req, _reply, payload) => {
     if (!req.url.startsWith('/v1/')) return payload; // health, readiness and /docs are public
+    if (req.identity) return payload; // authenticated for the rate limit
     const token = bearer(req);
     const identity = token ? await authenticate(token) : undefined;
     if (!identity) throw new CreditsError('UNAUTHORIZED');

@@ -3,7 +3,7 @@
 // with `managedBy: git` refuse them.
 import { CreditsError } from '../errors.js';
 import { dec } from '../decimal.js';
-import { latestCycle, openCycle } from '../ledger/cycles.js';
+import { latestCycle, openAccountCycle } from '../ledger/cycles.js';
 import { canonicalTimeZone, isValidTimeZone, parseCadence } from '../config/cadence.js';
 import { syncCapacities } from '../ledger/capacities.js';
 import { canonicalNumeric } from '../state/inspect.js';
@@ -260,12 +260,9 @@ export async function editSettings(
     {},
     // As in apply: a new cadence or time zone starts a fresh cycle now (usage so far stays in history).
     async (tx, changed) => {
-      if (!changed.some((e) => e.column === 'cadence' || e.column === 'timezone')) return;
-      const { rows } = await tx.query<{ cadence: string; timezone: string }>(
-        'SELECT cadence, timezone FROM accounts WHERE account_id = $1',
-        [accountId],
-      );
-      await openCycle(tx, accountId, rows[0]!.cadence, rows[0]!.timezone, now, 'cadence-change');
+      if (changed.some((e) => e.column === 'cadence' || e.column === 'timezone')) {
+        await openAccountCycle(tx, accountId, now, 'cadence-change');
+      }
     },
   );
 }

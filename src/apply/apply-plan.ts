@@ -4,7 +4,7 @@ import { CreditsError } from '../errors.js';
 import { DEFAULT_GROUP } from '../declared-state.js';
 import type { Change, ChangeValue, Plan } from '../plan/plan.js';
 import type { Queryable, Store } from '../state/store.js';
-import { latestCycle, openCycle } from '../ledger/cycles.js';
+import { latestCycle, openAccountCycle, openCycle } from '../ledger/cycles.js';
 import { syncCapacities } from '../ledger/capacities.js';
 import { decodeConfigText, digestOf, planSource } from './make-plan.js';
 
@@ -186,13 +186,7 @@ async function writeAccount(tx: Queryable, accountId: string, changes: Change[],
     await tx.query(`UPDATE accounts SET ${column} = $2 WHERE account_id = $1`, [accountId, c.after]);
     if (field === 'cycle.cadence' || field === 'cycle.timezone') cycleChanged = true;
   }
-  if (cycleChanged) {
-    const { rows } = await tx.query<{ cadence: string; timezone: string }>(
-      'SELECT cadence, timezone FROM accounts WHERE account_id = $1',
-      [accountId],
-    );
-    await openCycle(tx, accountId, rows[0]!.cadence, rows[0]!.timezone, now, 'cadence-change');
-  }
+  if (cycleChanged) await openAccountCycle(tx, accountId, now, 'cadence-change');
 }
 
 const GROUP_COLUMN: Record<string, string> = {

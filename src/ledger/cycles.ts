@@ -93,3 +93,22 @@ export async function openCycle(
   );
   return (await latestCycle(db, accountId))!;
 }
+
+/**
+ * openCycle with the account's cadence and time zone as they stand in this transaction (a reset, or after a
+ * write that changed them). Locks the account row, which apply and admin edits hold already.
+ */
+export async function openAccountCycle(
+  db: Queryable,
+  accountId: string,
+  now: Date,
+  reason: 'cadence-change' | 'reset',
+): Promise<CycleRow> {
+  const { rows } = await db.query<{ cadence: string; timezone: string }>(
+    'SELECT cadence, timezone FROM accounts WHERE account_id = $1 FOR UPDATE',
+    [accountId],
+  );
+  const acct = rows[0];
+  if (!acct) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
+  return openCycle(db, accountId, acct.cadence, acct.timezone, now, reason);
+}

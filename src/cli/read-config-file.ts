@@ -13,7 +13,8 @@ export interface ReadConfig {
   bytes: Buffer | undefined;
 }
 
-export function readConfigFile(file: string): ReadConfig {
+/** The file's bytes, or the coded error that stops them being read: missing, unreadable, over the limit. */
+export function readBoundedFile(file: string): { bytes: Buffer } | { error: CreditsError } {
   const limit = maxFileBytes();
   let size: number;
   try {
@@ -26,13 +27,18 @@ export function readConfigFile(file: string): ReadConfig {
       code === 'ENOENT'
         ? new CreditsError('FILE_NOT_FOUND', { file })
         : new CreditsError('FILE_UNREADABLE', { file, reason: code ?? 'unknown error' });
-    return { result: { ok: false, errors: [error] }, bytes: undefined };
+    return { error };
   }
   if (size > limit) {
-    const err = new CreditsError('FILE_TOO_LARGE', { size, limit });
-    err.position = { file, line: 1, col: 1 };
-    return { result: { ok: false, errors: [err] }, bytes: undefined };
+    const error = new CreditsError('FILE_TOO_LARGE', { size, limit });
+    error.position = { file, line: 1, col: 1 };
+    return { error };
   }
-  const bytes = readFileSync(file);
-  return { result: loadConfig(bytes, { file, maxBytes: limit }), bytes };
+  return { bytes: readFileSync(file) };
+}
+
+export function readConfigFile(file: string): ReadConfig {
+  const read = readBoundedFile(file);
+  if ('error' in read) return { result: { ok: false, errors: [read.error] }, bytes: undefined };
+  return { result: loadConfig(read.bytes, { file, maxBytes: maxFileBytes() }), bytes: read.bytes };
 }

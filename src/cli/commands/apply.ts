@@ -1,5 +1,4 @@
 // `credits apply`: apply a saved plan, or plan credits.yaml and apply it after confirmation.
-import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CreditsError } from '../../errors.js';
 import { applyPlan } from '../../apply/apply-plan.js';
@@ -8,7 +7,7 @@ import { renderHuman } from '../../render/human.js';
 import { withStore } from '../with-store.js';
 import { ConfigInvalid, planFile } from '../make-plan.js';
 import { readPlanFile } from '../read-plan-file.js';
-import { maxFileBytes } from '../read-config-file.js';
+import { readBoundedFile } from '../read-config-file.js';
 import { printErrors, useColour, type Streams } from '../output.js';
 import type { Plan } from '../../plan/plan.js';
 
@@ -44,9 +43,10 @@ async function confirm(streams: Streams): Promise<boolean> {
  */
 function savedPlanSource(file: string): Uint8Array | undefined {
   try {
-    return statSync(file).size <= maxFileBytes() ? readFileSync(file) : undefined;
+    const read = readBoundedFile(file);
+    return 'bytes' in read ? read.bytes : undefined;
   } catch {
-    return undefined;
+    return undefined; // unreadable: apply the plan without it
   }
 }
 

@@ -84,6 +84,9 @@ const spendInput = (c: RouteContext) => ({
   now: c.now,
 });
 
+/** Settings that are text; the others are amounts. */
+const TEXT_SETTINGS = new Set(['name', 'cadence', 'timezone']);
+
 export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
@@ -202,9 +205,8 @@ export const ROUTES: RouteSpec[] = [
     },
     handler: (c) => {
       const b = bodyOf(c);
-      const text = new Set(['name', 'cadence', 'timezone']);
       const patch = Object.fromEntries(
-        Object.entries(b).map(([k, v]) => [k, text.has(k) ? String(v) : amount(v)]),
+        Object.entries(b).map(([k, v]) => [k, TEXT_SETTINGS.has(k) ? String(v) : amount(v)]),
       );
       return editSettings(c.store, c.identity.accountId, patch, actor(c), c.now);
     },

@@ -7,6 +7,18 @@ const DRIFT =
   'It is declared in credits.yaml: after this change the next credits plan shows it as "changed outside ' +
   'credits.yaml" (drift), and credits apply sets it back unless the file is updated to match.';
 
+/** PATCH /v1/settings behind a confirmed button; says how it went, then shows the tab again either way. */
+async function patchSettings(ctx, button, patch, changed, refused) {
+  button.disabled = true;
+  try {
+    await ctx.api('PATCH', ctx.paths.settings(), patch);
+    ctx.notify('ok', changed, DRIFT);
+  } catch (err) {
+    ctx.fail(err, refused);
+  }
+  await ctx.rerender();
+}
+
 /** One declared numeric setting: its value, an input and "Apply change" behind a confirmation. */
 function settingRow(ctx, { id, field, label, help, current, used }) {
   const input = h('input', {
@@ -46,15 +58,13 @@ function settingRow(ctx, { id, field, label, help, current, used }) {
       ok: 'Apply change',
     });
     if (!ok) return;
-    apply.disabled = true;
-    try {
-      await ctx.api('PATCH', ctx.paths.settings(), { [field]: value });
-      ctx.notify('ok', `${label} changed to ${format(value)}.`, DRIFT);
-      await ctx.rerender();
-    } catch (err) {
-      ctx.fail(err, `Changing the ${label.toLowerCase()} was refused`);
-      await ctx.rerender();
-    }
+    await patchSettings(
+      ctx,
+      apply,
+      { [field]: value },
+      `${label} changed to ${format(value)}.`,
+      `Changing the ${label.toLowerCase()} was refused`,
+    );
   });
   return h('div', { class: 'setting', dataset: { setting: id } }, [
     h('div', { class: 'setting-label' }, [h('label', { for: `setting-${id}` }, label), ' ', declaredTag()]),
@@ -115,15 +125,13 @@ function cycleRow(ctx, c) {
       ok: 'Apply change',
     });
     if (!ok) return;
-    apply.disabled = true;
-    try {
-      await ctx.api('PATCH', ctx.paths.settings(), patch);
-      ctx.notify('ok', `Cycle changed to ${said}; a fresh cycle started.`, DRIFT);
-      await ctx.rerender();
-    } catch (err) {
-      ctx.fail(err, 'Changing the cycle was refused');
-      await ctx.rerender();
-    }
+    await patchSettings(
+      ctx,
+      apply,
+      patch,
+      `Cycle changed to ${said}; a fresh cycle started.`,
+      'Changing the cycle was refused',
+    );
   });
   return h('div', { class: 'setting', dataset: { setting: 'cadence' } }, [
     h('div', { class: 'setting-label' }, [

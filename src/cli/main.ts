@@ -60,8 +60,20 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .command('validate')
     .description('check credits.yaml against the schema and the budget rules (no database needed)')
     .option('-f, --file <file>', 'the file to check', 'credits.yaml')
-    .option('--json', 'machine-readable result')
-    .addHelpText('after', examples(['credits validate', 'credits validate -f examples/company.yaml --json']))
+    .option('--json', 'machine-readable result (the same as --format json)')
+    .addOption(
+      new Option('--format <format>', 'text, json, or github (workflow commands that annotate the diff)')
+        .choices(['text', 'json', 'github'])
+        .default('text'),
+    )
+    .addHelpText(
+      'after',
+      examples([
+        'credits validate',
+        'credits validate -f examples/company.yaml --json',
+        'credits validate --format github    # in a GitHub Actions step',
+      ]),
+    )
     .action((opts) =>
       run(async () => (await import('./commands/validate.js')).validateCommand(opts, streams), streams),
     );

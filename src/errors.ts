@@ -119,6 +119,17 @@ export const ERRORS = {
   ),
   // --- engine ------------------------------------------------------------------------------------------------------
   DATABASE_UNAVAILABLE: spec(503, (p) => `cannot reach the database: ${p.reason}`, 'Check DATABASE_URL.'),
+  DATABASE_TLS_UNTRUSTED: spec(
+    503,
+    (p) => `the database server's certificate could not be verified (${p.reason})`,
+    'Add sslrootcert=<CA file> to DATABASE_URL to verify it (sslmode=verify-full also checks the host name), ' +
+      'or use sslmode=require to encrypt without verifying, as libpq does.',
+  ),
+  DATABASE_TLS_UNSUPPORTED: spec(
+    503,
+    () => 'the database server does not accept TLS connections',
+    'Use sslmode=disable in DATABASE_URL, or enable ssl on the server.',
+  ),
   DATABASE_ERROR: spec(500, (p) => `database error: ${p.reason}`),
   MIGRATIONS_PENDING: spec(
     503,

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { CreditsError } from '../errors.js';
+import { tlsConnectError, withLibpqSslModes } from './pg-tls.js';
 import {
   abortedTransaction,
   copyStatement,
@@ -86,6 +87,8 @@ function redactor(url: string): (text: string) => string {
 export function createPgStore(url: string, opts: { max?: number; applicationName?: string } = {}): Store {
   const redact = redactor(url);
   const unavailable = (err: unknown): CreditsError => {
+    const tls = tlsConnectError(err);
+    if (tls) return tls;
     const e = err as { code?: unknown; message?: unknown };
     const text = redact(String(e.message ?? err));
     const code = typeof e.code === 'string' ? e.code : undefined;
@@ -98,7 +101,7 @@ export function createPgStore(url: string, opts: { max?: number; applicationName
   const translate = (err: unknown): unknown => (isConnectionLoss(err) ? unavailable(err) : err);
 
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: withLibpqSslModes(url),
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'credits',
     types: typeParsers(),

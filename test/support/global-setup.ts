@@ -2,7 +2,16 @@
 // Tests read its URL with inject('pgUrl') (or CREDITS_TEST_PG_URL in child processes) and make their own
 // databases on it through test/support/databases.ts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { freePort } from './serve-process.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,7 +106,16 @@ function postmasterPid(dataDir: string): number | undefined {
   }
 }
 
-export async function startCluster(): Promise<PgCluster> {
+export interface ClusterOptions {
+  /** TCP connections need this password (scram-sha-256); the URL carries it. Default: trust. */
+  password?: string;
+  /** More `-c name=value` settings for the server. */
+  settings?: string[];
+  /** Runs after initdb with the data directory (e.g. to place server.crt and server.key). */
+  prepare?: (dataDir: string, own: (path: string) => void) => void;
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<PgCluster> {
   const bin = serverBinaries();
   const user = asServerUser();
   const base = mkdtempSync(join(tmpdir(), 'credits-pg-'));
@@ -107,13 +125,22 @@ export async function startCluster(): Promise<PgCluster> {
   mkdirSync(socketDir);
   for (const dir of [base, dataDir, socketDir]) user.own(dir);
 
+  const auth = ['-A', 'trust'];
+  if (opts.password) {
+    const pwfile = join(base, 'pwfile');
+    writeFileSync(pwfile, opts.password + '\n');
+    user.own(pwfile);
+    auth.splice(0, 2, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
   const [initdb, initArgs] = user.command(join(bin, 'initdb'), [
-    ...['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'],
+    ...['-D', dataDir, ...auth, '-U', 'postgres', '--no-sync', '-E', 'UTF8'],
   ]);
   execFileSync(initdb, initArgs, { stdio: 'pipe' });
+  opts.prepare?.(dataDir, user.own);
 
   const port = await freePort();
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const login = opts.password ? `postgres:${encodeURIComponent(opts.password)}` : 'postgres';
+  const url = `postgres://${login}@127.0.0.1:${port}/postgres`;
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
@@ -124,6 +151,7 @@ export async function startCluster(): Promise<PgCluster> {
       // survive. synchronous_commit stays on: with it off, a stop('immediate') loses commits the client was
       // already told about, and crash tests would see their "before" state vanish.
       ...['-c', 'fsync=off', '-c', 'full_page_writes=off'],
+      ...(opts.settings ?? []).flatMap((setting) => ['-c', setting]),
     ]);
     let log = '';
     const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -87,10 +87,12 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .addOption(new Option('--markdown', 'a pull-request comment').conflicts('json'))
     .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
     .option('--allow-destroy', 'allow deleting or emptying protected groups')
+    .option('--replay', "replay the previous cycle's usage against the proposed budgets")
     .addHelpText(
       'after',
       examples([
         'credits plan',
+        'credits plan --replay --markdown > comment.md',
         'credits plan --out plan.json --detailed-exitcode',
         'credits plan --markdown > comment.md',
       ]),

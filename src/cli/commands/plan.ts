@@ -7,6 +7,11 @@ import { withStore } from '../with-store.js';
 import { ConfigInvalid, planFile } from '../make-plan.js';
 import { printErrors, useColour, type Streams } from '../output.js';
 import type { Plan } from '../../plan/plan.js';
+import { replayUsage, type Replay } from '../../plan/replay.js';
+import { readReplayUsage } from '../../ledger/replay-usage.js';
+import { renderReplayHuman, renderReplayMarkdown } from '../../render/replay.js';
+import { readConfigFile } from '../read-config-file.js';
+import type { Store } from '../../state/store.js';
 
 export interface PlanOptions {
   file: string;
@@ -15,7 +20,16 @@ export interface PlanOptions {
   markdown?: boolean;
   detailedExitcode?: boolean;
   allowDestroy?: boolean;
+  replay?: boolean;
   databaseUrl?: string;
+}
+
+/** The previous cycle's usage against the file's budgets; null when the account has no complete cycle yet. */
+async function replayFile(store: Store, file: string): Promise<Replay | null> {
+  const { result } = readConfigFile(file);
+  if (!result.ok) return null; // planning already refused it
+  const usage = await readReplayUsage(store, result.desired.account.id);
+  return usage ? replayUsage(result.desired, usage) : null;
 }
 
 export function renderPlan(
@@ -30,8 +44,13 @@ export function renderPlan(
 
 export async function planCommand(opts: PlanOptions, streams: Streams): Promise<number> {
   let plan: Plan;
+  let replay: Replay | null = null;
   try {
-    plan = await withStore(opts, (store) => planFile(store, opts));
+    plan = await withStore(opts, async (store) => {
+      const made = await planFile(store, opts);
+      if (opts.replay) replay = await replayFile(store, opts.file);
+      return made;
+    });
   } catch (err) {
     if (err instanceof ConfigInvalid) {
       printErrors(err.errors, streams);
@@ -43,6 +62,15 @@ export async function planCommand(opts: PlanOptions, streams: Streams): Promise<
     writeFileSync(opts.out, renderJson(plan));
     streams.stderr.write(`saved plan to ${opts.out}; apply it with \`credits apply ${opts.out}\`\n`);
   }
-  streams.stdout.write(renderPlan(plan, opts, streams));
+  if (opts.replay && opts.json) {
+    streams.stdout.write(JSON.stringify({ ...plan, replay }, null, 2) + '\n');
+  } else {
+    streams.stdout.write(renderPlan(plan, opts, streams));
+    if (opts.replay) {
+      const none = 'Replay: no complete cycle yet, nothing to replay.\n';
+      const text = replay ? (opts.markdown ? renderReplayMarkdown(replay) : renderReplayHuman(replay)) : none;
+      streams.stdout.write('\n' + text);
+    }
+  }
   return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
 }

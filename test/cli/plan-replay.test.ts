@@ -1,0 +1,116 @@
+// `credits plan --replay` as a user runs it (CLI child process), on PostgreSQL and on the embedded database:
+// the previous cycle's recorded usage replayed against a file that cuts a budget.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freshPgUrl } from '../support/databases.js';
+import { createPgStore } from '../../src/state/pg-store.js';
+import { openPgliteStore } from '../../src/state/pglite-store.js';
+import { migrate } from '../../src/state/migrate.js';
+import { makePlan } from '../../src/apply/make-plan.js';
+import { applyPlan } from '../../src/apply/apply-plan.js';
+import { recordUsage } from '../../src/ledger/usage.js';
+import { resetCycle } from '../../src/ledger/reset-cycle.js';
+import type { Store } from '../../src/state/store.js';
+
+const config = (alice: string) => `version: 1
+account:
+  id: acme
+  creditLimit: 1000
+  creditFactor: 1
+  signupCredits: 0
+groups:
+  eng:
+    allocation: 500
+    members:
+      alice@acme.test: ${alice}
+      bob@acme.test: 100
+  default:
+    allocation: 100
+`;
+
+/** Cycle 1 with alice's usage spread over three hours, then a reset: cycle 1 is the previous complete one. */
+async function lastCycleOfUsage(store: Store): Promise<void> {
+  await migrate(store);
+  await applyPlan(store, await makePlan(store, { bytes: config('300'), file: 'c.yaml' }), { actor: 't' });
+  for (const credits of ['150', '60', '40']) {
+    await recordUsage(store, { accountId: 'acme', member: 'alice@acme.test', credits });
+  }
+  await recordUsage(store, { accountId: 'acme', member: 'bob@acme.test', credits: '10' });
+  await store.query(
+    `UPDATE ledger_entries SET created_at = date_trunc('hour', now()) - interval '3 hours' +
+       (CASE credits WHEN 150 THEN 0 WHEN 60 THEN 1 ELSE 2 END) * interval '1 hour' + interval '5 minutes'`,
+  );
+  await store.query(`UPDATE cycles SET starts_at = date_trunc('hour', now()) - interval '3 hours'`);
+  await resetCycle(store, { accountId: 'acme' });
+}
+
+function plan(cwd: string, args: string[], env: Record<string, string | undefined>) {
+  const r = spawnSync(process.execPath, [resolve('bin/credits.js'), 'plan', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', DATABASE_URL: undefined, ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const targets = [
+  [
+    'postgres',
+    async () => {
+      const url = await freshPgUrl();
+      const store = createPgStore(url);
+      await lastCycleOfUsage(store);
+      await store.close();
+      return { DATABASE_URL: url };
+    },
+  ],
+  [
+    'pglite',
+    async () => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'credits-replay-')), 'db');
+      const store = await openPgliteStore(dir);
+      await lastCycleOfUsage(store);
+      await store.close();
+      return { CREDITS_DATA_DIR: dir };
+    },
+  ],
+] as const;
+
+describe.each(targets)('credits plan --replay on %s', (_kind, prepare) => {
+  it('shows who the cut would have blocked last cycle, from when, and how much it would have refused', async () => {
+    const env = await prepare();
+    const cwd = mkdtempSync(join(tmpdir(), 'credits-replay-cli-'));
+    writeFileSync(join(cwd, 'credits.yaml'), config('200'));
+
+    const human = plan(cwd, ['--replay'], env);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/~ member\.alice@acme\.test\.allocation|alice@acme\.test/);
+    expect(human.stdout).toMatch(
+      /Replay of cycle 1 .*: 50 of its 260 credits would have been refused; 1 member blocked/,
+    );
+    expect(human.stdout).toMatch(
+      /alice@acme\.test: blocked by member from \d{4}-\d\d-\d\d \d\d:00 UTC, refused 50 \(used 250 of 300 in that cycle; proposed 200\)/,
+    );
+
+    const md = plan(cwd, ['--replay', '--markdown'], env);
+    expect(md.stdout).toMatch(/#### Replay of the last cycle/);
+    expect(md.stdout).toMatch(/\| alice@acme\.test \| member \| .* \| 50 \| 250 \| 300 \| 200 \|/);
+
+    const json = JSON.parse(plan(cwd, ['--replay', '--json'], env).stdout) as {
+      replay: { refused: string; members: { scope: string; blockedFrom: string }[] };
+    };
+    expect(json.replay.refused).toBe('50');
+    expect(json.replay.members.map((m) => m.scope)).toEqual(['member:alice@acme.test']);
+    // The hour alice's second event passed 200: two hours after the first.
+    const first = new Date(json.replay.members[0]!.blockedFrom).getTime();
+    expect(first % 3_600_000).toBe(0);
+
+    writeFileSync(join(cwd, 'credits.yaml'), config('300'));
+    expect(plan(cwd, ['--replay'], env).stdout).toMatch(
+      /its 260 credits of usage all fit the proposed budgets/,
+    );
+  }, 60_000);
+});

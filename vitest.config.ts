@@ -1,12 +1,34 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: `unit` is pure code (no database, no server, no browser) and starts nothing, so
+// `npx vitest run test/config` takes seconds; `integration` gets the throw-away PostgreSQL cluster.
+const unit = [
+  'test/config/**/*.test.ts',
+  'test/plan/**/*.test.ts',
+  'test/render/**/*.test.ts',
+  'test/meta/**/*.test.ts',
+  'test/ledger/cycle.test.ts',
+  'test/engine/diff-members.property.test.ts',
+  'test/web/decimal.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    projects: [
+      { extends: true, test: { name: 'unit', include: unit } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: unit,
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -13,12 +13,14 @@ import type { DeclaredState } from '../../src/declared-state.js';
 
 const goldenDir = 'test/golden';
 
+/** Compares with test/golden/<name>; a missing file fails. UPDATE_GOLDEN=1 writes the files instead. */
 function golden(name: string, actual: string): void {
   const path = join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN || !existsSync(path)) {
+  if (process.env.UPDATE_GOLDEN) {
     mkdirSync(goldenDir, { recursive: true });
     writeFileSync(path, actual);
   }
+  expect(existsSync(path), `${path} is missing: run the test with UPDATE_GOLDEN=1 and review it`).toBe(true);
   expect(actual).toBe(readFileSync(path, 'utf8'));
 }
 

@@ -131,6 +131,11 @@ export const ERRORS = {
     'Use sslmode=disable in DATABASE_URL, or enable ssl on the server.',
   ),
   DATABASE_ERROR: spec(500, (p) => `database error: ${p.reason}`),
+  MIGRATION_MODIFIED: spec(
+    500,
+    (p) => `migration ${p.file} was changed after it was applied to this database`,
+    'An applied migration never changes: restore the file as it was released, and put the change in a new migration.',
+  ),
   MIGRATIONS_PENDING: spec(
     503,
     (p) => `database schema is at version ${p.current}, expected ${p.expected}`,

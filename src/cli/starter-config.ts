@@ -2,7 +2,8 @@
 export const starterConfig = (
   accountId = 'acme',
   accountName = 'Acme Corp',
-): string => `# yaml-language-server: $schema=./node_modules/credits/schema/credits.schema.json
+  schemaPath = './node_modules/credits/schema/credits.schema.json',
+): string => `# yaml-language-server: $schema=${schemaPath}
 # credits.yaml: who may spend how many AI-usage credits, per cycle. Review changes in pull requests;
 # \`credits plan\` shows what would change, \`credits apply\` makes it so. Reference: docs/yaml-reference.md
 version: 1

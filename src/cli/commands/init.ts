@@ -1,7 +1,9 @@
 // `credits init`: a commented starter credits.yaml, and the database with its schema.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { CreditsError } from '../../errors.js';
 import { starterConfig } from '../starter-config.js';
+import { schemaPathFor } from '../schema-path.js';
 import { withStore } from '../with-store.js';
 import type { Streams } from '../output.js';
 
@@ -18,7 +20,8 @@ export async function initCommand(opts: InitOptions, streams: Streams): Promise<
     throw new CreditsError('BAD_SLUG', { what: 'account id', value: opts.account });
   }
   if (existsSync(opts.file) && !opts.force) throw new CreditsError('FILE_EXISTS', { file: opts.file });
-  writeFileSync(opts.file, starterConfig(opts.account));
+  mkdirSync(dirname(opts.file), { recursive: true });
+  writeFileSync(opts.file, starterConfig(opts.account, undefined, schemaPathFor(opts.file)));
   streams.stdout.write(`wrote ${opts.file}\n`);
   if (opts.database !== false) {
     await withStore(opts, async (_store, where) => {

@@ -103,7 +103,7 @@ function computedCell(cell, value, original) {
 
 export async function render(ctx) {
   const [groups, ov] = await Promise.all([
-    ctx.api('GET', ctx.paths.groups()),
+    ctx.list(ctx.paths.groups()),
     ctx.api('GET', ctx.paths.overview()),
   ]);
   ctx.setAccount(ov.account);

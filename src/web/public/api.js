@@ -68,6 +68,19 @@ export async function api(method, path, body) {
   return data;
 }
 
+/** Every item of a paginated list route, page after page: the dashboard shows whole lists. */
+export async function apiList(path) {
+  const items = [];
+  let cursor = null;
+  do {
+    const q = `${path.includes('?') ? '&' : '?'}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await api('GET', path + q);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
 const enc = encodeURIComponent;
 export const paths = {
   overview: () => '/v1/overview',

@@ -76,8 +76,8 @@ export const RESPONSES = {
         remaining: str,
       }),
     },
-    page: { type: 'integer' },
-    pageSize: { type: 'integer' },
+    nextCursor: strOrNull,
+    /** Members matching the search, for page counts. */
     total: { type: 'integer' },
   }),
   member: obj({

@@ -135,22 +135,14 @@ export const ROUTES: RouteSpec[] = [
     roles: ['admin'],
     schema: {
       params: body({ key: KEY }, ['key']),
-      querystring: body({
-        search: { type: 'string', maxLength: 200 },
-        page: { type: 'integer', minimum: 1, maximum: 100000, default: 1 },
-        pageSize: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-      }),
+      querystring: body({ search: { type: 'string', maxLength: 200 }, ...PAGE }),
     },
     handler: (c) =>
       membersPage(
         c.store,
         c.identity.accountId,
         params(c).key!,
-        {
-          search: query(c).search as string | undefined,
-          page: Number(query(c).page),
-          pageSize: Number(query(c).pageSize),
-        },
+        { search: query(c).search as string | undefined, ...pageQuery(c) },
         c.now,
       ),
   },

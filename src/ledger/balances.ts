@@ -3,7 +3,7 @@ import { canonical, dec } from '../decimal.js';
 import { CreditsError } from '../errors.js';
 import { currentCycle } from './cycles.js';
 import { remainingFor, spendContext } from './spend.js';
-import { decodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
+import { decodeCursor, encodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable } from '../state/store.js';
 
 const num = (v: string | null | undefined): string => canonical(v ?? '0');
@@ -160,13 +160,19 @@ export async function overview(db: Queryable, accountId: string, now: Date) {
   };
 }
 
+// E-mails as stored (lower case); the cursor is only compared with them, never trusted further.
+const MEMBER_CURSOR = [/^[^\s]{1,254}$/];
+
+/** A page of a group's members by e-mail, with the total of the search for page counts. */
 export async function membersPage(
   db: Queryable,
   accountId: string,
   group: string,
-  query: { search?: string; page: number; pageSize: number },
+  query: { search?: string } & PageQuery,
   now: Date,
 ) {
+  const limit = pageLimit(query);
+  const after = query.cursor ? decodeCursor(query.cursor, MEMBER_CURSOR)[0]! : null;
   const exists = await db.query('SELECT 1 FROM groups WHERE account_id = $1 AND group_key = $2', [
     accountId,
     group,
@@ -192,11 +198,12 @@ export async function membersPage(
                        AND e.cycle_no = $4 AND e.member_email = m.email AND e.kind = 'usage'), 0) AS used
        FROM members m WHERE m.account_id = $1 AND m.group_key = $2
         AND ($3::text IS NULL OR m.email LIKE $3 OR lower(coalesce(m.name, '')) LIKE $3)
-      ORDER BY m.email LIMIT $5 OFFSET $6`,
-    [accountId, group, pattern, cycle.cycleNo, query.pageSize, (query.page - 1) * query.pageSize],
+        AND ($6::text IS NULL OR m.email > $6)
+      ORDER BY m.email LIMIT $5`,
+    [accountId, group, pattern, cycle.cycleNo, limit + 1, after],
   );
   const items = [];
-  for (const m of rows) {
+  for (const m of rows.slice(0, limit)) {
     const ctx = await spendContext(db, accountId, m.email, now);
     items.push({
       email: m.email,
@@ -208,7 +215,12 @@ export async function membersPage(
       remaining: (await remainingFor(db, ctx)).member,
     });
   }
-  return { items, page: query.page, pageSize: query.pageSize, total: Number(total.rows[0]!.n) };
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextCursor: rows.length > limit && last ? encodeCursor([last.email]) : null,
+    total: Number(total.rows[0]!.n),
+  };
 }
 
 export async function memberView(db: Queryable, accountId: string, email: string, now: Date) {

@@ -392,6 +392,20 @@ describe('balances and lists', () => {
       expect([res.status, res.body.error?.code], bad).toEqual([400, 'INVALID_CURSOR']);
     }
 
+    const members: string[] = [];
+    let next: string | null = null;
+    do {
+      const page = await send(
+        'GET',
+        `/v1/groups/eng/members?limit=2${next ? `&cursor=${next}` : ''}`,
+        t.admin,
+      );
+      expect(page.body.total).toBe(3);
+      members.push(...(page.body.items as { email: string }[]).map((m) => m.email));
+      next = page.body.nextCursor as string | null;
+    } while (next);
+    expect(members).toEqual(['alice@exact.test', 'carol@exact.test', 'dave@exact.test']);
+
     const groups = await send('GET', '/v1/groups?limit=1', t.admin);
     expect((groups.body.items as { key: string }[]).map((g) => g.key)).toEqual(['eng']);
     const last = await send('GET', `/v1/groups?limit=1&cursor=${groups.body.nextCursor}`, t.admin);

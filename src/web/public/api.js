@@ -86,8 +86,9 @@ export const paths = {
   overview: () => '/v1/overview',
   groups: () => '/v1/groups',
   group: (key) => `/v1/groups/${enc(key)}`,
-  members: (key, { search, page, pageSize }) => {
-    const q = new URLSearchParams({ page: String(page), pageSize: String(pageSize) });
+  members: (key, { search, cursor, limit }) => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
     if (search) q.set('search', search);
     return `/v1/groups/${enc(key)}/members?${q}`;
   },

@@ -243,7 +243,8 @@ export async function denyRequest(
   });
 }
 
-const CURSOR = [/^[0-9T :.+-]{10,40}$/, /^[0-9a-f-]{36}$/];
+// created_at to the microsecond, as ISO 8601 in UTC (readable back whatever the session's DateStyle).
+const CURSOR = [/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, /^[0-9a-f-]{36}$/];
 
 /** A page of requests, newest first; `member` limits it to one member's own. */
 export async function listRequests(
@@ -255,7 +256,7 @@ export async function listRequests(
   const limit = pageLimit(page);
   const [at, id] = page.cursor ? decodeCursor(page.cursor, CURSOR) : [null, null];
   const { rows } = await db.query<Row & { at: string }>(
-    `SELECT ${COLUMNS}, created_at::text AS at FROM requests
+    `SELECT ${COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM requests
       WHERE account_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR member_email = $3)
         AND ($4::timestamptz IS NULL OR (created_at, request_id) < ($4::timestamptz, $5::uuid))
       ORDER BY created_at DESC, request_id DESC LIMIT $6`,

@@ -250,6 +250,16 @@ describe('idempotency keys', () => {
       },
     );
     expect([signup.status, signup.body.error?.code]).toEqual([400, 'IDEMPOTENCY_KEY_INVALID']);
+    const empty = await json(
+      'POST',
+      '/v1/usage',
+      t.service,
+      { member: 'alice@exact.test', credits: '3' },
+      {
+        'idempotency-key': '',
+      },
+    );
+    expect([empty.status, empty.body.error?.code]).toEqual([400, 'IDEMPOTENCY_KEY_INVALID']);
     expect(await snapshot()).toBe(before);
     const replay = await json(
       'POST',

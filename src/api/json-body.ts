@@ -15,7 +15,21 @@ declare module 'fastify' {
   }
 }
 
-const NUMBER_CHAR = /[0-9eE+\-.]/;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Whether a character code can continue a JSON number token (digits, sign, point, exponent). */
+const inNumber = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2b || c === 0x2d || c === 0x65 || c === 0x45;
+
+/** A key written with escapes, as JSON.parse reads it; undefined when it is not JSON (refused next anyway). */
+function decodeKey(literal: string): string | undefined {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Depth check and top-level number texts, in one pass. Only strings need care (brackets inside them do not
@@ -28,34 +42,43 @@ export function scanJson(text: string, maxDepth = MAX_BODY_DEPTH): Map<string, s
   let expectKey = false;
   let key: string | undefined;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
       const start = i;
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
-      if (depth === 1 && topIsObject && expectKey) {
-        try {
-          key = JSON.parse(text.slice(start, i + 1)) as string;
-        } catch {
-          key = undefined; // not JSON: JSON.parse refuses the whole body next
+      let escaped = false;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          escaped = true;
+          i++;
         }
+      }
+      if (depth === 1 && topIsObject && expectKey) {
+        key = escaped ? decodeKey(text.slice(start, i + 1)) : text.slice(start + 1, i);
         expectKey = false;
       }
-    } else if (c === '{' || c === '[') {
+    } else if (c === 0x7b || c === 0x5b) {
+      // { [
       depth++;
       if (depth > maxDepth) throw new CreditsError('BODY_TOO_DEEP', { limit: maxDepth });
       if (depth === 1) {
-        topIsObject = c === '{';
+        topIsObject = c === 0x7b;
         expectKey = topIsObject;
       }
-    } else if (c === '}' || c === ']') {
+    } else if (c === 0x7d || c === 0x5d) {
+      // } ]
       depth--;
-    } else if (c === ',' && depth === 1) {
-      expectKey = topIsObject;
-    } else if (depth === 1 && topIsObject && key !== undefined && (c === '-' || (c >= '0' && c <= '9'))) {
-      let end = i + 1;
-      while (end < text.length && NUMBER_CHAR.test(text[end]!)) end++;
-      numbers.set(key, text.slice(i, end));
-      i = end - 1;
+    } else if (depth === 1 && topIsObject) {
+      if (c === 0x2c) {
+        // ,
+        expectKey = true;
+      } else if (key !== undefined && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+        let end = i + 1;
+        while (end < text.length && inNumber(text.charCodeAt(end))) end++;
+        numbers.set(key, text.slice(i, end));
+        i = end - 1;
+      }
     }
   }
   return numbers;

@@ -157,6 +157,14 @@ describe('amounts', () => {
         ).toEqual([400, 'INVALID_AMOUNT', field]);
       }
     }
+    // A key spelt with escapes is the same key; its number is judged on its text all the same.
+    const escaped = await send(
+      'POST',
+      '/v1/usage',
+      t.service,
+      '{"member":"alice@exact.test","\\u0063redits":1e-7}',
+    );
+    expect([escaped.status, escaped.body.error?.field]).toEqual([400, 'credits']);
     expect(await snapshot()).toBe(before);
 
     // The same text, given as exact decimals, is fine; numbers count as the decimal they spell.
@@ -302,6 +310,9 @@ describe('body depth', () => {
     expect([res.status, res.body.error?.code]).toEqual([400, 'BODY_TOO_DEEP']);
     const array = await send('POST', '/v1/usage', t.service, '['.repeat(4500) + ']'.repeat(4500));
     expect([array.status, array.body.error?.code]).toEqual([400, 'BODY_TOO_DEEP']);
+    // Brackets inside strings are text, not nesting.
+    const text = JSON.stringify({ note: '['.repeat(100) + '{"\\'.repeat(100) });
+    expect((await send('POST', '/v1/usage', t.service, usage(text))).status).toBe(201);
     // Up to the limit (32 levels, the body being the first) is fine.
     expect((await send('POST', '/v1/usage', t.service, usage(deep(31)))).status).toBe(201);
     expect((await send('POST', '/v1/usage', t.service, usage(deep(32)))).body.error?.code).toBe(

@@ -185,6 +185,27 @@ export const ERRORS = {
     (p) => `${p.field} is managed in credits.yaml (managedBy: git)`,
     'Change credits.yaml and run credits apply.',
   ),
+  INVALID_AMOUNT: spec(
+    400,
+    (p) =>
+      `${p.field} is not a valid amount: give a decimal of at most ${p.places} places and at most ${p.max}, as a string or a plain JSON number`,
+    'Send amounts as strings such as "12.5"; no exponent, sign, spaces or hex.',
+  ),
+  INVALID_CURSOR: spec(400, () => 'cursor is not one this list handed out', 'Start again without a cursor.'),
+  INVALID_JSON: spec(400, (p) => `request body is not valid JSON: ${p.reason}`),
+  BODY_TOO_DEEP: spec(400, (p) => `request body is nested deeper than ${p.limit} levels`),
+  PAYLOAD_TOO_LARGE: spec(413, (p) => `request body is larger than ${p.limit} bytes`),
+  UNSUPPORTED_MEDIA_TYPE: spec(415, () => 'request body must be application/json'),
+  BAD_REQUEST: spec(400, (p) => `bad request: ${p.reason}`),
+  TOO_MANY_PENDING_REQUESTS: spec(
+    429,
+    (p) => `member ${p.email} already has ${p.limit} pending requests`,
+    'Wait until an admin decides one of them.',
+  ),
+  IDEMPOTENCY_KEY_INVALID: spec(
+    400,
+    (p) => `Idempotency-Key must be 1 to ${p.limit} characters (got ${p.length})`,
+  ),
   IDEMPOTENCY_KEY_REUSED: spec(422, () => 'Idempotency-Key was already used with a different request body'),
   IDEMPOTENCY_IN_FLIGHT: spec(409, () => 'a request with this Idempotency-Key is still in progress'),
   RATE_LIMITED: spec(429, () => 'too many requests'),

@@ -47,6 +47,9 @@ const request = obj({
   createdAt: str,
 });
 
+/** A page of a list: the items and the cursor of the next page (null on the last). */
+const page = (item: unknown) => obj({ items: { type: 'array', items: item }, nextCursor: strOrNull });
+
 export const RESPONSES = {
   overview: obj({
     account: obj({ id: str, name: str, creditFactor: str, signupCredits: str, managedBy: strOrNull }),
@@ -58,7 +61,7 @@ export const RESPONSES = {
     usagePercent: str,
     groups: { type: 'array', items: groupView },
   }),
-  groups: { type: 'array', items: groupView },
+  groups: page(groupView),
   membersPage: obj({
     items: {
       type: 'array',
@@ -73,8 +76,8 @@ export const RESPONSES = {
         remaining: str,
       }),
     },
-    page: { type: 'integer' },
-    pageSize: { type: 'integer' },
+    nextCursor: strOrNull,
+    /** Members matching the search, for page counts. */
     total: { type: 'integer' },
   }),
   member: obj({
@@ -85,9 +88,8 @@ export const RESPONSES = {
     extra: str,
     used: str,
     remaining,
-    grants: { type: 'array', items: obj({ amount: str, requestId: strOrNull, at: str }) },
-    usage: { type: 'array', items: obj({ credits: str, model: strOrNull, at: str }) },
   }),
+  history: page(obj({ kind: str, credits: str, model: strOrNull, requestId: strOrNull, at: str })),
   edit: obj({ changed: { type: 'integer' } }),
   signup: obj({ email: str, group: str, created: { type: 'boolean' }, signupCredits: str }),
   usage: obj({ id: str, member: str, credits: str, charged: { type: 'boolean' }, remaining }),
@@ -95,6 +97,6 @@ export const RESPONSES = {
   settled: obj({ id: str, status: str, credits: str }),
   released: obj({ id: str, status: str }),
   request,
-  requests: { type: 'array', items: request },
+  requests: page(request),
   cycle: obj({ number: { type: 'integer' }, start: str, end: str }),
 } as const;

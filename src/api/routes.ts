@@ -13,18 +13,23 @@ import {
 } from '../ledger/requests.js';
 import { signup } from '../ledger/signup.js';
 import { resetCycle } from '../ledger/reset-cycle.js';
-import { groupsView, memberView, membersPage, overview } from '../ledger/balances.js';
+import { groupsPage, memberHistory, memberView, membersPage, overview } from '../ledger/balances.js';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type PageQuery } from '../ledger/page.js';
 import { editGroup, editMember, editSettings } from '../apply/admin-edit.js';
 import type { Role, TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { RESPONSES } from './response-schemas.js';
 
+// Amounts are checked before the schema, on the text the client sent (src/api/amounts.ts), and arrive here
+// as canonical strings; the schema documents them for OpenAPI and guards the type.
 const AMOUNT = {
+  description: 'a decimal ≤ 10^15 with at most 6 places: a string ("12.5") or a plain JSON number (12.5)',
   anyOf: [
-    { type: 'string', pattern: '^\\d{1,15}(\\.\\d{1,6})?$' },
+    { type: 'string', pattern: '^\\d{1,16}(\\.\\d{1,6})?$' },
     { type: 'number', minimum: 0, maximum: 1e15 },
   ],
 } as const;
+const NULLABLE_AMOUNT = { ...AMOUNT, anyOf: [...AMOUNT.anyOf, { type: 'null' }] } as const;
 const EMAIL = { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' } as const;
 const KEY = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' } as const;
 const UUID = { type: 'string', format: 'uuid' } as const;
@@ -36,8 +41,27 @@ const body = (properties: Record<string, unknown>, required: string[] = []) => (
   required,
 });
 
-/** Amounts arrive as strings or numbers; the ledger works on exact strings. */
+/** Amounts arrive as canonical strings (the server checked them); the ledger works on exact strings. */
 const amount = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
+
+/** A list route's query: an opaque cursor from the previous page and a page size. */
+const PAGE = {
+  cursor: { type: 'string', minLength: 1, maxLength: 200 },
+  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT },
+} as const;
+const pageQuery = (c: RouteContext): PageQuery => ({
+  cursor: query(c).cursor as string | undefined,
+  limit: Number(query(c).limit),
+});
+
+/** The amount fields of a route's body, each with whether it may be null. */
+export function amountFields(route: RouteSpec): [string, boolean][] {
+  const props = ((route.schema.body as { properties?: Record<string, unknown> } | undefined)?.properties ??
+    {}) as Record<string, unknown>;
+  return Object.entries(props)
+    .filter(([, s]) => s === AMOUNT || s === NULLABLE_AMOUNT)
+    .map(([field, s]) => [field, s === NULLABLE_AMOUNT]);
+}
 
 export interface RouteContext {
   store: Store;
@@ -101,8 +125,8 @@ export const ROUTES: RouteSpec[] = [
     url: '/v1/groups',
     response: RESPONSES.groups,
     roles: ['admin'],
-    schema: {},
-    handler: (c) => groupsView(c.store, c.identity.accountId, c.now),
+    schema: { querystring: body(PAGE) },
+    handler: (c) => groupsPage(c.store, c.identity.accountId, c.now, pageQuery(c)),
   },
   {
     method: 'GET',
@@ -111,22 +135,14 @@ export const ROUTES: RouteSpec[] = [
     roles: ['admin'],
     schema: {
       params: body({ key: KEY }, ['key']),
-      querystring: body({
-        search: { type: 'string', maxLength: 200 },
-        page: { type: 'integer', minimum: 1, maximum: 100000, default: 1 },
-        pageSize: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-      }),
+      querystring: body({ search: { type: 'string', maxLength: 200 }, ...PAGE }),
     },
     handler: (c) =>
       membersPage(
         c.store,
         c.identity.accountId,
         params(c).key!,
-        {
-          search: query(c).search as string | undefined,
-          page: Number(query(c).page),
-          pageSize: Number(query(c).pageSize),
-        },
+        { search: query(c).search as string | undefined, ...pageQuery(c) },
         c.now,
       ),
   },
@@ -138,6 +154,15 @@ export const ROUTES: RouteSpec[] = [
     memberSelf: true,
     schema: { params: body({ email: EMAIL }, ['email']) },
     handler: (c) => memberView(c.store, c.identity.accountId, params(c).email!, c.now),
+  },
+  {
+    method: 'GET',
+    url: '/v1/members/:email/history',
+    response: RESPONSES.history,
+    roles: ['admin', 'service', 'member'],
+    memberSelf: true,
+    schema: { params: body({ email: EMAIL }, ['email']), querystring: body(PAGE) },
+    handler: (c) => memberHistory(c.store, c.identity.accountId, params(c).email!, c.now, pageQuery(c)),
   },
   {
     method: 'PATCH',
@@ -172,7 +197,7 @@ export const ROUTES: RouteSpec[] = [
     schema: {
       params: body({ email: EMAIL }, ['email']),
       body: {
-        ...body({ allocation: { anyOf: [...AMOUNT.anyOf, { type: 'null' }] }, extra: AMOUNT, group: KEY }),
+        ...body({ allocation: NULLABLE_AMOUNT, extra: AMOUNT, group: KEY }),
         minProperties: 1,
       },
     },
@@ -313,13 +338,18 @@ export const ROUTES: RouteSpec[] = [
     url: '/v1/requests',
     response: RESPONSES.requests,
     roles: ['admin', 'member'],
-    schema: { querystring: body({ status: { enum: ['pending', 'approved', 'denied', 'auto-approved'] } }) },
+    schema: {
+      querystring: body({ status: { enum: ['pending', 'approved', 'denied', 'auto-approved'] }, ...PAGE }),
+    },
     handler: (c) =>
       listRequests(
         c.store,
         c.identity.accountId,
-        query(c).status as RequestStatus | undefined,
-        c.identity.role === 'member' ? c.identity.member! : undefined,
+        {
+          status: query(c).status as RequestStatus | undefined,
+          member: c.identity.role === 'member' ? c.identity.member! : undefined,
+        },
+        pageQuery(c),
       ),
   },
   {

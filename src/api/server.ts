@@ -1,11 +1,17 @@
 // The Fastify server behind `credits serve`: coded errors from the one catalogue, health and readiness.
 // Runtime routes (/v1) are registered here as they are built (DESIGN §6).
+import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { CreditsError, isCreditsError } from '../errors.js';
 import { schemaStatus } from '../state/migrate.js';
 import type { TokenIdentity } from '../state/tokens.js';
 import { cachedAuthentication } from './token-cache.js';
-import { ROUTES } from './routes.js';
+import { amountFields, ROUTES } from './routes.js';
+import { parseAmount } from './amounts.js';
+import { useJsonBodyParser } from './json-body.js';
+import { authenticationGate } from './auth-gate.js';
 import { errorResponse } from './response-schemas.js';
 import { claimKey, completeKey, dropKey, requestHash } from '../ledger/idempotency.js';
 import type { Store } from '../state/store.js';
@@ -34,17 +40,49 @@ const bearer = (req: FastifyRequest): string | undefined => {
   return m?.[1];
 };
 
+// Details come first: no detail can overwrite the code or the message.
 const errorBody = (err: CreditsError) => ({
-  error: { code: err.code, message: err.message, ...err.details },
+  error: { ...err.details, code: err.code, message: err.message },
 });
+
+/** What a client may see of a server-side failure: the code and the catalogue's words, no driver text. */
+const publicError = (err: CreditsError): CreditsError =>
+  err.code === 'DATABASE_UNAVAILABLE'
+    ? new CreditsError('DATABASE_UNAVAILABLE', { reason: 'the database did not answer' })
+    : err.code === 'MIGRATIONS_PENDING'
+      ? err
+      : new CreditsError('INTERNAL');
+
+/** Longest Idempotency-Key accepted (docs/api.md); longer ones are refused, never cut. */
+export const MAX_IDEMPOTENCY_KEY = 200;
+const BODY_LIMIT = 64 * 1024;
+
+// Bodies are validated without type coercion (`"5"` is not 5, `[5]` is not 5); the query string and path
+// parameters are text by nature and are coerced to the integers their schemas ask for.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const validators = (coerceTypes: boolean) =>
+  addFormats(
+    new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }),
+  );
+
+/** The rate-limit bucket of a request, found without the database: the token (on /v1) or the address. */
+const bucketOf = (req: FastifyRequest): string => {
+  const token = req.url.startsWith('/v1/') ? bearer(req) : undefined;
+  return token ? `token:${createHash('sha256').update(token).digest('base64')}` : `ip:${req.ip}`;
+};
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ? { redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'] } : false,
-    bodyLimit: 64 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    bodyLimit: BODY_LIMIT,
   });
   const now = opts.now ?? (() => new Date());
+  const bodyAjv = validators(false);
+  const urlAjv = validators(true);
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : urlAjv).compile(schema as object),
+  );
+  useJsonBodyParser(app);
 
   // Graceful shutdown: close() stops accepting and drops idle keep-alive connections; a request in flight
   // finishes, and its answer says `Connection: close`, or a client holding the keep-alive socket open would
@@ -61,8 +99,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Every error leaves as {error:{code,message}}; nothing a client sends produces a stack trace.
   app.setErrorHandler((err, req, reply) => {
     if (isCreditsError(err)) {
-      if (err.status >= 500) req.log.error({ code: err.code }, err.message);
-      return reply.status(err.status).send(errorBody(err));
+      if (err.status < 500) return reply.status(err.status).send(errorBody(err));
+      req.log.error({ code: err.code }, err.message);
+      const shown = publicError(err);
+      return reply.status(shown.status).send(errorBody(shown));
     }
     const pgCode = (err as { code?: string }).code;
     // Bad values that got past the schema (e.g. a numeric overflow) are the client's, not a server fault.
@@ -71,19 +111,21 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         .status(400)
         .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' })));
     }
-    const e = err as { validation?: unknown; statusCode?: number; message: string };
+    const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
     if (e.validation) {
       return reply.status(400).send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: e.message })));
     }
     if (e.statusCode === 429) return reply.status(429).send(errorBody(new CreditsError('RATE_LIMITED')));
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      const code =
+      const coded =
         e.statusCode === 413
-          ? 'PAYLOAD_TOO_LARGE'
+          ? new CreditsError('PAYLOAD_TOO_LARGE', { limit: BODY_LIMIT })
           : e.statusCode === 415
-            ? 'UNSUPPORTED_MEDIA_TYPE'
-            : 'BAD_REQUEST';
-      return reply.status(e.statusCode).send({ error: { code, message: e.message } });
+            ? new CreditsError('UNSUPPORTED_MEDIA_TYPE')
+            : e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+              ? new CreditsError('INVALID_JSON', { reason: e.message })
+              : new CreditsError('BAD_REQUEST', { reason: e.message });
+      return reply.status(coded.status).send(errorBody(coded));
     }
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send(errorBody(new CreditsError('INTERNAL')));
@@ -96,24 +138,25 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       ),
   );
 
-  const authenticate = cachedAuthentication(opts.store, opts.tokenCacheMs);
+  const perMinute = opts.rateLimit ?? 6000;
+  const authenticate = authenticationGate(
+    cachedAuthentication(opts.store, opts.tokenCacheMs),
+    perMinute,
+    60_000,
+  );
+  // The limit is a root onRequest hook, so it covers every request: routes, 404s (any path, any method,
+  // OPTIONS included) and static files. It never touches the database: a /v1 request with a bearer token
+  // counts against that token, anything else against the client address. Made-up tokens each get a
+  // bucket here, but their failed lookups are limited per address by the authentication gate.
   const { default: rateLimit } = await import('@fastify/rate-limit');
   await app.register(rateLimit, {
-    max: opts.rateLimit ?? 6000,
+    global: false,
+    max: perMinute,
     timeWindow: '1 minute',
-    // A token that authenticates has its own bucket; anything else counts against the client address, so
-    // spraying made-up tokens does not buy a fresh bucket each.
-    keyGenerator: async (req) => {
-      const token = bearer(req);
-      const identity = token ? await authenticate(token).catch(() => undefined) : undefined;
-      if (identity && req.url.startsWith('/v1/')) req.identity = identity; // the auth hook takes it from here
-      return identity ? `token:${identity.tokenId}` : `ip:${req.ip}`;
-    },
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      error: { code: 'RATE_LIMITED', message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s` },
-    }),
+    keyGenerator: bucketOf,
+    errorResponseBuilder: () => ({ statusCode: 429 }),
   });
+  app.addHook('onRequest', app.rateLimit());
   const { default: swagger } = await import('@fastify/swagger');
   const { default: swaggerUi } = await import('@fastify/swagger-ui');
   await app.register(swagger, {
@@ -127,17 +170,22 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   // Bearer tokens: the tenant comes from the token, never from the request. Checked after the rate limit
   // (onRequest), so that failed attempts are limited too, and before the body is read.
-  app.addHook('preParsing', async (req, _reply, payload) => {
+  app.addHook('preParsing', async (req, reply, payload) => {
     if (!req.url.startsWith('/v1/')) return payload; // health, readiness and /docs are public
-    if (req.identity) return payload; // authenticated for the rate limit
     const token = bearer(req);
-    const identity = token ? await authenticate(token) : undefined;
-    if (!identity) throw new CreditsError('UNAUTHORIZED');
-    req.identity = identity;
+    if (!token) throw new CreditsError('UNAUTHORIZED');
+    const answer = await authenticate(token, req.ip);
+    if ('retryAfterS' in answer) {
+      reply.header('retry-after', String(answer.retryAfterS));
+      throw new CreditsError('RATE_LIMITED');
+    }
+    if (!answer.identity) throw new CreditsError('UNAUTHORIZED');
+    req.identity = answer.identity;
     return payload;
   });
 
   for (const route of ROUTES) {
+    const amounts = amountFields(route);
     app.route({
       method: route.method,
       url: route.url,
@@ -163,16 +211,35 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
             throw new CreditsError('FORBIDDEN', { role: 'member', action: 'act for another member' });
           }
         }
+        const header = req.headers['idempotency-key'];
+        if (typeof header === 'string' && (header.length === 0 || header.length > MAX_IDEMPOTENCY_KEY)) {
+          throw new CreditsError(
+            'IDEMPOTENCY_KEY_INVALID',
+            { limit: MAX_IDEMPOTENCY_KEY, length: header.length },
+            { limit: MAX_IDEMPOTENCY_KEY },
+          );
+        }
+        // Amounts are checked on the text the client sent, then handed on as canonical strings.
+        const body = req.body as Record<string, unknown> | null | undefined;
+        if (body && typeof body === 'object' && !Array.isArray(body)) {
+          for (const [field, nullable] of amounts) {
+            if (!Object.hasOwn(body, field) || (nullable && body[field] === null)) continue;
+            body[field] = parseAmount(field, body[field], req.jsonNumbers?.get(field));
+          }
+        }
       },
       handler: async (req, reply) => {
         const identity = req.identity!;
         const header = req.headers['idempotency-key'];
-        const clientKey = typeof header === 'string' && header.length > 0 ? header.slice(0, 200) : undefined;
-        // Keys are the caller's own: a member's key cannot collide with (or reveal) another member's. Admin
-        // and service tokens act for the whole account and share its namespace, so a retry with a rotated
-        // token still replays.
-        const key =
-          clientKey && identity.role === 'member' ? `member:${identity.member}:${clientKey}` : clientKey;
+        const clientKey = typeof header === 'string' ? header : undefined; // length checked in preValidation
+        // Keys are the caller's own: a member's keys are that member's, and admin and service tokens each
+        // have their role's namespace, so one role's key never blocks or replays another's; a retry with a
+        // rotated token of the same role still replays.
+        const key = !clientKey
+          ? undefined
+          : identity.role === 'member'
+            ? `member:${identity.member}:${clientKey}`
+            : `${identity.role}:${clientKey}`;
         const context = { store: opts.store, identity, req, reply, idempotencyKey: key, now: now() };
         if (!key || route.ledgerIdempotency || route.method !== 'POST') {
           return reply.status(route.status ?? 200).send(await route.handler(context));

@@ -3,6 +3,7 @@ import { canonical, dec } from '../decimal.js';
 import { CreditsError } from '../errors.js';
 import { currentCycle } from './cycles.js';
 import { remainingFor, spendContext } from './spend.js';
+import { decodeCursor, encodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable } from '../state/store.js';
 
 const num = (v: string | null | undefined): string => canonical(v ?? '0');
@@ -20,7 +21,37 @@ export interface GroupView {
   used: string;
 }
 
-export async function groupsView(db: Queryable, accountId: string, now: Date): Promise<GroupView[]> {
+/** Every group of the account (the overview's); the API lists them a page at a time (groupsPage). */
+export const groupsView = (db: Queryable, accountId: string, now: Date): Promise<GroupView[]> =>
+  groupRows(db, accountId, now, null, null);
+
+const GROUP_CURSOR = [/^[a-z0-9][a-z0-9_-]{0,62}$/];
+
+/** A page of groups in the overview's order (by key, Default last). */
+export async function groupsPage(
+  db: Queryable,
+  accountId: string,
+  now: Date,
+  page: PageQuery,
+): Promise<Page<GroupView>> {
+  const limit = pageLimit(page);
+  const after = page.cursor ? decodeCursor(page.cursor, GROUP_CURSOR)[0]! : null;
+  const rows = await groupRows(db, accountId, now, after, limit + 1);
+  return pageOf(
+    rows,
+    limit,
+    (g) => [g.key],
+    (g) => g,
+  );
+}
+
+async function groupRows(
+  db: Queryable,
+  accountId: string,
+  now: Date,
+  after: string | null,
+  limit: number | null,
+): Promise<GroupView[]> {
   const cycle = await currentCycle(db, accountId, now);
   const { rows } = await db.query<{
     group_key: string;
@@ -48,8 +79,10 @@ export async function groupsView(db: Queryable, accountId: string, now: Date): P
               AND c.scope = 'auto:' || g.group_key) AS auto_used,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
               AND c.scope = 'group:' || g.group_key) AS used
-       FROM groups g WHERE g.account_id = $1 ORDER BY g.group_key = 'default', g.group_key`,
-    [accountId, cycle.cycleNo],
+       FROM groups g WHERE g.account_id = $1
+        AND ($3::text IS NULL OR (g.group_key = 'default', g.group_key) > ($3 = 'default', $3))
+      ORDER BY g.group_key = 'default', g.group_key LIMIT $4`,
+    [accountId, cycle.cycleNo, after, limit],
   );
   return rows.map((g) => {
     const budget = dec(g.allocation).plus(g.extra);
@@ -127,13 +160,19 @@ export async function overview(db: Queryable, accountId: string, now: Date) {
   };
 }
 
+// E-mails as stored (lower case); the cursor is only compared with them, never trusted further.
+const MEMBER_CURSOR = [/^[^\s]{1,254}$/];
+
+/** A page of a group's members by e-mail, with the total of the search for page counts. */
 export async function membersPage(
   db: Queryable,
   accountId: string,
   group: string,
-  query: { search?: string; page: number; pageSize: number },
+  query: { search?: string } & PageQuery,
   now: Date,
 ) {
+  const limit = pageLimit(query);
+  const after = query.cursor ? decodeCursor(query.cursor, MEMBER_CURSOR)[0]! : null;
   const exists = await db.query('SELECT 1 FROM groups WHERE account_id = $1 AND group_key = $2', [
     accountId,
     group,
@@ -159,11 +198,12 @@ export async function membersPage(
                        AND e.cycle_no = $4 AND e.member_email = m.email AND e.kind = 'usage'), 0) AS used
        FROM members m WHERE m.account_id = $1 AND m.group_key = $2
         AND ($3::text IS NULL OR m.email LIKE $3 OR lower(coalesce(m.name, '')) LIKE $3)
-      ORDER BY m.email LIMIT $5 OFFSET $6`,
-    [accountId, group, pattern, cycle.cycleNo, query.pageSize, (query.page - 1) * query.pageSize],
+        AND ($6::text IS NULL OR m.email > $6)
+      ORDER BY m.email LIMIT $5`,
+    [accountId, group, pattern, cycle.cycleNo, limit + 1, after],
   );
   const items = [];
-  for (const m of rows) {
+  for (const m of rows.slice(0, limit)) {
     const ctx = await spendContext(db, accountId, m.email, now);
     items.push({
       email: m.email,
@@ -175,7 +215,12 @@ export async function membersPage(
       remaining: (await remainingFor(db, ctx)).member,
     });
   }
-  return { items, page: query.page, pageSize: query.pageSize, total: Number(total.rows[0]!.n) };
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextCursor: rows.length > limit && last ? encodeCursor([last.email]) : null,
+    total: Number(total.rows[0]!.n),
+  };
 }
 
 export async function memberView(db: Queryable, accountId: string, email: string, now: Date) {
@@ -184,30 +229,69 @@ export async function memberView(db: Queryable, accountId: string, email: string
     'SELECT name, allocation, extra FROM members WHERE account_id = $1 AND email = $2',
     [accountId, ctx.email],
   );
-  const entries = await db.query<{
-    kind: string;
-    credits: string;
-    model: string | null;
-    created_at: Date;
-    request_id: string | null;
-  }>(
-    `SELECT kind, credits, model, created_at, request_id FROM ledger_entries
-      WHERE account_id = $1 AND member_email = $2 AND cycle_no = $3 AND kind IN ('usage', 'grant')
-      ORDER BY entry_id DESC LIMIT 100`,
-    [accountId, ctx.email, ctx.cycle.cycleNo],
+  // What the member spent this cycle, whichever counters it was charged to (their own, the pool, signup
+  // credits): the sum of their usage entries, as the members page reports it. The history is memberHistory.
+  const spent = await db.query<{ used: string | null }>(
+    `SELECT sum(credits) AS used FROM ledger_entries
+      WHERE account_id = $1 AND cycle_no = $2 AND member_email = $3 AND kind = 'usage'`,
+    [accountId, ctx.cycle.cycleNo, ctx.email],
   );
-  const usage = entries.rows.filter((e) => e.kind === 'usage');
   return {
     email: ctx.email,
     name: rows[0]!.name,
     group: ctx.group,
     allocation: rows[0]!.allocation === null ? null : num(rows[0]!.allocation),
     extra: num(rows[0]!.extra),
-    used: canonical(usage.reduce((s, e) => s.plus(e.credits), dec(0))),
+    used: num(spent.rows[0]?.used),
     remaining: await remainingFor(db, ctx),
-    grants: entries.rows
-      .filter((e) => e.kind === 'grant')
-      .map((e) => ({ amount: num(e.credits), requestId: e.request_id, at: e.created_at.toISOString() })),
-    usage: usage.map((e) => ({ credits: num(e.credits), model: e.model, at: e.created_at.toISOString() })),
   };
+}
+
+export interface HistoryEntry {
+  kind: 'usage' | 'grant';
+  credits: string;
+  model: string | null;
+  requestId: string | null;
+  at: string;
+}
+
+const HISTORY_CURSOR = [/^\d{1,19}$/];
+
+/** A page of the member's usage and grants this cycle, newest first. */
+export async function memberHistory(
+  db: Queryable,
+  accountId: string,
+  email: string,
+  now: Date,
+  page: PageQuery,
+): Promise<Page<HistoryEntry>> {
+  const ctx = await spendContext(db, accountId, email.toLowerCase(), now);
+  const limit = pageLimit(page);
+  const before = page.cursor ? decodeCursor(page.cursor, HISTORY_CURSOR)[0]! : null;
+  const { rows } = await db.query<{
+    entry_id: string;
+    kind: 'usage' | 'grant';
+    credits: string;
+    model: string | null;
+    created_at: Date;
+    request_id: string | null;
+  }>(
+    `SELECT entry_id, kind, credits, model, created_at, request_id FROM ledger_entries
+      WHERE account_id = $1 AND cycle_no = $2 AND member_email = $3 AND kind IN ('usage', 'grant')
+        AND ($4::bigint IS NULL OR entry_id < $4::bigint)
+      ORDER BY entry_id DESC LIMIT $5`,
+    [accountId, ctx.cycle.cycleNo, ctx.email, before, limit + 1],
+  );
+  return pageOf(
+    rows,
+    limit,
+    (e) => [String(e.entry_id)],
+    (e) => ({
+      kind: e.kind,
+      credits: num(e.credits),
+      model: e.model,
+      requestId: e.request_id,
+      at: e.created_at.toISOString(),
+    }),
+  );
 }

@@ -9,7 +9,11 @@ import { charge, freeOf, setCapacity } from './budget-counters.js';
 import { ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
 import { idempotent, requestHash } from './idempotency.js';
 import { spendContext } from './spend.js';
+import { decodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable, Store } from '../state/store.js';
+
+/** Pending requests one member may have at once (docs/ledger.md); one more is TOO_MANY_PENDING_REQUESTS. */
+export const MAX_PENDING_REQUESTS = 20;
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'auto-approved';
 
@@ -112,6 +116,11 @@ export async function createRequest(
     idempotent(tx, input.accountId, key, requestHash({ op: 'request', ...request }), async () => {
       if (!dec(input.amount).greaterThan(0))
         throw new CreditsError('VALIDATION_FAILED', { reason: 'amount must be > 0' });
+      // One member's requests are created one at a time, so the pending count below cannot be raced past.
+      await tx.query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('credits.requests:' || $1 || ':' || $2, 0))",
+        [input.accountId, email],
+      );
       const ctx = await spendContext(tx, input.accountId, email, now);
       const no = ctx.cycle.cycleNo;
       const id = randomUUID();
@@ -139,6 +148,8 @@ export async function createRequest(
             false,
           );
       }
+      // Refusing rolls the whole transaction back, the reserve charge above included.
+      if (status === 'pending') await refuseTooManyPending(tx, input.accountId, email);
       const { rows } = await tx.query<Row>(
         `INSERT INTO requests (account_id, request_id, cycle_no, member_email, group_key, amount, approved_amount, status, reason, decided_by, decided_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
@@ -159,6 +170,18 @@ export async function createRequest(
       return toRequest(rows[0]!);
     }),
   );
+}
+
+/** Throws TOO_MANY_PENDING_REQUESTS when the member already has the most pending requests allowed. */
+async function refuseTooManyPending(tx: Queryable, accountId: string, email: string): Promise<void> {
+  const { rows } = await tx.query<{ n: string }>(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM requests WHERE account_id = $1 AND status = 'pending'
+        AND member_email = $2 LIMIT $3) p`,
+    [accountId, email, MAX_PENDING_REQUESTS],
+  );
+  if (Number(rows[0]!.n) >= MAX_PENDING_REQUESTS) {
+    throw new CreditsError('TOO_MANY_PENDING_REQUESTS', { email, limit: MAX_PENDING_REQUESTS });
+  }
 }
 
 async function decide(tx: Queryable, accountId: string, id: string): Promise<Row> {
@@ -220,16 +243,24 @@ export async function denyRequest(
   });
 }
 
+// created_at to the microsecond, as ISO 8601 in UTC (readable back whatever the session's DateStyle).
+const CURSOR = [/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, /^[0-9a-f-]{36}$/];
+
+/** A page of requests, newest first; `member` limits it to one member's own. */
 export async function listRequests(
   db: Queryable,
   accountId: string,
-  status?: RequestStatus,
-  member?: string,
-): Promise<CreditRequest[]> {
-  const { rows } = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM requests WHERE account_id = $1 AND ($2::text IS NULL OR status = $2)
-       AND ($3::text IS NULL OR member_email = $3) ORDER BY created_at DESC, request_id`,
-    [accountId, status ?? null, member ?? null],
+  filter: { status?: RequestStatus; member?: string } = {},
+  page: PageQuery = {},
+): Promise<Page<CreditRequest>> {
+  const limit = pageLimit(page);
+  const [at, id] = page.cursor ? decodeCursor(page.cursor, CURSOR) : [null, null];
+  const { rows } = await db.query<Row & { at: string }>(
+    `SELECT ${COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM requests
+      WHERE account_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR member_email = $3)
+        AND ($4::timestamptz IS NULL OR (created_at, request_id) < ($4::timestamptz, $5::uuid))
+      ORDER BY created_at DESC, request_id DESC LIMIT $6`,
+    [accountId, filter.status ?? null, filter.member ?? null, at, id, limit + 1],
   );
-  return rows.map(toRequest);
+  return pageOf(rows, limit, (r) => [r.at, r.request_id], toRequest);
 }

@@ -195,7 +195,7 @@ describe.each(storeKinds)('ledger rules on %s', (_kind, freshStore) => {
     // Alice's allowance is 100 + 15 + 10 this cycle.
     await use(store, 'alice@acme.test', '125');
     expect(await codeOf(use(store, 'alice@acme.test', '1'))).toBe('BUDGET_EXCEEDED');
-    expect((await listRequests(store, 'acme', 'pending')).length).toBe(0);
+    expect((await listRequests(store, 'acme', { status: 'pending' })).items.length).toBe(0);
     expect((await verifyLedger(store, 'acme')).mismatches).toEqual([]);
   });
 
@@ -214,7 +214,7 @@ describe.each(storeKinds)('ledger rules on %s', (_kind, freshStore) => {
       (e: Error) => e,
     );
     expect(err).toMatchObject({ code: 'GROUP_BUDGET_INSUFFICIENT' });
-    expect((await listRequests(store, 'acme', 'pending')).length).toBe(1); // still pending
+    expect((await listRequests(store, 'acme', { status: 'pending' })).items.length).toBe(1); // still pending
   });
 
   it('idempotencyKeys: same key and body replays, a different body is refused', async () => {

@@ -21,11 +21,14 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `credits serve` against `databaseUrl` and waits until /healthz answers. */
-export async function startServeProcess(databaseUrl: string): Promise<ServeProcess> {
+/** Starts `credits serve` against `databaseUrl` (plus `env`) and waits until /healthz answers. */
+export async function startServeProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<ServeProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [resolve('bin/credits.js'), 'serve', '--port', String(port)], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, CREDITS_LOG: 'off' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, CREDITS_LOG: 'off', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));

@@ -357,9 +357,10 @@ describe('dashboard in Chromium', () => {
 
     const fromApi = await api('GET', '/v1/requests', admin.web!);
     const byMember = Object.fromEntries(
-      (fromApi.body as unknown as { member: string; status: string; approvedAmount: string | null }[]).map(
-        (r) => [r.member, [r.status, r.approvedAmount]],
-      ),
+      (fromApi.body.items as { member: string; status: string; approvedAmount: string | null }[]).map((r) => [
+        r.member,
+        [r.status, r.approvedAmount],
+      ]),
     );
     expect(byMember).toEqual({
       'alice@web.test': ['approved', '400'],

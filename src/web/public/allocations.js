@@ -8,7 +8,7 @@ const PAGE_SIZE = 10;
 const INVALID = Symbol('invalid');
 
 // Survives tab switches and Refresh: which group's members are shown, and the edits not yet saved.
-const view = { group: undefined, search: '', page: 1 };
+const view = { group: undefined, search: '', page: 1, cursors: [] };
 const pending = {
   /** group key → { allocation?, extra?, autoApprove? } (new values) */
   groups: new Map(),
@@ -21,7 +21,7 @@ let saving = false;
 
 /** Forgets the shown group and the unsaved edits (another token, perhaps another account). */
 export function reset() {
-  Object.assign(view, { group: undefined, search: '', page: 1 });
+  Object.assign(view, { group: undefined, search: '', page: 1, cursors: [] });
   pending.groups.clear();
   pending.members.clear();
   pending.invalid.clear();
@@ -103,7 +103,7 @@ function computedCell(cell, value, original) {
 
 export async function render(ctx) {
   const [groups, ov] = await Promise.all([
-    ctx.api('GET', ctx.paths.groups()),
+    ctx.list(ctx.paths.groups()),
     ctx.api('GET', ctx.paths.overview()),
   ]);
   ctx.setAccount(ov.account);
@@ -246,9 +246,16 @@ export async function render(ctx) {
     try {
       const data = await ctx.api(
         'GET',
-        ctx.paths.members(view.group, { search: view.search, page: view.page, pageSize: PAGE_SIZE }),
+        ctx.paths.members(view.group, {
+          search: view.search,
+          cursor: view.page > 1 ? view.cursors[view.page - 1] : undefined,
+          limit: PAGE_SIZE,
+        }),
       );
       if (load !== membersLoad) return;
+      // Pages are cursors: the one after this page is known once this page is in. Only Previous and Next
+      // move between pages, so the cursor of any page reached is always one of this search's.
+      view.cursors[view.page] = data.nextCursor;
       drawMembers(data);
     } catch (err) {
       if (load === membersLoad) ctx.fail(err, 'Loading members failed');
@@ -312,16 +319,17 @@ export async function render(ctx) {
       ),
     ]);
     membersBox.replaceChildren(table);
-    const pages = Math.max(1, Math.ceil(data.total / data.pageSize));
+    const page = view.page;
+    const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
     pager.replaceChildren(
       h(
         'button',
         {
           type: 'button',
           class: 'button small',
-          disabled: data.page <= 1,
+          disabled: page <= 1,
           onclick: () => {
-            view.page = Math.max(1, data.page - 1);
+            view.page = Math.max(1, page - 1);
             loadMembers();
           },
         },
@@ -330,16 +338,16 @@ export async function render(ctx) {
       h(
         'span',
         { id: 'members-page', 'aria-live': 'polite' },
-        `Page ${data.page} of ${pages} · ${data.total} member${data.total === 1 ? '' : 's'}`,
+        `Page ${page} of ${pages} · ${data.total} member${data.total === 1 ? '' : 's'}`,
       ),
       h(
         'button',
         {
           type: 'button',
           class: 'button small',
-          disabled: data.page >= pages,
+          disabled: !data.nextCursor,
           onclick: () => {
-            view.page = data.page + 1;
+            view.page = page + 1;
             loadMembers();
           },
         },

@@ -68,13 +68,27 @@ export async function api(method, path, body) {
   return data;
 }
 
+/** Every item of a paginated list route, page after page: the dashboard shows whole lists. */
+export async function apiList(path) {
+  const items = [];
+  let cursor = null;
+  do {
+    const q = `${path.includes('?') ? '&' : '?'}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await api('GET', path + q);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
 const enc = encodeURIComponent;
 export const paths = {
   overview: () => '/v1/overview',
   groups: () => '/v1/groups',
   group: (key) => `/v1/groups/${enc(key)}`,
-  members: (key, { search, page, pageSize }) => {
-    const q = new URLSearchParams({ page: String(page), pageSize: String(pageSize) });
+  members: (key, { search, cursor, limit }) => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
     if (search) q.set('search', search);
     return `/v1/groups/${enc(key)}/members?${q}`;
   },

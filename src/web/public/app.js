@@ -1,5 +1,14 @@
 // The dashboard's entry point: the token, the four tabs, the Refresh button, the banner and the dialog.
-import { api, ApiError, forgetToken, getToken, paths, setToken, takeTokenFromFragment } from './api.js';
+import {
+  api,
+  apiList,
+  ApiError,
+  forgetToken,
+  getToken,
+  paths,
+  setToken,
+  takeTokenFromFragment,
+} from './api.js';
 import { h, setText } from './dom.js';
 import * as overview from './overview.js';
 import * as allocations from './allocations.js';
@@ -75,6 +84,7 @@ function confirmDialog({ title, body, warning = '', ok = 'Confirm', danger = fal
 // --- tabs ----------------------------------------------------------------------------------------------
 const ctx = {
   api,
+  list: apiList,
   paths,
   notify,
   clearBanner,

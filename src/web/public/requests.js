@@ -72,7 +72,7 @@ function actions(ctx, r) {
 }
 
 export async function render(ctx) {
-  const list = await ctx.api('GET', ctx.paths.requests(view.status || undefined));
+  const list = await ctx.list(ctx.paths.requests(view.status || undefined));
 
   const filters = h(
     'div',

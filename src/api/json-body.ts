@@ -1,0 +1,100 @@
+// The API's JSON body parser. Before JSON.parse (Fastify's own, with prototype-poisoning checks) one linear
+// scan of the raw text refuses bodies nested too deep and keeps the source text of every number that is a
+// direct property of the body: Node 20's JSON.parse shows a reviver no source text, and amounts must be
+// judged by what the client wrote (src/api/amounts.ts), not by the float it parses to.
+import type { FastifyInstance } from 'fastify';
+import { CreditsError } from '../errors.js';
+
+/** Deepest nesting of objects and arrays a body may have; the body itself is level 1. */
+export const MAX_BODY_DEPTH = 32;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Source text of each number-valued top-level property of a JSON object body. */
+    jsonNumbers?: Map<string, string>;
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Whether a character code can continue a JSON number token (digits, sign, point, exponent). */
+const inNumber = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2b || c === 0x2d || c === 0x65 || c === 0x45;
+
+/** A key written with escapes, as JSON.parse reads it; undefined when it is not JSON (refused next anyway). */
+function decodeKey(literal: string): string | undefined {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Depth check and top-level number texts, in one pass. Only strings need care (brackets inside them do not
+ * count); whether the text is JSON at all is JSON.parse's to say afterwards.
+ */
+export function scanJson(text: string, maxDepth = MAX_BODY_DEPTH): Map<string, string> {
+  const numbers = new Map<string, string>();
+  let depth = 0;
+  let topIsObject = false;
+  let expectKey = false;
+  let key: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          escaped = true;
+          i++;
+        }
+      }
+      if (depth === 1 && topIsObject && expectKey) {
+        key = escaped ? decodeKey(text.slice(start, i + 1)) : text.slice(start + 1, i);
+        expectKey = false;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      // { [
+      depth++;
+      if (depth > maxDepth) throw new CreditsError('BODY_TOO_DEEP', { limit: maxDepth });
+      if (depth === 1) {
+        topIsObject = c === 0x7b;
+        expectKey = topIsObject;
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      // } ]
+      depth--;
+    } else if (depth === 1 && topIsObject) {
+      if (c === 0x2c) {
+        // ,
+        expectKey = true;
+      } else if (key !== undefined && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+        let end = i + 1;
+        while (end < text.length && inNumber(text.charCodeAt(end))) end++;
+        numbers.set(key, text.slice(i, end));
+        i = end - 1;
+      }
+    }
+  }
+  return numbers;
+}
+
+/** Replaces Fastify's application/json parser with the scan above followed by Fastify's own parser. */
+export function useJsonBodyParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    try {
+      req.jsonNumbers = scanJson(body as string);
+    } catch (err) {
+      done(err as Error, undefined);
+      return;
+    }
+    parse(req, body as string, done);
+  });
+}

@@ -103,7 +103,7 @@ export async function setCapacity(
   );
 }
 
-/** Free capacity of scopes (capacity − used, never below 0), for balances and 402 responses. */
+/** Free capacity of scopes (capacity − used, never below 0), for balances. */
 export async function freeOf(
   db: Queryable,
   accountId: string,

@@ -123,7 +123,8 @@ export function mergeCharges(...maps: Charges[]): Charges {
 
 /**
  * What the member, their group and the account can still spend this cycle. Counters are created on first
- * use, so a scope without one yet has all of its capacity free.
+ * use, so a scope without one yet has all of its capacity free. (A refused usage event carries the same
+ * amounts, read by the SQL statement that refused it: migration 012.)
  */
 export async function remainingFor(
   db: Queryable,

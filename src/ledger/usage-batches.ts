@@ -15,12 +15,17 @@ export interface UsageEventRow {
   now: string;
 }
 
-/** What SQL credits_record_usage answers for one event, plus `blocked` from the batch. */
+/** What SQL credits_record_usage answers for one event, plus `blocked` (a refusal) from the batch. */
 export type UsageOutcome =
   | { status: 'ok' | 'replay'; result: unknown }
   | { status: 'in-flight' | 'key-reused' | 'no-member' | 'cycle-ended' }
   | { status: 'no-counters'; cycle: number }
-  | { status: 'blocked'; level: 'member' | 'group' | 'account' };
+  | {
+      status: 'blocked';
+      level: 'member' | 'group' | 'account';
+      /** What the member, group and account could still spend, read when the event was refused. */
+      remaining: { member: string; group: string; account: string };
+    };
 
 interface Pending {
   event: UsageEventRow;

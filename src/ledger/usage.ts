@@ -3,7 +3,7 @@ import { ledgerTransaction } from './retry.js';
 import { CreditsError } from '../errors.js';
 import { canonical } from '../decimal.js';
 import { requestHash } from './idempotency.js';
-import { BudgetExceeded, creditsForCost, remainingFor, spendContext } from './spend.js';
+import { BudgetExceeded, creditsForCost } from './spend.js';
 import { submitUsage, type UsageEventRow } from './usage-batches.js';
 import { currentCycle } from './cycles.js';
 import { ensureCycleCounters, ensureMemberCounter } from './capacities.js';
@@ -63,12 +63,9 @@ export async function recordUsage(store: Store, input: UsageInput): Promise<Usag
       case 'ok':
       case 'replay':
         return outcome.result as UsageResult;
-      case 'blocked': {
-        const blocked = new BudgetExceeded(outcome.level, {});
-        const ctx = await ledgerTransaction(store, (tx) => spendContext(tx, input.accountId, email, now));
-        blocked.details.remaining = await remainingFor(store, ctx);
-        throw blocked;
-      }
+      case 'blocked':
+        // The batch that refused the event read what remains: a refusal costs no second round trip.
+        throw new BudgetExceeded(outcome.level, outcome.remaining);
       case 'in-flight':
         throw new CreditsError('IDEMPOTENCY_IN_FLIGHT');
       case 'key-reused':

@@ -33,8 +33,8 @@ describe('ledger function plans (PostgreSQL)', () => {
     await session.connect();
     const notices: string[] = [];
     session.on('notice', (n) => notices.push(n.message ?? ''));
-    const batch = async (key: string) => {
-      const event = { ord: 0, email: 'a@plans.test', credits: '1', cost: null, model: null, metadata: null };
+    const batch = async (key: string, credits = '1') => {
+      const event = { ord: 0, email: 'a@plans.test', credits, cost: null, model: null, metadata: null };
       const { rows } = await session.query<{ r: { status: string }[] }>(
         'SELECT credits_record_usage_batch($1, $2::jsonb) AS r',
         ['plans', JSON.stringify([{ ...event, key, hash: `h-${key}`, now: new Date().toISOString() }])],
@@ -57,6 +57,8 @@ describe('ledger function plans (PostgreSQL)', () => {
     );
     notices.length = 0;
     expect(await batch('grown')).toBe('ok');
+    // A refusal is answered by the same statements, with what remains read by key too.
+    expect(await batch('refused', '1000000')).toBe('blocked');
     const plans = notices.join('\n');
     expect(plans).toMatch(/idempotency_keys/); // the lookup's plan was seen
     expect(plans).not.toMatch(/Seq Scan on (idempotency_keys|budget_counters|members|ledger_entries|cycles)/);

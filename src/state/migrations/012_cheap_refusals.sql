@@ -1,0 +1,285 @@
+-- Refusals cost no more than acceptances: a usage event the budgets refuse is answered by the batch that
+-- refused it, with the level and what the member, group and account can still spend, read in the same
+-- statement; no second transaction reads the balances for the 402 body.
+--
+-- 1. The fast path settles refused events too. An event the rule refuses against the counters as read (no
+--    batch charge applied) is refused whatever the batch's earlier events charge, since a charge only ever
+--    lowers free capacity, and a charge to a member or pool lowers the group and the account by as much
+--    (so the allowance part that has to fit them shrinks no faster than they do). Its level and "remaining"
+--    are computed after the batch's earlier accepted events, as the one-by-one rule answers them. A batch
+--    of refusals alone writes nothing: no transaction id, no WAL flush at commit.
+-- 2. The one-by-one path adds "remaining" to the refusals it returns (credits_usage_remaining).
+--
+-- Redefines credits_record_usage_fast and credits_record_usage_batch; adds credits_usage_remaining and the
+-- row type's blocked_by attribute.
+
+ALTER TYPE credits_usage_row ADD ATTRIBUTE blocked_by text;
+
+-- What the member, their group and the account can still spend this cycle, as credits_record_usage answers
+-- it after an event (src/ledger/spend.ts remainingFor is the same rule in TypeScript).
+CREATE FUNCTION credits_usage_remaining(p_account text, p_cycle bigint, p_email text) RETURNS jsonb
+LANGUAGE sql STABLE SET enable_seqscan = off AS $$
+  SELECT jsonb_build_object(
+           'member', trim_scale(least(f.allow, f.grp, f.acct) + credits_free(p_account, 0, 'signup:' || p_email))::text,
+           'group', trim_scale(f.grp)::text,
+           'account', trim_scale(f.acct)::text)
+    FROM members m
+    CROSS JOIN LATERAL (
+      SELECT coalesce(max(x.f) FILTER (WHERE s.k = 'group'), 0) AS grp,
+             coalesce(max(x.f) FILTER (WHERE s.k = 'account'), 0) AS acct,
+             coalesce(max(x.f) FILTER (WHERE s.k = 'member'), 0)
+             + CASE WHEN m.allocation IS NULL THEN coalesce(max(x.f) FILTER (WHERE s.k = 'pool'), 0) ELSE 0 END
+               AS allow
+        FROM (VALUES ('account', 'account'), ('group', 'group:' || m.group_key),
+                     ('pool', 'pool:' || m.group_key), ('member', 'member:' || p_email)) AS s(k, scope)
+        CROSS JOIN LATERAL (SELECT greatest(sum(b.capacity) - sum(b.used), 0) AS f FROM budget_counters b
+                             WHERE b.account_id = p_account AND b.cycle_no = p_cycle AND b.scope = s.scope) x) f
+   WHERE m.account_id = p_account AND m.email = p_email
+$$;
+
+-- As in migration 005, plus refusals: an event refused against the counters as read (see above) is paid by
+-- nothing, answered {"status": "blocked", "level", "remaining"}, and writes no entry and no key.
+CREATE OR REPLACE FUNCTION credits_record_usage_fast(p_account text, p_cycle bigint, p_ends_at timestamptz,
+                                                     p_slice int, p_events jsonb)
+RETURNS jsonb LANGUAGE plpgsql SET enable_seqscan = off AS $$
+DECLARE
+  v_factor numeric;
+  v_ok boolean;
+  v_rows credits_usage_row[];
+  v_out jsonb;
+  d record;
+BEGIN
+  -- Idempotency keys are taken as the one-by-one path takes them, before looking for them; one held
+  -- elsewhere means a duplicate in flight, which the one-by-one path reports.
+  IF EXISTS (SELECT 1 FROM jsonb_to_recordset(p_events) AS x(key text)
+              WHERE x.key IS NOT NULL
+                AND NOT pg_try_advisory_xact_lock(hashtextextended('credits.idem:' || p_account || ':' || x.key, 0))) THEN
+    RETURN NULL;
+  END IF;
+  SELECT credit_factor INTO v_factor FROM accounts WHERE account_id = p_account;
+  WITH ev0 AS (
+    SELECT x.*, m.group_key, m.pooled, coalesce(x.credits, round(x.cost * v_factor, 6)) AS amount
+      FROM jsonb_to_recordset(p_events) AS x(ord int, email text, credits numeric, cost numeric, model text,
+                                             metadata jsonb, key text, hash text, now timestamptz)
+      LEFT JOIN LATERAL (SELECT mm.group_key, mm.allocation IS NULL AS pooled FROM members mm
+                          WHERE mm.account_id = p_account AND mm.email = x.email LIMIT 1) m ON true
+  ),
+  scopes AS (
+    SELECT DISTINCT v.scope, p_slice % credits_slices(v.scope) AS slice
+      FROM ev0 CROSS JOIN LATERAL (VALUES ('member:' || ev0.email), ('pool:' || ev0.group_key),
+                                          ('group:' || ev0.group_key), ('account')) AS v(scope)
+     WHERE ev0.group_key IS NOT NULL
+  ),
+  -- Each scope's free capacity over all slices, and the batch slice's headroom.
+  counters AS (
+    SELECT s.scope, c.n, c.free, c.head FROM scopes s CROSS JOIN LATERAL (
+      SELECT count(*) AS n, sum(b.capacity) - sum(b.used) AS free,
+             max(b.capacity - b.used) FILTER (WHERE b.slice = s.slice) AS head
+        FROM budget_counters b WHERE b.account_id = p_account AND b.cycle_no = p_cycle AND b.scope = s.scope) c
+  ),
+  -- Each event against the counters as read: refused there, it is refused after any earlier event too.
+  ev AS (
+    SELECT e.*, sf.free AS signup_free,
+           coalesce(v_factor <> 0 AND e.group_key IS NOT NULL AND e.amount > 0
+                    AND (a.allow + sf.free < e.amount OR least(e.amount, a.allow) > least(a.grp, a.acct)),
+                    false) AS refused
+      FROM ev0 e
+      CROSS JOIN LATERAL (SELECT coalesce(greatest(sum(b.capacity) - sum(b.used), 0), 0) AS free
+                            FROM budget_counters b
+                           WHERE b.account_id = p_account AND b.cycle_no = 0 AND b.scope = 'signup:' || e.email) sf
+      LEFT JOIN counters mc ON mc.scope = 'member:' || e.email
+      LEFT JOIN counters pc ON pc.scope = 'pool:' || e.group_key
+      LEFT JOIN counters gc ON gc.scope = 'group:' || e.group_key
+      LEFT JOIN counters ac ON ac.scope = 'account'
+      CROSS JOIN LATERAL (SELECT greatest(coalesce(mc.free, 0), 0)
+                                 + CASE WHEN e.pooled THEN greatest(coalesce(pc.free, 0), 0) ELSE 0 END AS allow,
+                                 greatest(coalesce(gc.free, 0), 0) AS grp,
+                                 greatest(coalesce(ac.free, 0), 0) AS acct) a
+  ),
+  -- How a member's events are paid: 'member' (their own counter has room for all of them), 'pool' (a pool
+  -- member with nothing of their own), 'none' (tracking off); NULL: not for the fast path. Refused events
+  -- are paid by nothing.
+  paths AS (
+    SELECT ev.email,
+           CASE WHEN v_factor = 0 THEN 'none'
+                WHEN greatest(c.head, 0) >= coalesce(sum(ev.amount) FILTER (WHERE NOT ev.refused), 0) THEN 'member'
+                WHEN bool_and(ev.pooled) AND greatest(c.head, 0) = 0 THEN 'pool' END AS path
+      FROM ev JOIN counters c ON c.scope = 'member:' || ev.email AND c.n > 0
+     GROUP BY ev.email, c.head
+  ),
+  paid AS (
+    SELECT ev.*, p.path,
+           CASE WHEN p.path IN ('member', 'pool') AND NOT ev.refused THEN ev.amount ELSE 0 END AS charged
+      FROM ev LEFT JOIN paths p USING (email)
+  ),
+  needs AS (
+    SELECT 'pool:' || group_key AS scope, sum(charged) AS need FROM paid WHERE path = 'pool' GROUP BY group_key
+    UNION ALL SELECT 'group:' || group_key, sum(charged) FROM paid GROUP BY group_key
+    UNION ALL SELECT 'account', sum(charged) FROM paid
+  ),
+  after AS (
+    SELECT p.*,
+           sum(CASE WHEN p.path = 'member' THEN p.charged ELSE 0 END) OVER (PARTITION BY p.email ORDER BY p.ord) AS cum_member,
+           sum(CASE WHEN p.path = 'pool' THEN p.charged ELSE 0 END) OVER (PARTITION BY p.group_key ORDER BY p.ord) AS cum_pool,
+           sum(p.charged) OVER (PARTITION BY p.group_key ORDER BY p.ord) AS cum_group,
+           sum(p.charged) OVER (ORDER BY p.ord) AS cum_account
+      FROM paid p
+  ),
+  -- Free capacity after each event (for a refused one, after the accepted events before it).
+  rows AS (
+    SELECT a.*,
+           greatest(coalesce(mc.free, 0) - a.cum_member, 0)
+           + CASE WHEN a.pooled THEN greatest(coalesce(pc.free, 0) - a.cum_pool, 0) ELSE 0 END AS allow,
+           greatest(coalesce(gc.free, 0) - a.cum_group, 0) AS group_free,
+           greatest(coalesce(ac.free, 0) - a.cum_account, 0) AS account_free
+      FROM after a
+      LEFT JOIN counters mc ON mc.scope = 'member:' || a.email
+      LEFT JOIN counters pc ON pc.scope = 'pool:' || a.group_key
+      LEFT JOIN counters gc ON gc.scope = 'group:' || a.group_key
+      LEFT JOIN counters ac ON ac.scope = 'account'
+  )
+  SELECT NOT EXISTS (SELECT 1 FROM paid WHERE path IS NULL OR now >= p_ends_at OR amount < 0)
+         AND NOT EXISTS (SELECT 1 FROM needs n LEFT JOIN counters c USING (scope)
+                          WHERE n.need > 0 AND n.need > coalesce(c.head, -1))
+         AND NOT EXISTS (SELECT 1 FROM ev WHERE key IS NOT NULL GROUP BY key HAVING count(*) > 1)
+         AND NOT EXISTS (SELECT 1 FROM ev CROSS JOIN LATERAL (SELECT 1 FROM idempotency_keys k
+                          WHERE k.account_id = p_account AND k.idem_key = ev.key LIMIT 1) seen),
+         (SELECT array_agg(ROW(r.ord, r.email, r.group_key, r.amount, r.cost, r.model, r.metadata, r.key, r.hash,
+                               CASE WHEN r.charged = 0 THEN '{}'::jsonb
+                                    ELSE jsonb_build_object(CASE WHEN r.path = 'pool' THEN 'pool:' || r.group_key
+                                                                 ELSE 'member:' || r.email END, r.charged::text,
+                                                            'group:' || r.group_key, r.charged::text,
+                                                            'account', r.charged::text) END,
+                               least(r.allow, r.group_free, r.account_free) + r.signup_free,
+                               r.group_free, r.account_free,
+                               -- The level the rule stops at, in its order: member, group, account.
+                               CASE WHEN NOT r.refused THEN NULL
+                                    WHEN r.allow + r.signup_free < r.amount THEN 'member'
+                                    WHEN least(r.amount, r.allow) > r.group_free THEN 'group'
+                                    ELSE 'account' END)::credits_usage_row ORDER BY r.ord)
+            FROM rows r)
+    INTO v_ok, v_rows;
+  IF NOT v_ok THEN RETURN NULL; END IF;
+  FOR d IN SELECT c.key AS scope, sum(c.value::numeric) AS amount
+             FROM unnest(v_rows) r CROSS JOIN LATERAL jsonb_each_text(r.charges) c
+            GROUP BY c.key ORDER BY credits_lock_rank(c.key), c.key
+  LOOP
+    UPDATE budget_counters SET used = used + d.amount
+     WHERE account_id = p_account AND cycle_no = p_cycle AND scope = d.scope
+       AND slice = p_slice % credits_slices(d.scope) AND used + d.amount <= capacity;
+    -- A concurrent writer took the room this batch counted on: undo the batch's fast path (the caller's
+    -- subtransaction) and let it take the one-by-one path.
+    IF NOT FOUND THEN RAISE EXCEPTION 'CREDITS_FAST_PATH_MISSED'; END IF;
+  END LOOP;
+
+  WITH r AS (
+    -- No entry id for a refusal: nextval would give the transaction an id and a WAL flush to wait for.
+    SELECT x.*, CASE WHEN x.blocked_by IS NULL THEN nextval(pg_get_serial_sequence('ledger_entries', 'entry_id')) END AS id
+      FROM unnest(v_rows) x
+  ),
+  entries AS (
+    INSERT INTO ledger_entries (entry_id, account_id, cycle_no, member_email, group_key, kind, credits, cost_usd,
+                                model, metadata, charges, idempotency_key)
+    OVERRIDING SYSTEM VALUE
+    SELECT id, p_account, p_cycle, email, group_key, 'usage', credits, cost, model, metadata, charges, NULL
+      FROM r WHERE blocked_by IS NULL
+  ),
+  results AS (
+    SELECT r.ord, r.key, r.hash, r.blocked_by,
+           jsonb_build_object('member', trim_scale(r.rem_member)::text, 'group', trim_scale(r.rem_group)::text,
+                              'account', trim_scale(r.rem_account)::text) AS remaining,
+           jsonb_build_object('id', r.id::text, 'member', r.email, 'credits', trim_scale(r.credits)::text,
+                              'charged', v_factor <> 0) AS result
+      FROM r
+  ),
+  keys AS (
+    -- A refusal stores nothing under its key: a retry is evaluated again.
+    INSERT INTO idempotency_keys (account_id, idem_key, request_hash, status_code, response)
+    SELECT p_account, key, hash, 201, result || jsonb_build_object('remaining', remaining)
+      FROM results WHERE key IS NOT NULL AND blocked_by IS NULL
+  )
+  SELECT jsonb_agg(CASE WHEN blocked_by IS NULL
+                        THEN jsonb_build_object('status', 'ok',
+                                                'result', result || jsonb_build_object('remaining', remaining))
+                        ELSE jsonb_build_object('status', 'blocked', 'level', blocked_by, 'remaining', remaining) END
+                   ORDER BY ord)
+    INTO v_out FROM results;
+  RETURN v_out;
+END $$;
+
+-- As in migration 005; a refusal on the one-by-one path now carries "remaining", read in the same
+-- transaction after the refused event's subtransaction rolled back.
+CREATE OR REPLACE FUNCTION credits_record_usage_batch(p_account text, p_events jsonb) RETURNS jsonb
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
+DECLARE
+  v_cycle bigint;
+  v_ends_at timestamptz;
+  v_slice int := floor(random() * 1024)::int;
+  e record;
+  w record;
+  v_out jsonb := '[]';
+  v_one jsonb;
+BEGIN
+  SELECT cycle_no, ends_at INTO v_cycle, v_ends_at FROM cycles WHERE account_id = p_account
+   ORDER BY cycle_no DESC LIMIT 1;
+  IF NOT FOUND THEN v_cycle := NULL; END IF;
+  -- A member's first event in a cycle creates their counter here, in e-mail order, rather than in a
+  -- transaction of its own (once the cycle's shared counters exist; creating those is the caller's).
+  IF v_cycle IS NOT NULL AND EXISTS (SELECT 1 FROM budget_counters WHERE account_id = p_account
+                                        AND cycle_no = v_cycle AND scope = 'account' LIMIT 1) THEN
+    INSERT INTO budget_counters (account_id, cycle_no, scope, slice, capacity)
+    SELECT p_account, v_cycle, 'member:' || m.email, 0, credits_member_capacity(p_account, v_cycle, m.email)
+      FROM (SELECT DISTINCT x.email FROM jsonb_to_recordset(p_events) AS x(email text)) ev
+      CROSS JOIN LATERAL (SELECT mm.email FROM members mm
+                           WHERE mm.account_id = p_account AND mm.email = ev.email LIMIT 1) m
+     -- A scalar subquery, not NOT EXISTS: an anti-join's plan would scan every counter of the account.
+     WHERE (SELECT 1 FROM budget_counters b WHERE b.account_id = p_account AND b.cycle_no = v_cycle
+               AND b.scope = 'member:' || m.email LIMIT 1) IS NULL
+     ORDER BY m.email
+    ON CONFLICT DO NOTHING;
+  END IF;
+  IF v_cycle IS NOT NULL THEN
+    BEGIN
+      v_out := credits_record_usage_fast(p_account, v_cycle, v_ends_at, v_slice, p_events);
+    EXCEPTION WHEN raise_exception THEN
+      IF SQLERRM <> 'CREDITS_FAST_PATH_MISSED' THEN RAISE; END IF;
+      v_out := NULL;
+    END;
+    IF v_out IS NOT NULL THEN RETURN v_out; END IF;
+  END IF;
+  v_out := '[]';
+  -- One primary-key lookup per row, in lock order (a join's plan would depend on statistics).
+  IF v_cycle IS NOT NULL THEN
+    FOR w IN SELECT DISTINCT v.cycle_no, v.scope, v.slice % credits_slices(v.scope) AS slice,
+                    credits_lock_rank(v.scope) AS rank
+               FROM (SELECT DISTINCT x.email FROM jsonb_to_recordset(p_events) AS x(email text)) ev
+               CROSS JOIN LATERAL (SELECT m.email, m.group_key, m.allocation IS NULL AS pooled FROM members m
+                                    WHERE m.account_id = p_account AND m.email = ev.email LIMIT 1) m
+               CROSS JOIN LATERAL (VALUES (v_cycle, 'member:' || m.email, 0),
+                                          (v_cycle, CASE WHEN m.pooled THEN 'pool:' || m.group_key END, v_slice),
+                                          (0::bigint, 'signup:' || m.email, 0),
+                                          (v_cycle, 'group:' || m.group_key, v_slice),
+                                          (v_cycle, 'account', v_slice)) AS v(cycle_no, scope, slice)
+              WHERE v.scope IS NOT NULL
+              ORDER BY rank, scope, slice
+    LOOP
+      PERFORM 1 FROM budget_counters
+       WHERE account_id = p_account AND cycle_no = w.cycle_no AND scope = w.scope AND slice = w.slice FOR UPDATE;
+    END LOOP;
+  END IF;
+  FOR e IN SELECT * FROM jsonb_to_recordset(p_events)
+             AS x(email text, credits numeric, cost numeric, model text, metadata jsonb, key text, hash text,
+                  now timestamptz)
+  LOOP
+    BEGIN
+      v_one := credits_record_usage(p_account, e.email, e.credits, e.cost, e.model, e.metadata, e.key, e.hash,
+                                    e.now, v_slice);
+    EXCEPTION WHEN raise_exception THEN
+      IF SQLERRM NOT LIKE 'BUDGET_EXCEEDED:%' THEN RAISE; END IF;
+      v_one := jsonb_build_object('status', 'blocked', 'level', substr(SQLERRM, 17),
+                                  'remaining', credits_usage_remaining(p_account, v_cycle, e.email));
+    END;
+    v_out := v_out || jsonb_build_array(v_one);
+  END LOOP;
+  RETURN v_out;
+END $$;

@@ -176,6 +176,33 @@ describe.each(storeKinds)(
       expect(addresses(back)).toEqual(['member.her@acme.test', 'member.mover@acme.test']);
     });
 
+    it('an edited exported file plans the same read in part as read in full', async () => {
+      await reset();
+      await signup('her@acme.test');
+      await patch('her@acme.test', { allocation: '1500' });
+      await signup('mover@acme.test');
+      await patch('mover@acme.test', { group: 'eng', extra: '5' });
+      const exported = (await exportYaml(store, id)).replace(
+        '    allocation: 1000\n',
+        '    allocation: 1100\n',
+      );
+      const first = await plan(store, exported);
+      expect(addresses(first)).toEqual(['group.ops.allocation']);
+      await applyPlan(store, first, { actor: 'test' });
+
+      const edited = exported.replace('      mover@acme.test: { extra: 5 }\n', '');
+      const inPart = await makePlan(store, { bytes: edited, file: 'credits.yaml', now: new Date(0) });
+      const inFull = await makePlan(store, {
+        bytes: edited,
+        file: 'credits.yaml',
+        now: new Date(0),
+        reuseApplied: false,
+      });
+      expect(planSource(inPart)?.path).toBe('edit');
+      expect(inPart).toEqual(inFull);
+      expect(inPart.changes).toMatchObject([{ address: 'member.mover@acme.test', action: 'delete' }]);
+    });
+
     it('the migration: such users already in the database stop the no-op shortcut of the last applied file', async () => {
       await reset();
       await signup('old@acme.test');

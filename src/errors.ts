@@ -173,10 +173,20 @@ export const ERRORS = {
     (p) => `group ${p.group} has ${p.available} credits available, not enough to grant ${p.amount}`,
     'Approve a smaller amount, or raise the group budget in credits.yaml.',
   ),
+  DEFAULT_GROUP_NAME: spec(
+    400,
+    () => 'the Default group cannot be renamed',
+    'Its name is always Default; credits.yaml cannot name it either.',
+  ),
   MEMBER_NOT_FOUND: spec(
     404,
     (p) => `member ${p.email} not found`,
     'Members join through signup or credits.yaml.',
+  ),
+  EMAIL_NOT_DECLARABLE: spec(
+    409,
+    (p) => `${p.email} cannot be given its own terms: credits.yaml cannot name this e-mail address`,
+    'Terms set here are drift that `credits export` writes into credits.yaml; use an address the file accepts.',
   ),
   RESERVATION_NOT_HELD: spec(409, (p) => `reservation ${p.id} is ${p.status}`),
   REQUEST_ALREADY_DECIDED: spec(409, (p) => `request ${p.id} was already ${p.status}`),

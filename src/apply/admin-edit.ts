@@ -3,8 +3,11 @@
 // with `managedBy: git` refuse them.
 import { CreditsError } from '../errors.js';
 import { dec } from '../decimal.js';
+import { DEFAULT_GROUP } from '../declared-state.js';
 import { latestCycle, openAccountCycle } from '../ledger/cycles.js';
 import { canonicalTimeZone, isValidTimeZone, parseCadence } from '../config/cadence.js';
+import { DEFAULT_GROUP_NAME } from '../config/normalise.js';
+import { isValidEmail } from '../config/semantic-rules.js';
 import { syncCapacities } from '../ledger/capacities.js';
 import { canonicalNumeric } from '../state/inspect.js';
 import type { Queryable, Store } from '../state/store.js';
@@ -110,13 +113,18 @@ function refuseNewViolations(before: Violation[], after: Violation[]): void {
 
 const asText = (v: unknown): Value =>
   v === null || typeof v === 'boolean' ? v : typeof v === 'string' ? v : String(v);
-const same = (a: unknown, b: Value): boolean =>
+/** Columns holding amounts: `5000` and `5000.000000` are the same value there, and nowhere else (names). */
+const AMOUNT_COLUMNS = new Set([
+  'allocation',
+  'extra',
+  'auto_approve',
+  'credit_limit',
+  'credit_factor',
+  'signup_credits',
+]);
+const same = (column: string, a: unknown, b: Value): boolean =>
   a === b ||
-  (typeof a === 'string' &&
-    typeof b === 'string' &&
-    /^-?[\d.]+$/.test(a) &&
-    /^-?[\d.]+$/.test(b) &&
-    dec(a).equals(b));
+  (AMOUNT_COLUMNS.has(column) && typeof a === 'string' && typeof b === 'string' && dec(a).equals(b));
 
 async function applyEdits(
   store: Store,
@@ -130,7 +138,7 @@ async function applyEdits(
   return store.transaction(async (tx) => {
     await lockAccount(tx, accountId);
     const before = await where(tx);
-    const changed = edits.filter((e) => !same(asText(before[e.column]), e.value));
+    const changed = edits.filter((e) => !same(e.column, asText(before[e.column]), e.value));
     if (!changed.length) return { changed: 0 };
     const violationsBefore = await budgetViolations(tx, accountId);
     for (const e of changed) {
@@ -157,7 +165,9 @@ async function applyEdits(
           serial.rows[0]!.state_serial,
           actor,
           e.address,
-          JSON.stringify(typeof b === 'string' && /^-?[\d.]+$/.test(b) ? canonicalNumeric(b) : (b ?? null)),
+          JSON.stringify(
+            typeof b === 'string' && AMOUNT_COLUMNS.has(e.column) ? canonicalNumeric(b) : (b ?? null),
+          ),
           JSON.stringify(e.value),
         ],
       );
@@ -176,6 +186,11 @@ export async function editGroup(
   patch: Partial<Record<keyof typeof GROUP_FIELDS, string>>,
   actor: string,
 ) {
+  // credits.yaml has no `name` for the Default group (it is always "Default"): a name given here could never be
+  // exported, and every plan would set it back.
+  if (key === DEFAULT_GROUP && patch.name !== undefined && patch.name !== DEFAULT_GROUP_NAME) {
+    throw new CreditsError('DEFAULT_GROUP_NAME');
+  }
   const edits = fieldEdits(`group.${key}`, 'groups', GROUP_FIELDS, patch);
   return applyEdits(
     store,
@@ -192,6 +207,12 @@ export async function editGroup(
     edits,
     { group_key: key },
   );
+}
+
+/** The terms of a user credits.yaml does not name: the Default group, no allocation, no extra. */
+function onDefaultTerms(m: Record<string, unknown>): boolean {
+  const group = m.group ?? m.group_key;
+  return group === DEFAULT_GROUP && m.allocation == null && same('extra', asText(m.extra ?? '0'), '0');
 }
 
 export async function editMember(
@@ -212,6 +233,10 @@ export async function editMember(
         [accountId, email],
       );
       if (!rows[0]) throw new CreditsError('MEMBER_NOT_FOUND', { email });
+      if (!rows[0].declared && !isValidEmail(email) && !onDefaultTerms({ ...rows[0], ...patch })) {
+        // Terms of their own make a user part of the declared state, which credits.yaml must be able to hold.
+        throw new CreditsError('EMAIL_NOT_DECLARABLE', { email });
+      }
       if (patch.group) {
         const g = await tx.query('SELECT 1 FROM groups WHERE account_id = $1 AND group_key = $2', [
           accountId,

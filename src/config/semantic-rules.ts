@@ -28,11 +28,14 @@ export const timezoneIsKnown: SemanticRule = (config) => {
   return [{ code: 'UNKNOWN_TIMEZONE', params: { value: tz }, path: ['account', 'cycle', 'timezone'] }];
 };
 
+/** Whether credits.yaml can name this e-mail (the API accepts any `x@y`). */
+export const isValidEmail = (email: string): boolean => email.length <= 254 && EMAIL.test(email);
+
 export const emailsAreValid: SemanticRule = (config) => {
   const issues: ConfigIssue[] = [];
   for (const [key, g] of groupEntries(config)) {
     for (const email of Object.keys(g.members ?? {})) {
-      if (email.length > 254 || !EMAIL.test(email)) {
+      if (!isValidEmail(email)) {
         issues.push({
           code: 'BAD_EMAIL',
           params: { value: email },

@@ -210,6 +210,9 @@ function ascending(members: readonly DeclaredMember[]): boolean {
   return true;
 }
 
+/** The terms of a user credits.yaml does not name: the Default group's pool, nothing of their own. */
+const DEFAULT_TERMS: Omit<DeclaredMember, 'email'> = { group: DEFAULT_GROUP, allocation: null, extra: '0' };
+
 function diffMembers(desired: DeclaredState, live: LiveState, changes: Change[]): void {
   // Pair desired and live members by e-mail: a merge of the two sorted lists when the live ones come in the
   // same order (the database's collation may differ), else a map. Changes come in desired order, then the
@@ -233,13 +236,22 @@ function diffMembers(desired: DeclaredState, live: LiveState, changes: Change[])
     deleted.push(...liveMembers.values());
   }
   for (const gone of deleted) {
-    changes.push({
+    const change: Change = {
       address: `member.${gone.email}`,
       action: 'delete',
       before: memberObject(gone),
       after: null,
       effects: ['returns to Default with no individual allocation; usage and history are kept'],
-    });
+    };
+    // A user the file never named, given other terms outside it: drift. Apply's delete of a member is the
+    // very return to the Default group's terms (and leaves the user undeclared), so it is written as one.
+    if (live.runtimeMembers?.has(gone.email)) {
+      change.drift = { applied: memberObject(DEFAULT_TERMS) };
+      change.effects = [
+        'signed up, not in credits.yaml: returns to the Default group with no individual allocation and no extra; usage and history are kept',
+      ];
+    }
+    changes.push(change);
   }
 }
 

@@ -54,6 +54,11 @@ export interface LiveState {
     groups: Map<string, Omit<DeclaredGroup, 'key'>>;
     members: Map<string, { group: string; allocation: string | null; extra: string }>;
   };
+  /**
+   * Live members that credits.yaml never named: users who signed up and were given other terms than the
+   * Default group's outside the file. Their `applied` values are the Default group's terms.
+   */
+  runtimeMembers?: ReadonlySet<string>;
   /** Usage in the current cycle, for effects. */
   usage: { account: string; groups: Map<string, string> };
   /** All members (declared or not) per group, for effects of deleting a group. */

@@ -1,12 +1,37 @@
 // DeclaredState → credits.yaml text (for `credits export`): the layout of the examples, amounts exact.
 import { DEFAULT_GROUP, type DeclaredMember, type DeclaredState } from '../declared-state.js';
 
-const PLAIN_EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$/;
-const PLAIN_TEXT = /^[A-Za-z0-9][A-Za-z0-9 ._()/&-]*$/;
+// A string is written plain only when every YAML reader reads it back as that very string: YAML 1.1 and 1.2,
+// js-yaml (the loader) and the `yaml` package (its error positions). So: no indicator first (`%`, `@`, `-`,
+// `.`, quotes, …), no `: ` or ` #` inside, no leading or trailing space, and nothing a schema resolves to
+// another type — 1.1 booleans (`yes`, `n`, `off`), null, and anything that could be a number or a date
+// (`2024`, `007`, `1e3`, `0x10`, `1_000`, `2024-01-01`). Everything else is double-quoted.
+const PLAIN = /^[A-Za-z0-9_](?:[A-Za-z0-9_./()&%+@ -]*[A-Za-z0-9_./()&%+@-])?$/;
+const TYPED_WORD = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
+const NUMBER_LIKE = /^(?:0[xob]|[0-9][-+0-9_.:eEtTzZ ]*$)/i;
 
-const key = (email: string): string => (PLAIN_EMAIL.test(email) ? email : JSON.stringify(email));
-const text = (s: string): string =>
-  PLAIN_TEXT.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) ? s : JSON.stringify(s);
+/**
+ * A double-quoted scalar: JSON's escapes are YAML's, and the characters JSON leaves raw but YAML may not
+ * (DEL and C1 controls, 1.1's line breaks NEL/LS/PS, BOM, U+FFFE/U+FFFF) are escaped too.
+ */
+const quoted = (s: string): string =>
+  JSON.stringify(s).replace(
+    /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+export const yamlString = (s: string): string =>
+  PLAIN.test(s) && !TYPED_WORD.test(s) && !NUMBER_LIKE.test(s) ? s : quoted(s);
+
+/** YAML 1.2 readers refuse implicit keys longer than 1024 characters; longer ones are written `? key`. */
+const MAX_IMPLICIT_KEY = 1000;
+
+/** One `key: value` line (two for a long key) at `indent`; `value` is YAML text, empty for a nested map. */
+function entry(indent: string, key: string, value: string): string {
+  const k = yamlString(key);
+  const v = value === '' ? '' : ` ${value}`;
+  return k.length > MAX_IMPLICIT_KEY ? `${indent}? ${k}\n${indent}:${v}` : `${indent}${k}:${v}`;
+}
 
 function memberValue(m: DeclaredMember): string {
   const hasExtra = m.extra !== '0';
@@ -24,19 +49,23 @@ export function renderYaml(state: DeclaredState, header = ''): string {
   out.push(
     'version: 1',
     'account:',
-    `  id: ${a.id}`,
-    `  name: ${text(a.name)}`,
+    `  id: ${yamlString(a.id)}`,
+    `  name: ${yamlString(a.name)}`,
     `  creditLimit: ${a.creditLimit}`,
   );
-  out.push('  cycle:', `    cadence: ${a.cadence}`, `    timezone: ${a.timezone}`);
+  out.push('  cycle:', `    cadence: ${yamlString(a.cadence)}`, `    timezone: ${yamlString(a.timezone)}`);
   out.push(`  creditFactor: ${a.creditFactor}`, `  signupCredits: ${a.signupCredits}`);
-  if (a.managedBy) out.push(`  managedBy: ${a.managedBy}`);
+  if (a.managedBy) out.push(`  managedBy: ${yamlString(a.managedBy)}`);
   const byGroup = new Map<string, DeclaredMember[]>();
-  for (const m of state.members) byGroup.set(m.group, [...(byGroup.get(m.group) ?? []), m]);
+  for (const m of state.members) {
+    const list = byGroup.get(m.group);
+    if (list) list.push(m);
+    else byGroup.set(m.group, [m]);
+  }
   out.push('groups:');
   for (const g of state.groups) {
-    out.push(`  ${g.key}:`);
-    if (g.key !== DEFAULT_GROUP) out.push(`    name: ${text(g.name)}`);
+    out.push(entry('  ', g.key, ''));
+    if (g.key !== DEFAULT_GROUP) out.push(`    name: ${yamlString(g.name)}`);
     out.push(`    allocation: ${g.allocation}`);
     if (g.extra !== '0') out.push(`    extra: ${g.extra}`);
     if (g.autoApprove !== '0') out.push(`    autoApprove: ${g.autoApprove}`);
@@ -44,7 +73,7 @@ export function renderYaml(state: DeclaredState, header = ''): string {
     const members = byGroup.get(g.key) ?? [];
     if (members.length) {
       out.push('    members:');
-      for (const m of members) out.push(`      ${key(m.email)}: ${memberValue(m)}`);
+      for (const m of members) out.push(entry('      ', m.email, memberValue(m)));
     }
   }
   return out.join('\n') + '\n';

@@ -94,7 +94,14 @@ export async function declaredVersionOf(db: Queryable, accountId: string): Promi
   return rows[0] ? Number(rows[0].declared_version) : undefined;
 }
 
-/** Declared members among `emails` (case-folded) and their groups. */
+/**
+ * The members that are declared state: those the file named at the last apply, and users who signed up and
+ * were given terms other than the Default group's (a group, an allocation or extra credits, set outside the
+ * file). The literal is DEFAULT_GROUP; migration 010 uses the same condition to bump declared_version.
+ */
+const DECLARED_STATE = `(declared OR group_key <> 'default' OR allocation IS NOT NULL OR extra <> 0)`;
+
+/** Members among `emails` (case-folded) that are declared state (see DECLARED_STATE), and their groups. */
 export async function declaredGroupsOf(
   db: Queryable,
   accountId: string,
@@ -106,7 +113,7 @@ export async function declaredGroupsOf(
   const { rows } = await db.query<{ email: string; group_key: string }>(
     `SELECT m.email, m.group_key FROM unnest($2::text[]) AS e(email)
        CROSS JOIN LATERAL (SELECT email, group_key FROM members
-                            WHERE account_id = $1 AND email = e.email AND declared OFFSET 0) m`,
+                            WHERE account_id = $1 AND email = e.email AND ${DECLARED_STATE} OFFSET 0) m`,
     [accountId, emails],
   );
   return new Map(rows.map((r) => [r.email, r.group_key]));
@@ -119,10 +126,12 @@ export interface MemberText {
 }
 
 /**
- * Reads the declared members (of the `only` groups, or all). Only declared members are owned by the file;
- * runtime signups are not part of the diff. The rows come back as one tab-separated text (applied values
- * only where they differ from live ones): for 100k members, decoding one string is several times cheaper
- * than decoding 100k rows of seven fields. The account's declared_version comes from the same snapshot.
+ * Reads the members that are declared state (of the `only` groups, or all): the file's, and users who signed
+ * up and were given other terms than the Default group's (DECLARED_STATE). Signups on the Default group's
+ * terms are not part of the diff. The rows come back as one tab-separated text (applied values only where
+ * they differ from live ones; for a user the file never named, the Default group's terms and a last field
+ * `runtime`): for 100k members, decoding one string is several times cheaper than decoding 100k rows of
+ * seven fields. The account's declared_version comes from the same snapshot.
  */
 export async function readMemberText(db: Queryable, accountId: string, only?: string[]): Promise<MemberText> {
   const { rows } = await db.query<{ declared_version: string | null; lines: string | null }>(
@@ -130,13 +139,14 @@ export async function readMemberText(db: Queryable, accountId: string, only?: st
             string_agg(
               email || E'\t' || group_key || E'\t' || coalesce(trim_scale(allocation)::text, '') || E'\t'
               || trim_scale(extra)::text
-              || CASE WHEN applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
+              || CASE WHEN NOT declared THEN E'\tdefault\t\t0\truntime'
+                      WHEN applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
                         OR applied_extra IS DISTINCT FROM extra
                       THEN E'\t' || coalesce(applied_group, '') || E'\t' || coalesce(trim_scale(applied_allocation)::text, '')
                            || E'\t' || coalesce(trim_scale(applied_extra)::text, '')
                       ELSE '' END,
               E'\n' ORDER BY email) AS lines
-       FROM members WHERE account_id = $1 AND declared${only ? ' AND group_key = ANY($2::text[])' : ''}`,
+       FROM members WHERE account_id = $1 AND ${DECLARED_STATE}${only ? ' AND group_key = ANY($2::text[])' : ''}`,
     only ? [accountId, only] : [accountId],
   );
   return { declaredVersion: rows[0]?.declared_version ?? null, lines: rows[0]?.lines ?? null };
@@ -221,6 +231,7 @@ export async function inspect(
   const lines = memberText.lines ? memberText.lines.split('\n') : [];
   const members: DeclaredMember[] = new Array(lines.length);
   const appliedMembers = new Map<string, { group: string; allocation: string | null; extra: string }>();
+  const runtimeMembers = new Set<string>();
   lines.forEach((line, i) => {
     const f = line.split('\t');
     const email = f[0]!;
@@ -228,6 +239,7 @@ export async function inspect(
     if (f.length > 4 && f[4] !== '') {
       appliedMembers.set(email, { group: f[4]!, allocation: f[5] === '' ? null : f[5]!, extra: f[6] || '0' });
     }
+    if (f[7] === 'runtime') runtimeMembers.add(email);
   });
 
   const counts = await db.query<{ group_key: string; n: string }>(
@@ -255,6 +267,7 @@ export async function inspect(
       groups: appliedGroups,
       members: appliedMembers,
     },
+    runtimeMembers,
     usage: { account: sum(usage.rows.map((u) => u.used)), groups: groupUsage },
     memberCounts: new Map(counts.rows.map((c) => [c.group_key, Number(c.n)])),
   };

@@ -486,12 +486,16 @@ describe.each(storeKinds)('Store contract on %s', (kind, freshStore) => {
       expect(await version(id)).toBe(before + 1n);
     });
 
-    it("updating an undeclared member's allocation does not", async () => {
+    it("updating an undeclared member's name does not; giving it other terms than Default's does (010)", async () => {
       const { id } = await setup();
       await store.query("INSERT INTO members (account_id, email) VALUES ($1, 'f@x.io')", [id]);
       const before = await version(id);
-      await store.query("UPDATE members SET allocation = '3' WHERE account_id = $1", [id]);
+      await store.query("UPDATE members SET name = 'F', signed_up_at = now() WHERE account_id = $1", [id]);
       expect(await version(id)).toBe(before);
+      await store.query("UPDATE members SET allocation = '3' WHERE account_id = $1", [id]);
+      expect(await version(id)).toBe(before + 1n);
+      await store.query('UPDATE members SET allocation = NULL WHERE account_id = $1', [id]);
+      expect(await version(id)).toBe(before + 2n);
     });
 
     it('updating credit_limit bumps it', async () => {

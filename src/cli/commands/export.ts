@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { CreditsError } from '../../errors.js';
 import { inspect, listAccounts } from '../../state/inspect.js';
 import { renderYaml } from '../../render/yaml-export.js';
+import type { Queryable } from '../../state/store.js';
 import { withStore } from '../with-store.js';
 import type { Streams } from '../output.js';
 
@@ -12,24 +13,26 @@ export interface ExportOptions {
   databaseUrl?: string;
 }
 
-export async function exportCommand(opts: ExportOptions, streams: Streams): Promise<number> {
-  const yaml = await withStore(opts, async (store) => {
-    let accountId = opts.account;
-    if (!accountId) {
-      const accounts = await listAccounts(store);
-      if (accounts.length !== 1) {
-        if (accounts.length === 0) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: '(any)' });
-        throw new CreditsError('ACCOUNT_AMBIGUOUS', { count: accounts.length });
-      }
-      accountId = accounts[0]!;
+/** The text `credits export` writes for `accountId` (or the only account). */
+export async function exportYaml(db: Queryable, accountId?: string): Promise<string> {
+  if (!accountId) {
+    const accounts = await listAccounts(db);
+    if (accounts.length !== 1) {
+      if (accounts.length === 0) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: '(any)' });
+      throw new CreditsError('ACCOUNT_AMBIGUOUS', { count: accounts.length });
     }
-    const live = await inspect(store, accountId);
-    if (!live.state) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
-    return renderYaml(
-      live.state,
-      `yaml-language-server: $schema=./schema/credits.schema.json\nExported by \`credits export\` from state serial ${live.stateSerial}.`,
-    );
-  });
+    accountId = accounts[0]!;
+  }
+  const live = await inspect(db, accountId);
+  if (!live.state) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
+  return renderYaml(
+    live.state,
+    `yaml-language-server: $schema=./schema/credits.schema.json\nExported by \`credits export\` from state serial ${live.stateSerial}.`,
+  );
+}
+
+export async function exportCommand(opts: ExportOptions, streams: Streams): Promise<number> {
+  const yaml = await withStore(opts, (store) => exportYaml(store, opts.account));
   if (opts.out) {
     writeFileSync(opts.out, yaml);
     streams.stderr.write(`wrote ${opts.out}\n`);

@@ -22,7 +22,8 @@ CREATE TYPE public.credits_usage_row AS (
 	charges jsonb,
 	rem_member numeric,
 	rem_group numeric,
-	rem_account numeric
+	rem_account numeric,
+	blocked_by text
 );
 
 --
@@ -51,10 +52,12 @@ CREATE FUNCTION public.credits_bump_declared_members() RETURNS trigger
 BEGIN
   IF TG_OP = 'INSERT' THEN
     UPDATE accounts SET declared_version = declared_version + 1
-     WHERE account_id IN (SELECT DISTINCT account_id FROM new_rows WHERE declared);
+     WHERE account_id IN (SELECT DISTINCT account_id FROM new_rows
+                           WHERE declared OR group_key <> 'default' OR allocation IS NOT NULL OR extra <> 0);
   ELSIF TG_OP = 'UPDATE' THEN
     -- Rows whose declared columns changed, found with set difference (hashing) rather than a join: the
-    -- transition tables have no index, and a join of 100k × 100k rows would be quadratic.
+    -- transition tables have no index, and a join of 100k × 100k rows would be quadratic. Both versions of a
+    -- changed row are in `d`, so a user leaving the Default group's terms counts, and so does one returning.
     UPDATE accounts SET declared_version = declared_version + 1
      WHERE account_id IN (
        SELECT d.account_id FROM (
@@ -63,10 +66,11 @@ BEGIN
          UNION ALL
          (SELECT account_id, email, declared, group_key, allocation, extra FROM old_rows
           EXCEPT SELECT account_id, email, declared, group_key, allocation, extra FROM new_rows)
-       ) d WHERE d.declared);
+       ) d WHERE d.declared OR d.group_key <> 'default' OR d.allocation IS NOT NULL OR d.extra <> 0);
   ELSE
     UPDATE accounts SET declared_version = declared_version + 1
-     WHERE account_id IN (SELECT DISTINCT account_id FROM old_rows WHERE declared);
+     WHERE account_id IN (SELECT DISTINCT account_id FROM old_rows
+                           WHERE declared OR group_key <> 'default' OR allocation IS NOT NULL OR extra <> 0);
   END IF;
   RETURN NULL;
 END $$;
@@ -390,7 +394,8 @@ BEGIN
                                     e.now, v_slice);
     EXCEPTION WHEN raise_exception THEN
       IF SQLERRM NOT LIKE 'BUDGET_EXCEEDED:%' THEN RAISE; END IF;
-      v_one := jsonb_build_object('status', 'blocked', 'level', substr(SQLERRM, 17));
+      v_one := jsonb_build_object('status', 'blocked', 'level', substr(SQLERRM, 17),
+                                  'remaining', credits_usage_remaining(p_account, v_cycle, e.email));
     END;
     v_out := v_out || jsonb_build_array(v_one);
   END LOOP;
@@ -420,7 +425,7 @@ BEGIN
     RETURN NULL;
   END IF;
   SELECT credit_factor INTO v_factor FROM accounts WHERE account_id = p_account;
-  WITH ev AS (
+  WITH ev0 AS (
     SELECT x.*, m.group_key, m.pooled, coalesce(x.credits, round(x.cost * v_factor, 6)) AS amount
       FROM jsonb_to_recordset(p_events) AS x(ord int, email text, credits numeric, cost numeric, model text,
                                              metadata jsonb, key text, hash text, now timestamptz)
@@ -429,9 +434,9 @@ BEGIN
   ),
   scopes AS (
     SELECT DISTINCT v.scope, p_slice % credits_slices(v.scope) AS slice
-      FROM ev CROSS JOIN LATERAL (VALUES ('member:' || ev.email), ('pool:' || ev.group_key),
-                                         ('group:' || ev.group_key), ('account')) AS v(scope)
-     WHERE ev.group_key IS NOT NULL
+      FROM ev0 CROSS JOIN LATERAL (VALUES ('member:' || ev0.email), ('pool:' || ev0.group_key),
+                                          ('group:' || ev0.group_key), ('account')) AS v(scope)
+     WHERE ev0.group_key IS NOT NULL
   ),
   -- Each scope's free capacity over all slices, and the batch slice's headroom.
   counters AS (
@@ -440,18 +445,39 @@ BEGIN
              max(b.capacity - b.used) FILTER (WHERE b.slice = s.slice) AS head
         FROM budget_counters b WHERE b.account_id = p_account AND b.cycle_no = p_cycle AND b.scope = s.scope) c
   ),
+  -- Each event against the counters as read: refused there, it is refused after any earlier event too.
+  ev AS (
+    SELECT e.*, sf.free AS signup_free,
+           coalesce(v_factor <> 0 AND e.group_key IS NOT NULL AND e.amount > 0
+                    AND (a.allow + sf.free < e.amount OR least(e.amount, a.allow) > least(a.grp, a.acct)),
+                    false) AS refused
+      FROM ev0 e
+      CROSS JOIN LATERAL (SELECT coalesce(greatest(sum(b.capacity) - sum(b.used), 0), 0) AS free
+                            FROM budget_counters b
+                           WHERE b.account_id = p_account AND b.cycle_no = 0 AND b.scope = 'signup:' || e.email) sf
+      LEFT JOIN counters mc ON mc.scope = 'member:' || e.email
+      LEFT JOIN counters pc ON pc.scope = 'pool:' || e.group_key
+      LEFT JOIN counters gc ON gc.scope = 'group:' || e.group_key
+      LEFT JOIN counters ac ON ac.scope = 'account'
+      CROSS JOIN LATERAL (SELECT greatest(coalesce(mc.free, 0), 0)
+                                 + CASE WHEN e.pooled THEN greatest(coalesce(pc.free, 0), 0) ELSE 0 END AS allow,
+                                 greatest(coalesce(gc.free, 0), 0) AS grp,
+                                 greatest(coalesce(ac.free, 0), 0) AS acct) a
+  ),
   -- How a member's events are paid: 'member' (their own counter has room for all of them), 'pool' (a pool
-  -- member with nothing of their own), 'none' (tracking off); NULL: not for the fast path.
+  -- member with nothing of their own), 'none' (tracking off); NULL: not for the fast path. Refused events
+  -- are paid by nothing.
   paths AS (
     SELECT ev.email,
            CASE WHEN v_factor = 0 THEN 'none'
-                WHEN greatest(c.head, 0) >= sum(ev.amount) THEN 'member'
+                WHEN greatest(c.head, 0) >= coalesce(sum(ev.amount) FILTER (WHERE NOT ev.refused), 0) THEN 'member'
                 WHEN bool_and(ev.pooled) AND greatest(c.head, 0) = 0 THEN 'pool' END AS path
       FROM ev JOIN counters c ON c.scope = 'member:' || ev.email AND c.n > 0
      GROUP BY ev.email, c.head
   ),
   paid AS (
-    SELECT ev.*, p.path, CASE WHEN p.path IN ('member', 'pool') THEN ev.amount ELSE 0 END AS charged
+    SELECT ev.*, p.path,
+           CASE WHEN p.path IN ('member', 'pool') AND NOT ev.refused THEN ev.amount ELSE 0 END AS charged
       FROM ev LEFT JOIN paths p USING (email)
   ),
   needs AS (
@@ -467,14 +493,13 @@ BEGIN
            sum(p.charged) OVER (ORDER BY p.ord) AS cum_account
       FROM paid p
   ),
+  -- Free capacity after each event (for a refused one, after the accepted events before it).
   rows AS (
     SELECT a.*,
            greatest(coalesce(mc.free, 0) - a.cum_member, 0)
            + CASE WHEN a.pooled THEN greatest(coalesce(pc.free, 0) - a.cum_pool, 0) ELSE 0 END AS allow,
            greatest(coalesce(gc.free, 0) - a.cum_group, 0) AS group_free,
-           greatest(coalesce(ac.free, 0) - a.cum_account, 0) AS account_free,
-           (SELECT coalesce(greatest(sum(b.capacity) - sum(b.used), 0), 0) FROM budget_counters b
-             WHERE b.account_id = p_account AND b.cycle_no = 0 AND b.scope = 'signup:' || a.email) AS signup_free
+           greatest(coalesce(ac.free, 0) - a.cum_account, 0) AS account_free
       FROM after a
       LEFT JOIN counters mc ON mc.scope = 'member:' || a.email
       LEFT JOIN counters pc ON pc.scope = 'pool:' || a.group_key
@@ -494,7 +519,12 @@ BEGIN
                                                             'group:' || r.group_key, r.charged::text,
                                                             'account', r.charged::text) END,
                                least(r.allow, r.group_free, r.account_free) + r.signup_free,
-                               r.group_free, r.account_free)::credits_usage_row ORDER BY r.ord)
+                               r.group_free, r.account_free,
+                               -- The level the rule stops at, in its order: member, group, account.
+                               CASE WHEN NOT r.refused THEN NULL
+                                    WHEN r.allow + r.signup_free < r.amount THEN 'member'
+                                    WHEN least(r.amount, r.allow) > r.group_free THEN 'group'
+                                    ELSE 'account' END)::credits_usage_row ORDER BY r.ord)
             FROM rows r)
     INTO v_ok, v_rows;
   IF NOT v_ok THEN RETURN NULL; END IF;
@@ -511,28 +541,37 @@ BEGIN
   END LOOP;
 
   WITH r AS (
-    SELECT x.*, nextval(pg_get_serial_sequence('ledger_entries', 'entry_id')) AS id FROM unnest(v_rows) x
+    -- No entry id for a refusal: nextval would give the transaction an id and a WAL flush to wait for.
+    SELECT x.*, CASE WHEN x.blocked_by IS NULL THEN nextval(pg_get_serial_sequence('ledger_entries', 'entry_id')) END AS id
+      FROM unnest(v_rows) x
   ),
   entries AS (
     INSERT INTO ledger_entries (entry_id, account_id, cycle_no, member_email, group_key, kind, credits, cost_usd,
                                 model, metadata, charges, idempotency_key)
     OVERRIDING SYSTEM VALUE
-    SELECT id, p_account, p_cycle, email, group_key, 'usage', credits, cost, model, metadata, charges, NULL FROM r
+    SELECT id, p_account, p_cycle, email, group_key, 'usage', credits, cost, model, metadata, charges, NULL
+      FROM r WHERE blocked_by IS NULL
   ),
   results AS (
-    SELECT r.ord, r.key, r.hash,
+    SELECT r.ord, r.key, r.hash, r.blocked_by,
+           jsonb_build_object('member', trim_scale(r.rem_member)::text, 'group', trim_scale(r.rem_group)::text,
+                              'account', trim_scale(r.rem_account)::text) AS remaining,
            jsonb_build_object('id', r.id::text, 'member', r.email, 'credits', trim_scale(r.credits)::text,
-                              'charged', v_factor <> 0,
-                              'remaining', jsonb_build_object('member', trim_scale(r.rem_member)::text,
-                                                              'group', trim_scale(r.rem_group)::text,
-                                                              'account', trim_scale(r.rem_account)::text)) AS result
+                              'charged', v_factor <> 0) AS result
       FROM r
   ),
   keys AS (
+    -- A refusal stores nothing under its key: a retry is evaluated again.
     INSERT INTO idempotency_keys (account_id, idem_key, request_hash, status_code, response)
-    SELECT p_account, key, hash, 201, result FROM results WHERE key IS NOT NULL
+    SELECT p_account, key, hash, 201, result || jsonb_build_object('remaining', remaining)
+      FROM results WHERE key IS NOT NULL AND blocked_by IS NULL
   )
-  SELECT jsonb_agg(jsonb_build_object('status', 'ok', 'result', result) ORDER BY ord) INTO v_out FROM results;
+  SELECT jsonb_agg(CASE WHEN blocked_by IS NULL
+                        THEN jsonb_build_object('status', 'ok',
+                                                'result', result || jsonb_build_object('remaining', remaining))
+                        ELSE jsonb_build_object('status', 'blocked', 'level', blocked_by, 'remaining', remaining) END
+                   ORDER BY ord)
+    INTO v_out FROM results;
   RETURN v_out;
 END $$;
 
@@ -589,6 +628,32 @@ BEGIN
   END IF;
   RETURN v_charges;
 END $$;
+
+--
+-- Name: credits_usage_remaining(text, bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_usage_remaining(p_account text, p_cycle bigint, p_email text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET enable_seqscan TO 'off'
+    AS $$
+  SELECT jsonb_build_object(
+           'member', trim_scale(least(f.allow, f.grp, f.acct) + credits_free(p_account, 0, 'signup:' || p_email))::text,
+           'group', trim_scale(f.grp)::text,
+           'account', trim_scale(f.acct)::text)
+    FROM members m
+    CROSS JOIN LATERAL (
+      SELECT coalesce(max(x.f) FILTER (WHERE s.k = 'group'), 0) AS grp,
+             coalesce(max(x.f) FILTER (WHERE s.k = 'account'), 0) AS acct,
+             coalesce(max(x.f) FILTER (WHERE s.k = 'member'), 0)
+             + CASE WHEN m.allocation IS NULL THEN coalesce(max(x.f) FILTER (WHERE s.k = 'pool'), 0) ELSE 0 END
+               AS allow
+        FROM (VALUES ('account', 'account'), ('group', 'group:' || m.group_key),
+                     ('pool', 'pool:' || m.group_key), ('member', 'member:' || p_email)) AS s(k, scope)
+        CROSS JOIN LATERAL (SELECT greatest(sum(b.capacity) - sum(b.used), 0) AS f FROM budget_counters b
+                             WHERE b.account_id = p_account AND b.cycle_no = p_cycle AND b.scope = s.scope) x) f
+   WHERE m.account_id = p_account AND m.email = p_email
+$$;
 
 --
 -- Name: accounts; Type: TABLE; Schema: public; Owner: -

@@ -97,7 +97,7 @@ export async function declaredVersionOf(db: Queryable, accountId: string): Promi
 /**
  * The members that are declared state: those the file named at the last apply, and users who signed up and
  * were given terms other than the Default group's (a group, an allocation or extra credits, set outside the
- * file). The literal is DEFAULT_GROUP; migration 010 uses the same condition to bump declared_version.
+ * file). The literal is DEFAULT_GROUP; migration 013 uses the same condition to bump declared_version.
  */
 const DECLARED_STATE = `(declared OR group_key <> 'default' OR allocation IS NOT NULL OR extra <> 0)`;
 

@@ -8,6 +8,7 @@ import { cachedAuthentication } from './token-cache.js';
 import { ROUTES } from './routes.js';
 import { errorResponse } from './response-schemas.js';
 import { claimKey, completeKey, dropKey, requestHash } from '../ledger/idempotency.js';
+import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
 import { registerDashboard } from '../web/dashboard.js';
 
@@ -65,6 +66,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       return reply.status(err.status).send(errorBody(err));
     }
     const pgCode = (err as { code?: string }).code;
+    // A deadlock victim or serialisation failure rolled back entirely: the client may retry (writers retry
+    // these themselves first, src/ledger/retry.ts).
+    if (isRetryable(err)) {
+      return reply.status(503).send(errorBody(new CreditsError('TRANSACTION_CONFLICT', { attempts: 1 })));
+    }
     // Bad values that got past the schema (e.g. a numeric overflow) are the client's, not a server fault.
     if (pgCode && /^22/.test(pgCode)) {
       return reply

@@ -6,6 +6,8 @@ import { dec } from '../decimal.js';
 import { latestCycle, openAccountCycle } from '../ledger/cycles.js';
 import { canonicalTimeZone, isValidTimeZone, parseCadence } from '../config/cadence.js';
 import { syncCapacities } from '../ledger/capacities.js';
+import { lockDeclaredState } from '../ledger/locks.js';
+import { retrying } from '../ledger/retry.js';
 import { canonicalNumeric } from '../state/inspect.js';
 import type { Queryable, Store } from '../state/store.js';
 
@@ -53,8 +55,9 @@ function fieldEdits(
   }));
 }
 
+/** Levels 1 and 2 of the one lock order (src/ledger/locks.ts): declared state exclusively, then the account row. */
 async function lockAccount(tx: Queryable, accountId: string): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [accountId]);
+  await lockDeclaredState(tx, accountId);
   const { rows } = await tx.query<{ managed_by: string | null }>(
     'SELECT managed_by FROM accounts WHERE account_id = $1 FOR UPDATE',
     [accountId],
@@ -127,46 +130,49 @@ async function applyEdits(
   key: Record<string, string>,
   afterWrite?: (tx: Queryable, changed: FieldEdit[]) => Promise<void>,
 ) {
-  return store.transaction(async (tx) => {
-    await lockAccount(tx, accountId);
-    const before = await where(tx);
-    const changed = edits.filter((e) => !same(asText(before[e.column]), e.value));
-    if (!changed.length) return { changed: 0 };
-    const violationsBefore = await budgetViolations(tx, accountId);
-    for (const e of changed) {
-      const cond = Object.keys(key)
-        .map((k, i) => `${k} = $${i + 3}`)
-        .join(' AND ');
-      await tx.query(
-        `UPDATE ${e.table} SET ${e.column} = $2 WHERE account_id = $1${cond ? ' AND ' + cond : ''}`,
-        [accountId, e.value, ...Object.values(key)],
+  // A deadlock victim is run again from the start (src/ledger/retry.ts): the edit rolled back entirely.
+  return retrying(() =>
+    store.transaction(async (tx) => {
+      await lockAccount(tx, accountId);
+      const before = await where(tx);
+      const changed = edits.filter((e) => !same(asText(before[e.column]), e.value));
+      if (!changed.length) return { changed: 0 };
+      const violationsBefore = await budgetViolations(tx, accountId);
+      for (const e of changed) {
+        const cond = Object.keys(key)
+          .map((k, i) => `${k} = $${i + 3}`)
+          .join(' AND ');
+        await tx.query(
+          `UPDATE ${e.table} SET ${e.column} = $2 WHERE account_id = $1${cond ? ' AND ' + cond : ''}`,
+          [accountId, e.value, ...Object.values(key)],
+        );
+      }
+      refuseNewViolations(violationsBefore, await budgetViolations(tx, accountId));
+      const serial = await tx.query<{ state_serial: string }>(
+        'UPDATE accounts SET state_serial = state_serial + 1 WHERE account_id = $1 RETURNING state_serial',
+        [accountId],
       );
-    }
-    refuseNewViolations(violationsBefore, await budgetViolations(tx, accountId));
-    const serial = await tx.query<{ state_serial: string }>(
-      'UPDATE accounts SET state_serial = state_serial + 1 WHERE account_id = $1 RETURNING state_serial',
-      [accountId],
-    );
-    for (const e of changed) {
-      const b = before[e.column];
-      await tx.query(
-        `INSERT INTO audit_log (account_id, state_serial, actor, source, address, action, before_value, after_value)
+      for (const e of changed) {
+        const b = before[e.column];
+        await tx.query(
+          `INSERT INTO audit_log (account_id, state_serial, actor, source, address, action, before_value, after_value)
          VALUES ($1, $2, $3, 'api', $4, 'update', $5, $6)`,
-        [
-          accountId,
-          serial.rows[0]!.state_serial,
-          actor,
-          e.address,
-          JSON.stringify(typeof b === 'string' && /^-?[\d.]+$/.test(b) ? canonicalNumeric(b) : (b ?? null)),
-          JSON.stringify(e.value),
-        ],
-      );
-    }
-    await afterWrite?.(tx, changed);
-    const cycle = await latestCycle(tx, accountId);
-    if (cycle) await syncCapacities(tx, accountId, cycle.cycleNo);
-    return { changed: changed.length };
-  });
+          [
+            accountId,
+            serial.rows[0]!.state_serial,
+            actor,
+            e.address,
+            JSON.stringify(typeof b === 'string' && /^-?[\d.]+$/.test(b) ? canonicalNumeric(b) : (b ?? null)),
+            JSON.stringify(e.value),
+          ],
+        );
+      }
+      await afterWrite?.(tx, changed);
+      const cycle = await latestCycle(tx, accountId);
+      if (cycle) await syncCapacities(tx, accountId, cycle.cycleNo);
+      return { changed: changed.length };
+    }),
+  );
 }
 
 export async function editGroup(

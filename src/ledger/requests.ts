@@ -108,7 +108,7 @@ export async function createRequest(
   const now = input.now ?? new Date();
   const email = input.member.toLowerCase();
   const { idempotencyKey: key, now: _now, ...request } = input;
-  return ledgerTransaction(store, (tx) =>
+  return ledgerTransaction(store, input.accountId, (tx) =>
     idempotent(tx, input.accountId, key, requestHash({ op: 'request', ...request }), async () => {
       if (!dec(input.amount).greaterThan(0))
         throw new CreditsError('VALIDATION_FAILED', { reason: 'amount must be > 0' });
@@ -176,7 +176,7 @@ export async function approveRequest(
   store: Store,
   input: { accountId: string; id: string; amount?: string; actor: string; now?: Date },
 ): Promise<CreditRequest> {
-  return ledgerTransaction(store, async (tx) => {
+  return ledgerTransaction(store, input.accountId, async (tx) => {
     const row = await decide(tx, input.accountId, input.id);
     const amount = canonical(input.amount ?? row.amount);
     if (!dec(amount).greaterThan(0) || dec(amount).greaterThan(row.amount)) {
@@ -209,7 +209,7 @@ export async function denyRequest(
   store: Store,
   input: { accountId: string; id: string; reason?: string; actor: string },
 ): Promise<CreditRequest> {
-  return ledgerTransaction(store, async (tx) => {
+  return ledgerTransaction(store, input.accountId, async (tx) => {
     await decide(tx, input.accountId, input.id);
     const { rows } = await tx.query<Row>(
       `UPDATE requests SET status = 'denied', decision_reason = $3, decided_by = $4, decided_at = now()

@@ -6,5 +6,7 @@ import type { Store } from '../state/store.js';
 
 export async function resetCycle(store: Store, input: { accountId: string; now?: Date }): Promise<CycleRow> {
   const now = input.now ?? new Date();
-  return ledgerTransaction(store, (tx) => openAccountCycle(tx, input.accountId, now, 'reset'));
+  return ledgerTransaction(store, input.accountId, (tx) =>
+    openAccountCycle(tx, input.accountId, now, 'reset'),
+  );
 }

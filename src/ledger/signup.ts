@@ -17,7 +17,7 @@ export async function signup(
   input: { accountId: string; email: string; name?: string },
 ): Promise<SignupResult> {
   const email = input.email.toLowerCase();
-  return ledgerTransaction(store, async (tx) => {
+  return ledgerTransaction(store, input.accountId, async (tx) => {
     const inserted = await tx.query(
       `INSERT INTO members (account_id, email, name, group_key, signed_up_at) VALUES ($1, $2, $3, $4, now())
        ON CONFLICT (account_id, email) DO UPDATE SET signed_up_at = coalesce(members.signed_up_at, now()),

@@ -133,3 +133,37 @@ describe('races on PostgreSQL', () => {
     }
   }, 60_000);
 });
+
+describe.each(storeKinds)('verify proves the counters’ shape, on %s', (_kind, freshStore) => {
+  it('finds a capacity that is not its budget, a missing or extra slice, and a cycle that ends before it starts', async () => {
+    const store = await freshStore();
+    await setUp(store);
+    await recordUsage(store, { accountId: 'acme', member: 'alice@acme.test', credits: '5', now: at(1) });
+    await recordUsage(store, { accountId: 'acme', member: 'bob@acme.test', credits: '5', now: at(2) });
+    const request = await createRequest(store, {
+      accountId: 'acme',
+      member: 'alice@acme.test',
+      amount: '3',
+      reason: 'x',
+      now: at(3),
+    });
+    await approveRequest(store, { accountId: 'acme', id: request.id, actor: 'admin', now: at(4) });
+    await editMember(store, 'acme', 'alice@acme.test', { extra: '7' }, 'admin');
+    const clean = await verifyLedger(store, 'acme');
+    expect(clean.mismatches).toEqual([]);
+    expect(clean.shape).toEqual([]);
+
+    await store.query(
+      "UPDATE budget_counters SET capacity = capacity + 1 WHERE scope = 'member:alice@acme.test'",
+    );
+    await store.query("DELETE FROM budget_counters WHERE scope = 'group:eng' AND slice = 15");
+    await store.query(
+      "INSERT INTO budget_counters (account_id, cycle_no, scope, slice, capacity) VALUES ('acme', 1, 'account', 64, 0)",
+    );
+    await store.query("UPDATE cycles SET ends_at = starts_at - interval '1 second' WHERE cycle_no = 1");
+    const { shape } = await verifyLedger(store, 'acme');
+    const scopes = shape.map((p) => p.scope).sort();
+    // group:eng also loses the capacity of its deleted slice.
+    expect(scopes).toEqual(['account', 'cycle', 'group:eng', 'group:eng', 'member:alice@acme.test']);
+  });
+});

@@ -18,6 +18,7 @@ import { editGroup, editMember, editSettings } from '../apply/admin-edit.js';
 import type { Role, TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { RESPONSES } from './response-schemas.js';
+import type { IdempotencySpec } from '../ledger/idempotency.js';
 
 const AMOUNT = {
   anyOf: [
@@ -45,6 +46,8 @@ export interface RouteContext {
   req: FastifyRequest;
   reply: FastifyReply;
   idempotencyKey: string | undefined;
+  /** For POSTs without ledgerIdempotency: the route-scoped key and request hash, stored with the effect. */
+  idempotency: IdempotencySpec | undefined;
   now: Date;
 }
 
@@ -223,6 +226,7 @@ export const ROUTES: RouteSpec[] = [
         accountId: c.identity.accountId,
         email: String(bodyOf(c).email),
         name: bodyOf(c).name as string | undefined,
+        idempotency: c.idempotency,
       }),
   },
   {
@@ -275,6 +279,7 @@ export const ROUTES: RouteSpec[] = [
         credits: amount(bodyOf(c).credits),
         costUsd: amount(bodyOf(c).costUsd),
         now: c.now,
+        idempotency: c.idempotency,
       }),
   },
   {
@@ -283,7 +288,8 @@ export const ROUTES: RouteSpec[] = [
     response: RESPONSES.released,
     roles: ['admin', 'service'],
     schema: { params: body({ id: UUID }, ['id']) },
-    handler: (c) => release(c.store, { accountId: c.identity.accountId, id: params(c).id! }),
+    handler: (c) =>
+      release(c.store, { accountId: c.identity.accountId, id: params(c).id!, idempotency: c.idempotency }),
   },
   {
     method: 'POST',
@@ -335,6 +341,7 @@ export const ROUTES: RouteSpec[] = [
         amount: amount(bodyOf(c).amount),
         actor: actor(c),
         now: c.now,
+        idempotency: c.idempotency,
       }),
   },
   {
@@ -352,6 +359,7 @@ export const ROUTES: RouteSpec[] = [
         id: params(c).id!,
         reason: bodyOf(c).reason as string | undefined,
         actor: actor(c),
+        idempotency: c.idempotency,
       }),
   },
   {
@@ -361,7 +369,11 @@ export const ROUTES: RouteSpec[] = [
     roles: ['admin'],
     schema: {},
     handler: async (c) => {
-      const cycle = await resetCycle(c.store, { accountId: c.identity.accountId, now: c.now });
+      const cycle = await resetCycle(c.store, {
+        accountId: c.identity.accountId,
+        now: c.now,
+        idempotency: c.idempotency,
+      });
       return { number: cycle.cycleNo, start: cycle.start.toISOString(), end: cycle.end.toISOString() };
     },
   },

@@ -7,7 +7,7 @@ import { CreditsError } from '../errors.js';
 import { canonical, dec } from '../decimal.js';
 import { charge, freeOf, setCapacity } from './budget-counters.js';
 import { ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
-import { idempotent, requestHash } from './idempotency.js';
+import { idempotent, once, requestHash, type IdempotencySpec } from './idempotency.js';
 import { spendContext } from './spend.js';
 import type { Queryable, Store } from '../state/store.js';
 
@@ -174,50 +174,61 @@ async function decide(tx: Queryable, accountId: string, id: string): Promise<Row
 
 export async function approveRequest(
   store: Store,
-  input: { accountId: string; id: string; amount?: string; actor: string; now?: Date },
+  input: {
+    accountId: string;
+    id: string;
+    amount?: string;
+    actor: string;
+    now?: Date;
+    idempotency?: IdempotencySpec;
+  },
 ): Promise<CreditRequest> {
-  return ledgerTransaction(store, input.accountId, async (tx) => {
-    const row = await decide(tx, input.accountId, input.id);
-    const amount = canonical(input.amount ?? row.amount);
-    if (!dec(amount).greaterThan(0) || dec(amount).greaterThan(row.amount)) {
-      throw new CreditsError('VALIDATION_FAILED', {
-        reason: `approved amount must be > 0 and ≤ ${canonical(row.amount)}`,
-      });
-    }
-    // A grant is valid for the cycle in force when it is approved.
-    const ctx = await spendContext(tx, input.accountId, row.member_email, input.now ?? new Date());
-    if (
-      !(await grant(tx, input.accountId, ctx.cycle.cycleNo, row.member_email, ctx.group, amount, input.id))
-    ) {
-      const free = await freeOf(tx, input.accountId, ctx.cycle.cycleNo, [`pool:${ctx.group}`]);
-      throw new CreditsError('GROUP_BUDGET_INSUFFICIENT', {
-        group: ctx.group,
-        available: free.get(`pool:${ctx.group}`)?.free ?? '0',
-        amount,
-      });
-    }
-    const { rows } = await tx.query<Row>(
-      `UPDATE requests SET status = 'approved', approved_amount = $3, decided_by = $4, decided_at = now()
+  return ledgerTransaction(store, input.accountId, (tx) =>
+    once(tx, input.accountId, input.idempotency, async () => {
+      const row = await decide(tx, input.accountId, input.id);
+      const amount = canonical(input.amount ?? row.amount);
+      if (!dec(amount).greaterThan(0) || dec(amount).greaterThan(row.amount)) {
+        throw new CreditsError('VALIDATION_FAILED', {
+          reason: `approved amount must be > 0 and ≤ ${canonical(row.amount)}`,
+        });
+      }
+      // A grant is valid for the cycle in force when it is approved.
+      const ctx = await spendContext(tx, input.accountId, row.member_email, input.now ?? new Date());
+      if (
+        !(await grant(tx, input.accountId, ctx.cycle.cycleNo, row.member_email, ctx.group, amount, input.id))
+      ) {
+        const free = await freeOf(tx, input.accountId, ctx.cycle.cycleNo, [`pool:${ctx.group}`]);
+        throw new CreditsError('GROUP_BUDGET_INSUFFICIENT', {
+          group: ctx.group,
+          available: free.get(`pool:${ctx.group}`)?.free ?? '0',
+          amount,
+        });
+      }
+      const { rows } = await tx.query<Row>(
+        `UPDATE requests SET status = 'approved', approved_amount = $3, decided_by = $4, decided_at = now()
         WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
-      [input.accountId, input.id, amount, input.actor],
-    );
-    return toRequest(rows[0]!);
-  });
+        [input.accountId, input.id, amount, input.actor],
+      );
+      return toRequest(rows[0]!);
+    }),
+  );
 }
 
 export async function denyRequest(
   store: Store,
-  input: { accountId: string; id: string; reason?: string; actor: string },
+  input: { accountId: string; id: string; reason?: string; actor: string; idempotency?: IdempotencySpec },
 ): Promise<CreditRequest> {
-  return ledgerTransaction(store, input.accountId, async (tx) => {
-    await decide(tx, input.accountId, input.id);
-    const { rows } = await tx.query<Row>(
-      `UPDATE requests SET status = 'denied', decision_reason = $3, decided_by = $4, decided_at = now()
-        WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
-      [input.accountId, input.id, input.reason ?? null, input.actor],
-    );
-    return toRequest(rows[0]!);
-  });
+  return ledgerTransaction(store, input.accountId, (tx) =>
+    once(tx, input.accountId, input.idempotency, async () => {
+      await decide(tx, input.accountId, input.id);
+      const { rows } = await tx.query<Row>(
+        `UPDATE requests SET status = 'denied', decision_reason = $3, decided_by = $4, decided_at = now()
+          WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
+        [input.accountId, input.id, input.reason ?? null, input.actor],
+      );
+      return toRequest(rows[0]!);
+    }),
+  );
 }
 
 export async function listRequests(

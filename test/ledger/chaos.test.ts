@@ -137,13 +137,22 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     const started = Date.now();
     const deadline = started + RUN_MS;
     const open: string[] = []; // holds not yet settled or released
-    const pending: string[] = []; // requests not yet decided
+    const pending: { id: string; member: string }[] = []; // requests not yet decided
     const keyed: { key: string; body: unknown }[] = [];
     // Raises are sent one at a time per field, so they land in order and a budget never goes down.
     const extra = new Map(members.map((m) => [m, 0]));
     const patching = new Set<string>();
     let applying = false; // no PATCH starts while an apply plans, or every plan would be stale
     let autoApprove = 30;
+
+    const raiseExtra = async (server: number, member: string) => {
+      if (applying || patching.has(member)) return;
+      patching.add(member);
+      extra.set(member, extra.get(member)! + 1 + (server % 5));
+      const a = await call(server, 'PATCH', `/v1/members/${member}`, { extra: String(extra.get(member)) });
+      if (a.status === 200) seen.auditRows += Number(a.body.changed);
+      patching.delete(member);
+    };
 
     const worker = async (w: number) => {
       const random = generator(SEED + w * 7919);
@@ -202,27 +211,27 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
           if (a.status === 201) {
             const id = String(a.body.id);
             seen.requests.set(id, a.body.status as 'pending' | 'auto-approved');
-            if (a.body.status === 'pending') pending.push(id);
+            if (a.body.status === 'pending') pending.push({ id, member });
           }
         } else if (r < 0.82 && pending.length) {
-          const id = pending.splice(Math.floor(random() * pending.length), 1)[0]!;
+          const { id, member: requester } = pending.splice(Math.floor(random() * pending.length), 1)[0]!;
           const approve = random() < 0.7;
-          const a = await call(
-            server,
-            'POST',
-            `/v1/requests/${id}/${approve ? 'approve' : 'deny'}`,
-            {},
-            random() < 0.5 ? `d-${SEED}-${w}-${i}` : undefined,
-          );
+          const decide = () =>
+            call(
+              server,
+              'POST',
+              `/v1/requests/${id}/${approve ? 'approve' : 'deny'}`,
+              {},
+              random() < 0.5 ? `d-${SEED}-${w}-${i}` : undefined,
+            );
+          // Now and then the admin edits the requester at the same moment, on the other server.
+          const [a] = await Promise.all([
+            decide(),
+            random() < 0.3 ? raiseExtra(server + 1, requester) : undefined,
+          ]);
           if (a.status === 200) seen.requests.set(id, approve ? 'approved' : 'denied');
-        } else if (r < 0.9 && !applying && !patching.has(member)) {
-          patching.add(member);
-          extra.set(member, extra.get(member)! + 1 + Math.floor(random() * 5));
-          const a = await call(server, 'PATCH', `/v1/members/${member}`, {
-            extra: String(extra.get(member)),
-          });
-          if (a.status === 200) seen.auditRows += Number(a.body.changed);
-          patching.delete(member);
+        } else if (r < 0.9) {
+          await raiseExtra(server, member);
         } else if (r < 0.93 && !applying && !patching.has('eng')) {
           patching.add('eng');
           autoApprove += 1;
@@ -253,10 +262,22 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
         seen.resets += answers.filter((a) => a.status === 200).length;
       }
     };
+    // A checker reading while the load runs: every statement of verify reads one snapshot, and every
+    // writer changes counters, entries, capacities and cycles in one transaction, so each invariant holds in
+    // every snapshot. (A capacity broken in one cycle would otherwise hide once the cycle is reset.)
+    const seenProblems = new Set<string>();
+    const monitor = async () => {
+      while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 1500));
+        const { shape } = await verifyLedger(store, 'chaos');
+        for (const p of shape) seenProblems.add(`cycle ${p.cycleNo} ${p.scope}: ${p.problem}`);
+      }
+    };
     const [, applied] = await Promise.all([
       Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w))),
       applier(),
       resetter(),
+      monitor(),
     ]);
 
     // Soft: a failing run reports every broken invariant at once, not just the first.
@@ -272,6 +293,7 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     const check = await verifyLedger(store, 'chaos');
     expect.soft(check.mismatches, report).toEqual([]);
     expect.soft(check.shape, report).toEqual([]);
+    expect.soft([...seenProblems], 'shape problems seen during the run').toEqual([]);
     const over = await store.query(
       `SELECT cycle_no, scope FROM budget_counters WHERE account_id = 'chaos'
         GROUP BY 1, 2 HAVING sum(used) > sum(capacity)`,

@@ -227,7 +227,7 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
           // Now and then the admin edits the requester at the same moment, on the other server.
           const [a] = await Promise.all([
             decide(),
-            random() < 0.3 ? raiseExtra(server + 1, requester) : undefined,
+            random() < 0.6 ? raiseExtra(server + 1, requester) : undefined,
           ]);
           if (a.status === 200) seen.requests.set(id, approve ? 'approved' : 'denied');
         } else if (r < 0.9) {

@@ -85,7 +85,8 @@ export async function ensureMemberCounter(
 /**
  * After declared state changed (apply, admin edit): every existing counter of the cycle gets its new capacity,
  * in the one lock order (auto-approve reserves, members, then pools, groups, the account). The caller holds
- * the declared-state lock exclusively, so no grant or new counter of this account is in flight. Member counters are set in one statement
+ * the declared-state lock exclusively, so no grant or new counter of this account is in flight. A member
+ * counter's capacity is its budget even when that is below what it has used (see setCapacity). Member counters are set in one statement
  * (an apply during a busy cycle would otherwise cost two round trips per active member, inside the apply's
  * transaction); a single-row counter's capacity never drops below what it has used.
  */
@@ -117,10 +118,10 @@ export async function syncCapacities(db: Queryable, accountId: string, cycleNo: 
          LEFT JOIN members m ON m.account_id = $1 AND m.email = substr(l.scope, 8)
          LEFT JOIN grants g ON g.member_email = substr(l.scope, 8)
      )
-     UPDATE budget_counters b SET capacity = greatest(w.capacity, b.used)
+     UPDATE budget_counters b SET capacity = w.capacity
        FROM wanted w
       WHERE b.account_id = $1 AND b.cycle_no = $2 AND b.scope = w.scope AND b.slice = 0
-        AND b.capacity <> greatest(w.capacity, b.used)`,
+        AND b.capacity <> w.capacity`,
     [accountId, cycleNo],
   );
   for (const scope of scopes.filter((s) => !s.startsWith('auto:'))) await sync(scope);

@@ -88,7 +88,8 @@ async function sliceProblems(db: Queryable, accountId: string): Promise<ShapePro
 
 /**
  * Capacities follow the declared state in the latest cycle only (earlier cycles keep what they had when they
- * ended). A scope's capacity is its budget, or what it has used when that is more (docs/ledger.md): account =
+ * ended). A single-row scope's capacity is exactly its budget; a sliced scope's is its budget, or what it
+ * has used when that is more (src/ledger/budget-counters.ts setCapacity; docs/ledger.md): account =
  * creditLimit; group = allocation + extra; pool = that minus the members' allocation + extra (never below 0);
  * auto = autoApprove; member = allocation + extra + this cycle's grants; a scope of a deleted group = 0;
  * signup (cycle 0) = the credits of the member's signup grant.
@@ -106,7 +107,8 @@ async function capacityProblems(db: Queryable, accountId: string): Promise<Shape
                          WHERE m.account_id = g.account_id AND m.group_key = g.group_key), 0) AS distributed
          FROM groups g WHERE g.account_id = $1)
      SELECT k.cycle_no, k.scope, k.capacity,
-            greatest(coalesce(CASE
+            (SELECT CASE WHEN credits_slices(k.scope) = 1 THEN d.budget ELSE greatest(d.budget, k.used) END
+               FROM (SELECT coalesce(CASE
               WHEN k.scope = 'account' THEN (SELECT credit_limit FROM accounts WHERE account_id = $1)
               WHEN k.scope LIKE 'group:%' THEN (SELECT budget FROM budgets WHERE 'group:' || group_key = k.scope)
               WHEN k.scope LIKE 'pool:%' THEN
@@ -116,7 +118,7 @@ async function capacityProblems(db: Queryable, accountId: string): Promise<Shape
               WHEN k.scope LIKE 'signup:%' THEN
                 (SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = $1 AND e.kind = 'signup-grant'
                     AND e.member_email = substr(k.scope, 8))
-            END, 0), k.used) AS wanted
+            END, 0) AS budget) d) AS wanted
        FROM counted k`,
     [accountId],
   );

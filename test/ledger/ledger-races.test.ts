@@ -6,7 +6,7 @@ import { freshPgStore, storeKinds } from '../support/databases.js';
 import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
-import { reserve, settle } from '../../src/ledger/reservations.js';
+import { release, reserve, settle } from '../../src/ledger/reservations.js';
 import { approveRequest, createRequest } from '../../src/ledger/requests.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';
@@ -46,10 +46,10 @@ async function setUp(store: Store): Promise<void> {
 async function memberCapacity(store: Store, email: string) {
   const { rows } = await store.query<{ capacity: string; wanted: string }>(
     `SELECT c.capacity,
-            greatest(coalesce(m.allocation, 0) + m.extra
-                     + coalesce((SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = c.account_id
-                                  AND e.cycle_no = c.cycle_no AND e.member_email = m.email AND e.kind = 'grant'), 0),
-                     c.used) AS wanted
+            coalesce(m.allocation, 0) + m.extra
+            + coalesce((SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = c.account_id
+                         AND e.cycle_no = c.cycle_no AND e.member_email = m.email AND e.kind = 'grant'), 0)
+              AS wanted
        FROM budget_counters c JOIN members m ON m.account_id = c.account_id AND 'member:' || m.email = c.scope
       WHERE c.account_id = 'acme' AND c.scope = $1
         AND c.cycle_no = (SELECT max(cycle_no) FROM cycles WHERE account_id = 'acme')`,
@@ -165,5 +165,33 @@ describe.each(storeKinds)('verify proves the counters’ shape, on %s', (_kind, 
     const scopes = shape.map((p) => p.scope).sort();
     // group:eng also loses the capacity of its deleted slice.
     expect(scopes).toEqual(['account', 'cycle', 'group:eng', 'group:eng', 'member:alice@acme.test']);
+  });
+});
+
+describe.each(storeKinds)('a member budget lowered below what is held, on %s', (_kind, freshStore) => {
+  it('gives no room above the new budget when the hold is released', async () => {
+    const store = await freshStore();
+    await setUp(store);
+    const hold = await reserve(store, {
+      accountId: 'acme',
+      member: 'alice@acme.test',
+      credits: '60',
+      now: at(1),
+    });
+    await recordUsage(store, { accountId: 'acme', member: 'alice@acme.test', credits: '30', now: at(2) });
+    await editMember(store, 'acme', 'alice@acme.test', { allocation: '50' }, 'admin');
+    await release(store, { accountId: 'acme', id: hold.id });
+    // 30 used of 50: 20 left, not the 60 the hold had taken.
+    const refused = await recordUsage(store, {
+      accountId: 'acme',
+      member: 'alice@acme.test',
+      credits: '21',
+      now: at(3),
+    }).catch((e: { code: string }) => e.code);
+    expect(refused).toBe('BUDGET_EXCEEDED');
+    await recordUsage(store, { accountId: 'acme', member: 'alice@acme.test', credits: '20', now: at(4) });
+    const check = await verifyLedger(store, 'acme');
+    expect(check.mismatches).toEqual([]);
+    expect(check.shape).toEqual([]);
   });
 });

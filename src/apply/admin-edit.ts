@@ -7,7 +7,7 @@ import { latestCycle, openAccountCycle } from '../ledger/cycles.js';
 import { canonicalTimeZone, isValidTimeZone, parseCadence } from '../config/cadence.js';
 import { syncCapacities } from '../ledger/capacities.js';
 import { lockDeclaredState } from '../ledger/locks.js';
-import { retrying } from '../ledger/retry.js';
+import { retriedTransaction } from '../ledger/retry.js';
 import { canonicalNumeric } from '../state/inspect.js';
 import type { Queryable, Store } from '../state/store.js';
 
@@ -130,49 +130,47 @@ async function applyEdits(
   key: Record<string, string>,
   afterWrite?: (tx: Queryable, changed: FieldEdit[]) => Promise<void>,
 ) {
-  // A deadlock victim is run again from the start (src/ledger/retry.ts): the edit rolled back entirely.
-  return retrying(() =>
-    store.transaction(async (tx) => {
-      await lockAccount(tx, accountId);
-      const before = await where(tx);
-      const changed = edits.filter((e) => !same(asText(before[e.column]), e.value));
-      if (!changed.length) return { changed: 0 };
-      const violationsBefore = await budgetViolations(tx, accountId);
-      for (const e of changed) {
-        const cond = Object.keys(key)
-          .map((k, i) => `${k} = $${i + 3}`)
-          .join(' AND ');
-        await tx.query(
-          `UPDATE ${e.table} SET ${e.column} = $2 WHERE account_id = $1${cond ? ' AND ' + cond : ''}`,
-          [accountId, e.value, ...Object.values(key)],
-        );
-      }
-      refuseNewViolations(violationsBefore, await budgetViolations(tx, accountId));
-      const serial = await tx.query<{ state_serial: string }>(
-        'UPDATE accounts SET state_serial = state_serial + 1 WHERE account_id = $1 RETURNING state_serial',
-        [accountId],
+  // A deadlock victim is run again from the start: the edit rolled back entirely (src/ledger/retry.ts).
+  return retriedTransaction(store, async (tx) => {
+    await lockAccount(tx, accountId);
+    const before = await where(tx);
+    const changed = edits.filter((e) => !same(asText(before[e.column]), e.value));
+    if (!changed.length) return { changed: 0 };
+    const violationsBefore = await budgetViolations(tx, accountId);
+    for (const e of changed) {
+      const cond = Object.keys(key)
+        .map((k, i) => `${k} = $${i + 3}`)
+        .join(' AND ');
+      await tx.query(
+        `UPDATE ${e.table} SET ${e.column} = $2 WHERE account_id = $1${cond ? ' AND ' + cond : ''}`,
+        [accountId, e.value, ...Object.values(key)],
       );
-      for (const e of changed) {
-        const b = before[e.column];
-        await tx.query(
-          `INSERT INTO audit_log (account_id, state_serial, actor, source, address, action, before_value, after_value)
+    }
+    refuseNewViolations(violationsBefore, await budgetViolations(tx, accountId));
+    const serial = await tx.query<{ state_serial: string }>(
+      'UPDATE accounts SET state_serial = state_serial + 1 WHERE account_id = $1 RETURNING state_serial',
+      [accountId],
+    );
+    for (const e of changed) {
+      const b = before[e.column];
+      await tx.query(
+        `INSERT INTO audit_log (account_id, state_serial, actor, source, address, action, before_value, after_value)
          VALUES ($1, $2, $3, 'api', $4, 'update', $5, $6)`,
-          [
-            accountId,
-            serial.rows[0]!.state_serial,
-            actor,
-            e.address,
-            JSON.stringify(typeof b === 'string' && /^-?[\d.]+$/.test(b) ? canonicalNumeric(b) : (b ?? null)),
-            JSON.stringify(e.value),
-          ],
-        );
-      }
-      await afterWrite?.(tx, changed);
-      const cycle = await latestCycle(tx, accountId);
-      if (cycle) await syncCapacities(tx, accountId, cycle.cycleNo);
-      return { changed: changed.length };
-    }),
-  );
+        [
+          accountId,
+          serial.rows[0]!.state_serial,
+          actor,
+          e.address,
+          JSON.stringify(typeof b === 'string' && /^-?[\d.]+$/.test(b) ? canonicalNumeric(b) : (b ?? null)),
+          JSON.stringify(e.value),
+        ],
+      );
+    }
+    await afterWrite?.(tx, changed);
+    const cycle = await latestCycle(tx, accountId);
+    if (cycle) await syncCapacities(tx, accountId, cycle.cycleNo);
+    return { changed: changed.length };
+  });
 }
 
 export async function editGroup(

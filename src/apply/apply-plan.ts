@@ -7,7 +7,7 @@ import type { Queryable, Store } from '../state/store.js';
 import { latestCycle, openAccountCycle, openCycle } from '../ledger/cycles.js';
 import { syncCapacities } from '../ledger/capacities.js';
 import { lockDeclaredState } from '../ledger/locks.js';
-import { retrying } from '../ledger/retry.js';
+import { retriedTransaction } from '../ledger/retry.js';
 import { decodeConfigText, digestOf, planSource } from './make-plan.js';
 
 export interface ApplyOptions {
@@ -50,62 +50,61 @@ export const ANALYZE_AFTER_CHANGES = 500;
 export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? new Date();
   const progress = opts.onProgress ?? (() => {});
-  // A deadlock victim is applied again from the start (src/ledger/retry.ts): it rolled back entirely.
-  const result = await retrying(() =>
-    store.transaction(async (tx) => {
-      // Serialise applies per account, and exclude ledger writes while the declared state changes (the
-      // first level of the one lock order, src/ledger/locks.ts); released at commit or rollback.
-      await lockDeclaredState(tx, plan.account);
-      const current = await tx.query<{
-        state_serial: string;
-        declared_version: string;
-        applied_declared_version: string | null;
-      }>(
-        'SELECT state_serial, declared_version, applied_declared_version FROM accounts WHERE account_id = $1 FOR UPDATE',
-        [plan.account],
-      );
-      const serial = current.rows[0] ? Number(current.rows[0].state_serial) : 0;
-      const creating = plan.changes.some((c) => c.address === 'account' && c.action === 'create');
-      if (serial !== plan.stateSerial || (creating && current.rows[0])) {
-        throw new CreditsError('PLAN_STALE', { planned: plan.stateSerial, current: serial });
-      }
+  // A deadlock victim is applied again from the start: it rolled back entirely (src/ledger/retry.ts).
+  const result = await retriedTransaction(store, async (tx) => {
+    // Serialise applies per account, and hold ledger writes off while the declared state changes (level 1 of
+    // the one lock order, src/ledger/locks.ts); released at commit or rollback.
+    await lockDeclaredState(tx, plan.account);
+    const current = await tx.query<{
+      state_serial: string;
+      declared_version: string;
+      applied_declared_version: string | null;
+    }>(
+      'SELECT state_serial, declared_version, applied_declared_version FROM accounts WHERE account_id = $1 FOR UPDATE',
+      [plan.account],
+    );
+    const serial = current.rows[0] ? Number(current.rows[0].state_serial) : 0;
+    const creating = plan.changes.some((c) => c.address === 'account' && c.action === 'create');
+    if (serial !== plan.stateSerial || (creating && current.rows[0])) {
+      throw new CreditsError('PLAN_STALE', { planned: plan.stateSerial, current: serial });
+    }
 
-      // After the writes below, the live declared state is exactly the file's when the plan was diffed against
-      // the state still live (made in this process, from the same declared_version), or, for a saved plan whose
-      // basis is unknown, when nothing at all was written to declared state since the last apply. Only then is
-      // the file's digest kept (the next plan of the same file then skips everything, make-plan.ts); otherwise an
-      // SQL write that landed between plan and apply would hide as "no changes". The file's text, for the next
-      // plan of an edited file, is kept under the same proof: from a plan made here, or, for a saved plan, from
-      // bytes the caller passes whose digest is the plan's.
-      const source = planSource(plan);
-      const live = current.rows[0];
-      const madeHere =
-        source !== undefined && source.declaredVersion === (live ? Number(live.declared_version) : null);
-      const untouchedSinceApply =
-        live?.applied_declared_version != null && live.applied_declared_version === live.declared_version;
-      const exact = source ? madeHere : untouchedSinceApply;
-      const savedFrom =
-        !source && exact && opts.configBytes !== undefined && digestOf(opts.configBytes) === plan.configDigest
-          ? opts.configBytes
-          : undefined;
-      const keptBytes = madeHere ? source.bytes : savedFrom;
-      const fileText =
-        keptBytes !== undefined ? decodeConfigText(keptBytes, Number.MAX_SAFE_INTEGER) : undefined;
+    // After the writes below, the live declared state is exactly the file's when the plan was diffed against
+    // the state still live (made in this process, from the same declared_version), or, for a saved plan whose
+    // basis is unknown, when nothing at all was written to declared state since the last apply. Only then is
+    // the file's digest kept (the next plan of the same file then skips everything, make-plan.ts); otherwise an
+    // SQL write that landed between plan and apply would hide as "no changes". The file's text, for the next
+    // plan of an edited file, is kept under the same proof: from a plan made here, or, for a saved plan, from
+    // bytes the caller passes whose digest is the plan's.
+    const source = planSource(plan);
+    const live = current.rows[0];
+    const madeHere =
+      source !== undefined && source.declaredVersion === (live ? Number(live.declared_version) : null);
+    const untouchedSinceApply =
+      live?.applied_declared_version != null && live.applied_declared_version === live.declared_version;
+    const exact = source ? madeHere : untouchedSinceApply;
+    const savedFrom =
+      !source && exact && opts.configBytes !== undefined && digestOf(opts.configBytes) === plan.configDigest
+        ? opts.configBytes
+        : undefined;
+    const keptBytes = madeHere ? source.bytes : savedFrom;
+    const fileText =
+      keptBytes !== undefined ? decodeConfigText(keptBytes, Number.MAX_SAFE_INTEGER) : undefined;
 
-      const byKind = partition(plan.changes);
-      await writeAccount(tx, plan.account, byKind.account, now);
-      progress(`groups: ${byKind.groups.length} changes`);
-      await writeGroups(tx, plan.account, byKind.groups);
-      progress(`members: ${byKind.members.length} changes`);
-      await writeMembers(tx, plan.account, byKind.members);
-      await deleteGroups(tx, plan.account, byKind.groups);
-      await refreshApplied(tx, plan.account);
-      // Budgets changed mid-cycle: the counters of the cycle in force get their new capacities.
-      const cycle = await latestCycle(tx, plan.account);
-      if (cycle) await syncCapacities(tx, plan.account, cycle.cycleNo);
+    const byKind = partition(plan.changes);
+    await writeAccount(tx, plan.account, byKind.account, now);
+    progress(`groups: ${byKind.groups.length} changes`);
+    await writeGroups(tx, plan.account, byKind.groups);
+    progress(`members: ${byKind.members.length} changes`);
+    await writeMembers(tx, plan.account, byKind.members);
+    await deleteGroups(tx, plan.account, byKind.groups);
+    await refreshApplied(tx, plan.account);
+    // Budgets changed mid-cycle: the counters of the cycle in force get their new capacities.
+    const cycle = await latestCycle(tx, plan.account);
+    if (cycle) await syncCapacities(tx, plan.account, cycle.cycleNo);
 
-      const bumped = await tx.query<{ state_serial: string }>(
-        `UPDATE accounts
+    const bumped = await tx.query<{ state_serial: string }>(
+      `UPDATE accounts
           SET state_serial = state_serial + 1, applied_config_digest = $2,
               applied_declared_version = declared_version, updated_at = now(),
               applied = jsonb_build_object('id', account_id, 'name', name, 'creditLimit', trim_scale(credit_limit)::text,
@@ -113,28 +112,27 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
                 'signupCredits', trim_scale(signup_credits)::text, 'managedBy', managed_by)
         WHERE account_id = $1
         RETURNING state_serial`,
-        [plan.account, exact ? plan.configDigest : null],
-      );
-      const newSerial = Number(bumped.rows[0]!.state_serial);
-      if (fileText !== undefined) {
-        await tx.query(
-          `INSERT INTO applied_files (account_id, config_digest, file_text) VALUES ($1, $2, $3)
+      [plan.account, exact ? plan.configDigest : null],
+    );
+    const newSerial = Number(bumped.rows[0]!.state_serial);
+    if (fileText !== undefined) {
+      await tx.query(
+        `INSERT INTO applied_files (account_id, config_digest, file_text) VALUES ($1, $2, $3)
          ON CONFLICT (account_id) DO UPDATE SET config_digest = EXCLUDED.config_digest, file_text = EXCLUDED.file_text`,
-          [plan.account, plan.configDigest, fileText],
-        );
-      } else {
-        await tx.query('DELETE FROM applied_files WHERE account_id = $1', [plan.account]);
-      }
-      progress(`audit: ${plan.changes.length} rows`);
-      await writeAudit(tx, plan, newSerial, opts);
-      return {
-        account: plan.account,
-        stateSerial: newSerial,
-        applied: plan.changes.length,
-        keptText: fileText !== undefined,
-      };
-    }),
-  );
+        [plan.account, plan.configDigest, fileText],
+      );
+    } else {
+      await tx.query('DELETE FROM applied_files WHERE account_id = $1', [plan.account]);
+    }
+    progress(`audit: ${plan.changes.length} rows`);
+    await writeAudit(tx, plan, newSerial, opts);
+    return {
+      account: plan.account,
+      stateSerial: newSerial,
+      applied: plan.changes.length,
+      keptText: fileText !== undefined,
+    };
+  });
   // PGlite runs PostgreSQL single-user, where autovacuum never runs: without this each apply would leave the
   // previous file text (megabytes for a large file) behind as dead rows for good.
   if (result.keptText && store.kind === 'pglite') {

@@ -7,7 +7,7 @@ import { CreditsError } from '../errors.js';
 import { canonical, dec } from '../decimal.js';
 import { charge, freeOf, setCapacity } from './budget-counters.js';
 import { ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
-import { idempotent, once, requestHash, type IdempotencySpec } from './idempotency.js';
+import { idempotent, requestHash, type IdempotencySpec } from './idempotency.js';
 import { spendContext } from './spend.js';
 import type { Queryable, Store } from '../state/store.js';
 
@@ -108,7 +108,7 @@ export async function createRequest(
   const now = input.now ?? new Date();
   const email = input.member.toLowerCase();
   const { idempotencyKey: key, now: _now, ...request } = input;
-  return ledgerTransaction(store, input.accountId, (tx) =>
+  return ledgerTransaction(store, input, (tx) =>
     idempotent(tx, input.accountId, key, requestHash({ op: 'request', ...request }), async () => {
       if (!dec(input.amount).greaterThan(0))
         throw new CreditsError('VALIDATION_FAILED', { reason: 'amount must be > 0' });
@@ -183,52 +183,48 @@ export async function approveRequest(
     idempotency?: IdempotencySpec;
   },
 ): Promise<CreditRequest> {
-  return ledgerTransaction(store, input.accountId, (tx) =>
-    once(tx, input.accountId, input.idempotency, async () => {
-      const row = await decide(tx, input.accountId, input.id);
-      const amount = canonical(input.amount ?? row.amount);
-      if (!dec(amount).greaterThan(0) || dec(amount).greaterThan(row.amount)) {
-        throw new CreditsError('VALIDATION_FAILED', {
-          reason: `approved amount must be > 0 and ≤ ${canonical(row.amount)}`,
-        });
-      }
-      // A grant is valid for the cycle in force when it is approved.
-      const ctx = await spendContext(tx, input.accountId, row.member_email, input.now ?? new Date());
-      if (
-        !(await grant(tx, input.accountId, ctx.cycle.cycleNo, row.member_email, ctx.group, amount, input.id))
-      ) {
-        const free = await freeOf(tx, input.accountId, ctx.cycle.cycleNo, [`pool:${ctx.group}`]);
-        throw new CreditsError('GROUP_BUDGET_INSUFFICIENT', {
-          group: ctx.group,
-          available: free.get(`pool:${ctx.group}`)?.free ?? '0',
-          amount,
-        });
-      }
-      const { rows } = await tx.query<Row>(
-        `UPDATE requests SET status = 'approved', approved_amount = $3, decided_by = $4, decided_at = now()
+  return ledgerTransaction(store, input, async (tx) => {
+    const row = await decide(tx, input.accountId, input.id);
+    const amount = canonical(input.amount ?? row.amount);
+    if (!dec(amount).greaterThan(0) || dec(amount).greaterThan(row.amount)) {
+      throw new CreditsError('VALIDATION_FAILED', {
+        reason: `approved amount must be > 0 and ≤ ${canonical(row.amount)}`,
+      });
+    }
+    // A grant is valid for the cycle in force when it is approved.
+    const ctx = await spendContext(tx, input.accountId, row.member_email, input.now ?? new Date());
+    if (
+      !(await grant(tx, input.accountId, ctx.cycle.cycleNo, row.member_email, ctx.group, amount, input.id))
+    ) {
+      const free = await freeOf(tx, input.accountId, ctx.cycle.cycleNo, [`pool:${ctx.group}`]);
+      throw new CreditsError('GROUP_BUDGET_INSUFFICIENT', {
+        group: ctx.group,
+        available: free.get(`pool:${ctx.group}`)?.free ?? '0',
+        amount,
+      });
+    }
+    const { rows } = await tx.query<Row>(
+      `UPDATE requests SET status = 'approved', approved_amount = $3, decided_by = $4, decided_at = now()
         WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
-        [input.accountId, input.id, amount, input.actor],
-      );
-      return toRequest(rows[0]!);
-    }),
-  );
+      [input.accountId, input.id, amount, input.actor],
+    );
+    return toRequest(rows[0]!);
+  });
 }
 
 export async function denyRequest(
   store: Store,
   input: { accountId: string; id: string; reason?: string; actor: string; idempotency?: IdempotencySpec },
 ): Promise<CreditRequest> {
-  return ledgerTransaction(store, input.accountId, (tx) =>
-    once(tx, input.accountId, input.idempotency, async () => {
-      await decide(tx, input.accountId, input.id);
-      const { rows } = await tx.query<Row>(
-        `UPDATE requests SET status = 'denied', decision_reason = $3, decided_by = $4, decided_at = now()
-          WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
-        [input.accountId, input.id, input.reason ?? null, input.actor],
-      );
-      return toRequest(rows[0]!);
-    }),
-  );
+  return ledgerTransaction(store, input, async (tx) => {
+    await decide(tx, input.accountId, input.id);
+    const { rows } = await tx.query<Row>(
+      `UPDATE requests SET status = 'denied', decision_reason = $3, decided_by = $4, decided_at = now()
+        WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
+      [input.accountId, input.id, input.reason ?? null, input.actor],
+    );
+    return toRequest(rows[0]!);
+  });
 }
 
 export async function listRequests(

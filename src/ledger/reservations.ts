@@ -4,7 +4,7 @@ import { ledgerTransaction } from './retry.js';
 import { randomUUID } from 'node:crypto';
 import { CreditsError } from '../errors.js';
 import { canonical } from '../decimal.js';
-import { idempotent, once, requestHash, type IdempotencySpec } from './idempotency.js';
+import { idempotent, requestHash, type IdempotencySpec } from './idempotency.js';
 import {
   mergeCharges,
   partialRefund,
@@ -47,8 +47,8 @@ export async function reserve(
   const email = input.member.toLowerCase();
   const { idempotencyKey: key, now: _now, ...request } = input;
   // Expired holds go back first, in a transaction of their own: it must not hold their slices while charging.
-  await ledgerTransaction(store, input.accountId, (tx) => expireHolds(tx, input.accountId, now));
-  return ledgerTransaction(store, input.accountId, (tx) =>
+  await ledgerTransaction(store, input, (tx) => expireHolds(tx, input.accountId, now));
+  return ledgerTransaction(store, input, (tx) =>
     idempotent(tx, input.accountId, key, requestHash({ op: 'reserve', ...request }), async () => {
       const ctx = await spendContext(tx, input.accountId, email, now);
       const credits = usageCredits(input, ctx.creditFactor);
@@ -137,13 +137,11 @@ export async function release(
   store: Store,
   input: { accountId: string; id: string; idempotency?: IdempotencySpec },
 ): Promise<{ id: string; status: string }> {
-  return ledgerTransaction(store, input.accountId, (tx) =>
-    once(tx, input.accountId, input.idempotency, async () => {
-      const hold = await lockHold(tx, input.accountId, input.id);
-      await releaseHold(tx, input.accountId, hold, 'released');
-      return { id: input.id, status: 'released' };
-    }),
-  );
+  return ledgerTransaction(store, input, async (tx) => {
+    const hold = await lockHold(tx, input.accountId, input.id);
+    await releaseHold(tx, input.accountId, hold, 'released');
+    return { id: input.id, status: 'released' };
+  });
 }
 
 /**
@@ -164,47 +162,45 @@ export async function settle(
   },
 ): Promise<{ id: string; status: string; credits: string }> {
   const now = input.now ?? new Date();
-  return ledgerTransaction(store, input.accountId, (tx) =>
-    once(tx, input.accountId, input.idempotency, async () => {
-      const hold = await lockHold(tx, input.accountId, input.id);
-      if (hold.expires_at <= now) {
-        await releaseHold(tx, input.accountId, hold, 'expired');
-        return { id: input.id, status: 'expired', credits: '0' };
+  return ledgerTransaction(store, input, async (tx) => {
+    const hold = await lockHold(tx, input.accountId, input.id);
+    if (hold.expires_at <= now) {
+      await releaseHold(tx, input.accountId, hold, 'expired');
+      return { id: input.id, status: 'expired', credits: '0' };
+    }
+    const ctx = await spendContext(tx, input.accountId, hold.member_email, now);
+    const credits = usageCredits(input, ctx.creditFactor);
+    const cycleNo = Number(hold.cycle_no);
+    let final: Charges = hold.charges;
+    if (Object.keys(hold.charges).length > 0 || !trackingOff(ctx)) {
+      const diff = dec(credits).minus(hold.credits);
+      if (diff.isNegative()) {
+        const back = partialRefund(hold.charges, canonical(diff.negated()));
+        await refund(tx, { accountId: input.accountId, cycleNo }, back);
+        final = mergeCharges(hold.charges, negate(back));
+      } else if (diff.greaterThan(0)) {
+        final = mergeCharges(hold.charges, await spend(tx, ctx, canonical(diff), cycleNo));
       }
-      const ctx = await spendContext(tx, input.accountId, hold.member_email, now);
-      const credits = usageCredits(input, ctx.creditFactor);
-      const cycleNo = Number(hold.cycle_no);
-      let final: Charges = hold.charges;
-      if (Object.keys(hold.charges).length > 0 || !trackingOff(ctx)) {
-        const diff = dec(credits).minus(hold.credits);
-        if (diff.isNegative()) {
-          const back = partialRefund(hold.charges, canonical(diff.negated()));
-          await refund(tx, { accountId: input.accountId, cycleNo }, back);
-          final = mergeCharges(hold.charges, negate(back));
-        } else if (diff.greaterThan(0)) {
-          final = mergeCharges(hold.charges, await spend(tx, ctx, canonical(diff), cycleNo));
-        }
-      }
-      await tx.query(
-        "UPDATE reservations SET status = 'settled', settled_credits = $3 WHERE account_id = $1 AND reservation_id = $2",
-        [input.accountId, input.id, credits],
-      );
-      // The ledger shows the hold given back in full and the usage charged in full; the counters moved by the net.
-      await releaseEntry(tx, input.accountId, cycleNo, hold);
-      await entry(
-        tx,
-        input.accountId,
-        cycleNo,
-        hold.member_email,
-        hold.group_key,
-        'usage',
-        credits,
-        final,
-        hold.reservation_id,
-      );
-      return { id: input.id, status: 'settled', credits };
-    }),
-  );
+    }
+    await tx.query(
+      "UPDATE reservations SET status = 'settled', settled_credits = $3 WHERE account_id = $1 AND reservation_id = $2",
+      [input.accountId, input.id, credits],
+    );
+    // The ledger shows the hold given back in full and the usage charged in full; the counters moved by the net.
+    await releaseEntry(tx, input.accountId, cycleNo, hold);
+    await entry(
+      tx,
+      input.accountId,
+      cycleNo,
+      hold.member_email,
+      hold.group_key,
+      'usage',
+      credits,
+      final,
+      hold.reservation_id,
+    );
+    return { id: input.id, status: 'settled', credits };
+  });
 }
 
 /** Releases every hold of the account whose TTL has passed: one refund per scope, in lock order. */

@@ -1,7 +1,7 @@
 // Ending the current cycle now (`credits reset-cycle`, POST /v1/cycle/reset): used starts again from 0, the
 // next end is computed from now, and the ended cycle stays in history with its usage.
 import { openAccountCycle, type CycleRow } from './cycles.js';
-import { once, type IdempotencySpec } from './idempotency.js';
+import type { IdempotencySpec } from './idempotency.js';
 import { ledgerTransaction } from './retry.js';
 import type { Store } from '../state/store.js';
 
@@ -10,8 +10,8 @@ export async function resetCycle(
   input: { accountId: string; now?: Date; idempotency?: IdempotencySpec },
 ): Promise<CycleRow> {
   const now = input.now ?? new Date();
-  const cycle = await ledgerTransaction(store, input.accountId, (tx) =>
-    once(tx, input.accountId, input.idempotency, () => openAccountCycle(tx, input.accountId, now, 'reset')),
+  const cycle = await ledgerTransaction(store, input, (tx) =>
+    openAccountCycle(tx, input.accountId, now, 'reset'),
   );
   // A replayed answer comes back as JSON: its instants are strings again.
   return {

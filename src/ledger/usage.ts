@@ -65,7 +65,7 @@ export async function recordUsage(store: Store, input: UsageInput): Promise<Usag
         return outcome.result as UsageResult;
       case 'blocked': {
         const blocked = new BudgetExceeded(outcome.level, {});
-        const ctx = await ledgerTransaction(store, input.accountId, (tx) =>
+        const ctx = await ledgerTransaction(store, input, (tx) =>
           spendContext(tx, input.accountId, email, now),
         );
         blocked.details.remaining = await remainingFor(store, ctx);
@@ -78,10 +78,10 @@ export async function recordUsage(store: Store, input: UsageInput): Promise<Usag
       case 'no-member':
         throw new CreditsError('MEMBER_NOT_FOUND', { email });
       case 'cycle-ended':
-        await ledgerTransaction(store, input.accountId, (tx) => currentCycle(tx, input.accountId, now));
+        await ledgerTransaction(store, input, (tx) => currentCycle(tx, input.accountId, now));
         break;
       case 'no-counters':
-        await ledgerTransaction(store, input.accountId, async (tx) => {
+        await ledgerTransaction(store, input, async (tx) => {
           await ensureCycleCounters(tx, input.accountId, outcome.cycle);
           await ensureMemberCounter(tx, input.accountId, outcome.cycle, email);
         });

@@ -218,6 +218,12 @@ export const ERRORS = {
   ),
   IDEMPOTENCY_KEY_REUSED: spec(422, () => 'Idempotency-Key was already used with a different request body'),
   IDEMPOTENCY_IN_FLIGHT: spec(409, () => 'a request with this Idempotency-Key is still in progress'),
+  TRANSACTION_CONFLICT: spec(
+    503,
+    (p) =>
+      `the database kept aborting this write in conflicts with concurrent writes (${p.attempts} attempts)`,
+    'Nothing was changed; retry the request.',
+  ),
   RATE_LIMITED: spec(429, () => 'too many requests'),
   INTERNAL: spec(500, () => 'internal error'),
 } as const satisfies Record<string, ErrorSpec>;

@@ -19,6 +19,7 @@ import { editGroup, editMember, editSettings } from '../apply/admin-edit.js';
 import type { Role, TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { RESPONSES } from './response-schemas.js';
+import type { IdempotencySpec } from '../ledger/idempotency.js';
 
 // Amounts are checked before the schema, on the text the client sent (src/api/amounts.ts), and arrive here
 // as canonical strings; the schema documents them for OpenAPI and guards the type.
@@ -69,6 +70,8 @@ export interface RouteContext {
   req: FastifyRequest;
   reply: FastifyReply;
   idempotencyKey: string | undefined;
+  /** For POSTs without ledgerIdempotency: the route-scoped key and request hash, stored with the effect. */
+  idempotency: IdempotencySpec | undefined;
   now: Date;
 }
 
@@ -248,6 +251,7 @@ export const ROUTES: RouteSpec[] = [
         accountId: c.identity.accountId,
         email: String(bodyOf(c).email),
         name: bodyOf(c).name as string | undefined,
+        idempotency: c.idempotency,
       }),
   },
   {
@@ -300,6 +304,7 @@ export const ROUTES: RouteSpec[] = [
         credits: amount(bodyOf(c).credits),
         costUsd: amount(bodyOf(c).costUsd),
         now: c.now,
+        idempotency: c.idempotency,
       }),
   },
   {
@@ -308,7 +313,8 @@ export const ROUTES: RouteSpec[] = [
     response: RESPONSES.released,
     roles: ['admin', 'service'],
     schema: { params: body({ id: UUID }, ['id']) },
-    handler: (c) => release(c.store, { accountId: c.identity.accountId, id: params(c).id! }),
+    handler: (c) =>
+      release(c.store, { accountId: c.identity.accountId, id: params(c).id!, idempotency: c.idempotency }),
   },
   {
     method: 'POST',
@@ -365,6 +371,7 @@ export const ROUTES: RouteSpec[] = [
         amount: amount(bodyOf(c).amount),
         actor: actor(c),
         now: c.now,
+        idempotency: c.idempotency,
       }),
   },
   {
@@ -382,6 +389,7 @@ export const ROUTES: RouteSpec[] = [
         id: params(c).id!,
         reason: bodyOf(c).reason as string | undefined,
         actor: actor(c),
+        idempotency: c.idempotency,
       }),
   },
   {
@@ -391,7 +399,11 @@ export const ROUTES: RouteSpec[] = [
     roles: ['admin'],
     schema: {},
     handler: async (c) => {
-      const cycle = await resetCycle(c.store, { accountId: c.identity.accountId, now: c.now });
+      const cycle = await resetCycle(c.store, {
+        accountId: c.identity.accountId,
+        now: c.now,
+        idempotency: c.idempotency,
+      });
       return { number: cycle.cycleNo, start: cycle.start.toISOString(), end: cycle.end.toISOString() };
     },
   },

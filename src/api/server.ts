@@ -13,7 +13,8 @@ import { parseAmount } from './amounts.js';
 import { useJsonBodyParser } from './json-body.js';
 import { authenticationGate } from './auth-gate.js';
 import { errorResponse } from './response-schemas.js';
-import { claimKey, completeKey, dropKey, requestHash } from '../ledger/idempotency.js';
+import { requestHash } from '../ledger/idempotency.js';
+import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
 import { registerDashboard } from '../web/dashboard.js';
 
@@ -105,6 +106,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       return reply.status(shown.status).send(errorBody(shown));
     }
     const pgCode = (err as { code?: string }).code;
+    // A deadlock victim or serialisation failure rolled back entirely: the client may retry (writers retry
+    // these themselves first, src/ledger/retry.ts).
+    if (isRetryable(err)) {
+      return reply.status(503).send(errorBody(new CreditsError('TRANSACTION_CONFLICT', { attempts: 1 })));
+    }
     // Bad values that got past the schema (e.g. a numeric overflow) are the client's, not a server fault.
     if (pgCode && /^22/.test(pgCode)) {
       return reply
@@ -240,26 +246,25 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
           : identity.role === 'member'
             ? `member:${identity.member}:${clientKey}`
             : `${identity.role}:${clientKey}`;
-        const context = { store: opts.store, identity, req, reply, idempotencyKey: key, now: now() };
-        if (!key || route.ledgerIdempotency || route.method !== 'POST') {
-          return reply.status(route.status ?? 200).send(await route.handler(context));
-        }
-        // Other POSTs: claim the key, answer, store the answer (see src/ledger/idempotency.ts).
-        const scopedKey = `http:${route.url}:${key}`;
-        const hash = requestHash({ params: req.params, body: req.body ?? null });
-        const claim = await claimKey(opts.store, identity.accountId, scopedKey, hash);
-        if (claim.state === 'replay') return reply.status(claim.status).send(claim.response);
-        if (claim.state === 'in-flight') throw new CreditsError('IDEMPOTENCY_IN_FLIGHT');
-        if (claim.state === 'reused') throw new CreditsError('IDEMPOTENCY_KEY_REUSED');
-        let result: unknown;
-        try {
-          result = await route.handler(context);
-        } catch (err) {
-          await dropKey(opts.store, identity.accountId, scopedKey);
-          throw err;
-        }
-        await completeKey(opts.store, identity.accountId, scopedKey, route.status ?? 200, result);
-        return reply.status(route.status ?? 200).send(result);
+        // The other POSTs key their effect by route and by the whole request; the handler hands the key to
+        // the ledger, which stores it in the effect's own transaction (src/ledger/idempotency.ts).
+        const idempotency =
+          key && !route.ledgerIdempotency && route.method === 'POST'
+            ? {
+                key: `http:${route.url}:${key}`,
+                hash: requestHash({ params: req.params, body: req.body ?? null }),
+              }
+            : undefined;
+        const context = {
+          store: opts.store,
+          identity,
+          req,
+          reply,
+          idempotencyKey: key,
+          idempotency,
+          now: now(),
+        };
+        return reply.status(route.status ?? 200).send(await route.handler(context));
       },
     });
   }

@@ -9,6 +9,8 @@ import { canonicalTimeZone, isValidTimeZone, parseCadence } from '../config/cade
 import { DEFAULT_GROUP_NAME } from '../config/normalise.js';
 import { isValidEmail } from '../config/semantic-rules.js';
 import { syncCapacities } from '../ledger/capacities.js';
+import { lockDeclaredState } from '../ledger/locks.js';
+import { retriedTransaction } from '../ledger/retry.js';
 import { canonicalNumeric } from '../state/inspect.js';
 import type { Queryable, Store } from '../state/store.js';
 
@@ -56,8 +58,9 @@ function fieldEdits(
   }));
 }
 
+/** Levels 1 and 2 of the one lock order (src/ledger/locks.ts): declared state exclusively, then the account row. */
 async function lockAccount(tx: Queryable, accountId: string): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [accountId]);
+  await lockDeclaredState(tx, accountId);
   const { rows } = await tx.query<{ managed_by: string | null }>(
     'SELECT managed_by FROM accounts WHERE account_id = $1 FOR UPDATE',
     [accountId],
@@ -135,7 +138,8 @@ async function applyEdits(
   key: Record<string, string>,
   afterWrite?: (tx: Queryable, changed: FieldEdit[]) => Promise<void>,
 ) {
-  return store.transaction(async (tx) => {
+  // A deadlock victim is run again from the start: the edit rolled back entirely (src/ledger/retry.ts).
+  return retriedTransaction(store, async (tx) => {
     await lockAccount(tx, accountId);
     const before = await where(tx);
     const changed = edits.filter((e) => !same(e.column, asText(before[e.column]), e.value));

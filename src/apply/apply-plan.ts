@@ -6,6 +6,8 @@ import type { Change, ChangeValue, Plan } from '../plan/plan.js';
 import type { Queryable, Store } from '../state/store.js';
 import { latestCycle, openAccountCycle, openCycle } from '../ledger/cycles.js';
 import { syncCapacities } from '../ledger/capacities.js';
+import { lockDeclaredState } from '../ledger/locks.js';
+import { retriedTransaction } from '../ledger/retry.js';
 import { decodeConfigText, digestOf, planSource } from './make-plan.js';
 
 export interface ApplyOptions {
@@ -48,11 +50,11 @@ export const ANALYZE_AFTER_CHANGES = 500;
 export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? new Date();
   const progress = opts.onProgress ?? (() => {});
-  const result = await store.transaction(async (tx) => {
-    // Serialise applies per account; the lock is released at commit or rollback.
-    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [
-      plan.account,
-    ]);
+  // A deadlock victim is applied again from the start: it rolled back entirely (src/ledger/retry.ts).
+  const result = await retriedTransaction(store, async (tx) => {
+    // Serialise applies per account, and hold ledger writes off while the declared state changes (level 1 of
+    // the one lock order, src/ledger/locks.ts); released at commit or rollback.
+    await lockDeclaredState(tx, plan.account);
     const current = await tx.query<{
       state_serial: string;
       declared_version: string;

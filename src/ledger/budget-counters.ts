@@ -18,10 +18,11 @@ interface SliceRow {
   used: string;
 }
 
-// One lock order for every transaction that touches counters: member, pool, signup, group, account.
-// Charges and refunds follow it, so two writers never wait on each other's slices in opposite orders. Must
-// match credits_lock_rank() in migration 005, which orders the SQL side.
-const ORDER = ['member:', 'pool:', 'signup:', 'group:', 'account'];
+// One lock order for every transaction that touches counters: auto-approve reserve, member, pool, signup,
+// group, account (src/ledger/locks.ts, level 5). Charges and refunds follow it, so two writers never wait on
+// each other's slices in opposite orders. Must match credits_lock_rank() in migration 005, which orders the
+// SQL side (usage never touches the reserve).
+const ORDER = ['auto:', 'member:', 'pool:', 'signup:', 'group:', 'account'];
 const rank = (scope: string): number => ORDER.findIndex((p) => scope.startsWith(p));
 export const inLockOrder = (scopes: string[]): string[] =>
   [...scopes].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
@@ -77,7 +78,11 @@ export async function charge(
 
 /**
  * Sets a scope's total capacity (after apply, an admin edit, or a grant), keeping each slice's used and
- * spreading the free capacity evenly. A capacity below what is used leaves no free capacity: blocked.
+ * spreading the free capacity evenly. A capacity below what is used leaves no free capacity: blocked. A
+ * single-row scope (member, auto-approve reserve, signup pot) keeps exactly its budget, below its used if need
+ * be, so what a release or refund gives back reopens room only under the budget. A sliced scope's slices
+ * each keep at least their used (a slice cannot know the others' deficit), so there the capacity becomes the
+ * used: a refund after such a cut can reopen room up to the old use.
  */
 export async function setCapacity(
   tx: Queryable,
@@ -92,6 +97,13 @@ export async function setCapacity(
     [accountId, cycleNo, scope],
   );
   if (!rows.length) return ensureScope(tx, accountId, cycleNo, scope, capacity);
+  if (slicesOf(scope) === 1 && rows.length === 1) {
+    await tx.query(
+      'UPDATE budget_counters SET capacity = $4 WHERE account_id = $1 AND cycle_no = $2 AND scope = $3',
+      [accountId, cycleNo, scope, capacity],
+    );
+    return;
+  }
   const used = rows.reduce((s, r) => s.plus(r.used), dec(0));
   const free = dec(capacity).minus(used).clampedTo(0, Infinity);
   const shares = split(canonical(free), rows.length);

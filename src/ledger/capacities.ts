@@ -84,7 +84,9 @@ export async function ensureMemberCounter(
 
 /**
  * After declared state changed (apply, admin edit): every existing counter of the cycle gets its new capacity,
- * in the one lock order (members, then pools, groups, the account). Member counters are set in one statement
+ * in the one lock order (auto-approve reserves, members, then pools, groups, the account). The caller holds
+ * the declared-state lock exclusively, so no grant or new counter of this account is in flight. A member
+ * counter's capacity is its budget even when that is below what it has used (see setCapacity). Member counters are set in one statement
  * (an apply during a busy cycle would otherwise cost two round trips per active member, inside the apply's
  * transaction); a single-row counter's capacity never drops below what it has used.
  */
@@ -95,6 +97,12 @@ export async function syncCapacities(db: Queryable, accountId: string, cycleNo: 
     [accountId, cycleNo],
   );
   if (!rows.length) return; // counters are created on first use with current capacities
+  const capacities = await accountCapacities(db, accountId);
+  const existing = rows.map((r) => r.scope);
+  const scopes = inLockOrder([...new Set([...capacities.keys(), ...existing])]);
+  // A deleted group's counters keep their used and get no more room.
+  const sync = (scope: string) => setCapacity(db, accountId, cycleNo, scope, capacities.get(scope) ?? '0');
+  for (const scope of scopes.filter((s) => s.startsWith('auto:'))) await sync(scope);
   // The member rule of credits_member_capacity() (migration 005), set-wise: calling that function per counter
   // measured 2.4× slower (1.1 s against 0.46 s for 50,000 counters).
   await db.query(
@@ -110,16 +118,11 @@ export async function syncCapacities(db: Queryable, accountId: string, cycleNo: 
          LEFT JOIN members m ON m.account_id = $1 AND m.email = substr(l.scope, 8)
          LEFT JOIN grants g ON g.member_email = substr(l.scope, 8)
      )
-     UPDATE budget_counters b SET capacity = greatest(w.capacity, b.used)
+     UPDATE budget_counters b SET capacity = w.capacity
        FROM wanted w
       WHERE b.account_id = $1 AND b.cycle_no = $2 AND b.scope = w.scope AND b.slice = 0
-        AND b.capacity <> greatest(w.capacity, b.used)`,
+        AND b.capacity <> w.capacity`,
     [accountId, cycleNo],
   );
-  const capacities = await accountCapacities(db, accountId);
-  const existing = rows.map((r) => r.scope);
-  for (const scope of inLockOrder([...new Set([...capacities.keys(), ...existing])])) {
-    // A deleted group's counters keep their used and get no more room.
-    await setCapacity(db, accountId, cycleNo, scope, capacities.get(scope) ?? '0');
-  }
+  for (const scope of scopes.filter((s) => !s.startsWith('auto:'))) await sync(scope);
 }

@@ -3,6 +3,7 @@
 import { CreditsError } from '../errors.js';
 import { parseCadence } from '../config/cadence.js';
 import { cycleContaining } from './cycle.js';
+import { lockCycles } from './locks.js';
 import type { Queryable } from '../state/store.js';
 
 export type CycleReason = 'created' | 'cadence-change' | 'reset' | 'rollover';
@@ -50,26 +51,41 @@ export async function latestCycle(db: Queryable, accountId: string): Promise<Cyc
 
 /**
  * The cycle containing `now`, creating it when the last one has ended. Numbering counts skipped empty
- * cycles, so cycle_no - 1 is always the cycle before, whether or not it had a row.
+ * cycles, so cycle_no - 1 is always the cycle before, whether or not it had a row. The row is inserted by SQL
+ * credits_open_rollover under the account's cycle lock, and only if no other cycle was opened since `last`
+ * was read (a concurrent reset or rollover); then the loop looks again.
  */
 export async function currentCycle(db: Queryable, accountId: string, now: Date): Promise<CycleRow> {
-  const last = await latestCycle(db, accountId);
+  let last = await latestCycle(db, accountId);
   if (!last) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
-  if (now < last.end) return last;
-  const cadence = cadenceOf(last.cadence);
-  const window = cycleContaining(last.anchor, cadence, last.timezone, now);
-  const lastWindow = cycleContaining(last.anchor, cadence, last.timezone, new Date(last.end.getTime() - 1));
-  const cycleNo = last.cycleNo + Math.max(1, window.index - lastWindow.index);
-  // Concurrent callers may race to open the same cycle: the primary key makes one row win.
-  await db.query(
-    `INSERT INTO cycles (account_id, cycle_no, starts_at, ends_at, cadence, timezone, reason, anchor_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'rollover', $7) ON CONFLICT DO NOTHING`,
-    [accountId, cycleNo, window.start, window.end, last.cadence, last.timezone, last.anchor],
-  );
-  return (await latestCycle(db, accountId))!;
+  for (let attempt = 0; now >= last.end && attempt < 4; attempt++) {
+    const cadence = cadenceOf(last.cadence);
+    const window = cycleContaining(last.anchor, cadence, last.timezone, now);
+    const lastWindow = cycleContaining(last.anchor, cadence, last.timezone, new Date(last.end.getTime() - 1));
+    const cycleNo = last.cycleNo + Math.max(1, window.index - lastWindow.index);
+    await db.query('SELECT credits_open_rollover($1, $2, $3, $4, $5, $6, $7, $8)', [
+      accountId,
+      last.cycleNo,
+      cycleNo,
+      window.start,
+      window.end,
+      last.cadence,
+      last.timezone,
+      last.anchor,
+    ]);
+    last = (await latestCycle(db, accountId))!;
+  }
+  return last;
 }
 
-/** Starts a fresh cycle now (new account, cadence change, reset): the current one ends now; history stays. */
+/**
+ * Starts a fresh cycle now (new account, cadence change, reset): the current one ends now; history stays.
+ * Under the account's cycle lock, so resets, cadence changes and rollovers of one account run one at a time,
+ * each on the latest cycle as it stands. When that cycle began at or after `now` (a reset that came later
+ * took the lock first, or another process's clock is ahead), it already is the fresh cycle: it takes the
+ * cadence and time zone given here and is anchored at its own start, instead of a new cycle that would end
+ * before it starts.
+ */
 export async function openCycle(
   db: Queryable,
   accountId: string,
@@ -79,17 +95,30 @@ export async function openCycle(
   reason: Exclude<CycleReason, 'rollover'>,
 ): Promise<CycleRow> {
   const cadence = cadenceOf(cadenceText);
+  await lockCycles(db, accountId);
+  const last = await latestCycle(db, accountId);
+  if (last && last.start >= now) {
+    const end = cycleContaining(last.start, cadence, timezone, last.start).end;
+    await db.query(
+      `UPDATE cycles SET cadence = $3, timezone = $4, anchor_at = starts_at, ends_at = $5
+        WHERE account_id = $1 AND cycle_no = $2`,
+      [accountId, last.cycleNo, cadenceText, timezone, end],
+    );
+    return (await latestCycle(db, accountId))!;
+  }
   // Anchored at now: a fixed cadence runs now + k·length; a calendar month still ends at the next 1st.
   const end = cycleContaining(now, cadence, timezone, now).end;
-  await db.query(
-    `UPDATE cycles SET ends_at = $2
-      WHERE account_id = $1 AND cycle_no = (SELECT max(cycle_no) FROM cycles WHERE account_id = $1) AND ends_at > $2`,
-    [accountId, now],
-  );
+  if (last && last.end > now) {
+    await db.query('UPDATE cycles SET ends_at = $3 WHERE account_id = $1 AND cycle_no = $2', [
+      accountId,
+      last.cycleNo,
+      now,
+    ]);
+  }
   await db.query(
     `INSERT INTO cycles (account_id, cycle_no, starts_at, ends_at, cadence, timezone, reason, anchor_at)
-     SELECT $1, coalesce(max(cycle_no), 0) + 1, $2, $3, $4, $5, $6, $2 FROM cycles WHERE account_id = $1`,
-    [accountId, now, end, cadenceText, timezone, reason],
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $3)`,
+    [accountId, (last?.cycleNo ?? 0) + 1, now, end, cadenceText, timezone, reason],
   );
   return (await latestCycle(db, accountId))!;
 }

@@ -1,5 +1,6 @@
 // Idempotency keys for ledger writes: same key + same request → the first result again; same key with a
 // different request → IDEMPOTENCY_KEY_REUSED; a duplicate while the first is still running → IN_FLIGHT.
+// Every key is stored in the transaction of the effect it answers for.
 import { createHash } from 'node:crypto';
 import { CreditsError } from '../errors.js';
 import type { Queryable } from '../state/store.js';
@@ -7,9 +8,23 @@ import type { Queryable } from '../state/store.js';
 export const requestHash = (value: unknown): string =>
   createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
+/** An Idempotency-Key and the hash of the request it came with. */
+export interface IdempotencySpec {
+  key: string;
+  hash: string;
+}
+
+/**
+ * A row without an answer is a claim of the earlier claim-then-act scheme, written outside its effect's
+ * transaction: once older than this its process is taken to have died, and a retry runs (docs/ledger.md,
+ * "Idempotency"). Keys are written only with their answers now, so only such leftovers ever wait for it.
+ */
+export const CLAIM_LEASE_SECONDS = 30;
+
 /**
  * Runs fn inside the caller's transaction under a transaction-scoped advisory lock on the key. The stored
- * result commits with fn's writes, so a replay can never see a result whose effects were rolled back.
+ * result commits with fn's writes, so a replay can never see a result whose effects were rolled back, and a
+ * process that dies mid-request leaves nothing behind: its transaction, lock included, is rolled back.
  */
 export async function idempotent<T>(
   tx: Queryable,
@@ -24,12 +39,22 @@ export async function idempotent<T>(
     [accountId, key],
   );
   if (!lock.rows[0]!.ok) throw new CreditsError('IDEMPOTENCY_IN_FLIGHT');
-  const seen = await tx.query<{ request_hash: string; response: T }>(
-    'SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2',
-    [accountId, key],
+  const seen = await tx.query<{
+    request_hash: string;
+    response: T;
+    status_code: number | null;
+    expired: boolean;
+  }>(
+    `SELECT request_hash, response, status_code,
+            created_at < now() - make_interval(secs => $3) AS expired
+       FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2`,
+    [accountId, key, CLAIM_LEASE_SECONDS],
   );
   const first = seen.rows[0];
-  if (first) {
+  if (first?.status_code === null) {
+    if (!first.expired) throw new CreditsError('IDEMPOTENCY_IN_FLIGHT');
+    await tx.query('DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2', [accountId, key]);
+  } else if (first) {
     if (first.request_hash !== hash) throw new CreditsError('IDEMPOTENCY_KEY_REUSED');
     return first.response;
   }
@@ -42,54 +67,13 @@ export async function idempotent<T>(
   return result;
 }
 
-/**
- * Idempotency for writes that are not one ledger transaction (signup, settle, release, decisions, reset):
- * the key is claimed first (a row without a response), the response stored after success, the claim
- * dropped after failure. A claim without a response means the first request is still running.
- */
-export type Claim =
-  | { state: 'claimed' }
-  | { state: 'replay'; status: number; response: unknown }
-  | { state: 'in-flight' }
-  | { state: 'reused' };
-
-export async function claimKey(db: Queryable, accountId: string, key: string, hash: string): Promise<Claim> {
-  const inserted = await db.query(
-    `INSERT INTO idempotency_keys (account_id, idem_key, request_hash) VALUES ($1, $2, $3)
-     ON CONFLICT DO NOTHING RETURNING idem_key`,
-    [accountId, key, hash],
-  );
-  if (inserted.rowCount === 1) return { state: 'claimed' };
-  const { rows } = await db.query<{ request_hash: string; status_code: number | null; response: unknown }>(
-    'SELECT request_hash, status_code, response FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2',
-    [accountId, key],
-  );
-  const row = rows[0];
-  if (!row) return claimKey(db, accountId, key, hash); // the claim was dropped meanwhile: try again
-  if (row.request_hash !== hash) return { state: 'reused' };
-  if (row.status_code === null) return { state: 'in-flight' };
-  return { state: 'replay', status: row.status_code, response: row.response };
-}
-
-export async function completeKey(
-  db: Queryable,
+/** idempotent() for callers whose key may be absent: without one, fn simply runs. */
+export const once = <T>(
+  tx: Queryable,
   accountId: string,
-  key: string,
-  status: number,
-  response: unknown,
-) {
-  await db.query(
-    'UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE account_id = $1 AND idem_key = $2',
-    [accountId, key, status, JSON.stringify(response)],
-  );
-}
-
-export async function dropKey(db: Queryable, accountId: string, key: string) {
-  await db.query(
-    'DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND status_code IS NULL',
-    [accountId, key],
-  );
-}
+  spec: IdempotencySpec | undefined,
+  fn: () => Promise<T>,
+): Promise<T> => idempotent(tx, accountId, spec?.key, spec?.hash ?? '', fn);
 
 /** Keys are answered for at least this long (docs/api.md); older ones may be purged. */
 export const KEY_RETENTION_MS = 24 * 60 * 60 * 1000;

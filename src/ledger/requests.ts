@@ -7,7 +7,7 @@ import { CreditsError } from '../errors.js';
 import { canonical, dec } from '../decimal.js';
 import { charge, freeOf, setCapacity } from './budget-counters.js';
 import { ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
-import { idempotent, requestHash } from './idempotency.js';
+import { idempotent, requestHash, type IdempotencySpec } from './idempotency.js';
 import { spendContext } from './spend.js';
 import { decodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable, Store } from '../state/store.js';
@@ -112,7 +112,7 @@ export async function createRequest(
   const now = input.now ?? new Date();
   const email = input.member.toLowerCase();
   const { idempotencyKey: key, now: _now, ...request } = input;
-  return ledgerTransaction(store, (tx) =>
+  return ledgerTransaction(store, input, (tx) =>
     idempotent(tx, input.accountId, key, requestHash({ op: 'request', ...request }), async () => {
       if (!dec(input.amount).greaterThan(0))
         throw new CreditsError('VALIDATION_FAILED', { reason: 'amount must be > 0' });
@@ -197,9 +197,16 @@ async function decide(tx: Queryable, accountId: string, id: string): Promise<Row
 
 export async function approveRequest(
   store: Store,
-  input: { accountId: string; id: string; amount?: string; actor: string; now?: Date },
+  input: {
+    accountId: string;
+    id: string;
+    amount?: string;
+    actor: string;
+    now?: Date;
+    idempotency?: IdempotencySpec;
+  },
 ): Promise<CreditRequest> {
-  return ledgerTransaction(store, async (tx) => {
+  return ledgerTransaction(store, input, async (tx) => {
     const row = await decide(tx, input.accountId, input.id);
     const amount = canonical(input.amount ?? row.amount);
     if (!dec(amount).greaterThan(0) || dec(amount).greaterThan(row.amount)) {
@@ -230,9 +237,9 @@ export async function approveRequest(
 
 export async function denyRequest(
   store: Store,
-  input: { accountId: string; id: string; reason?: string; actor: string },
+  input: { accountId: string; id: string; reason?: string; actor: string; idempotency?: IdempotencySpec },
 ): Promise<CreditRequest> {
-  return ledgerTransaction(store, async (tx) => {
+  return ledgerTransaction(store, input, async (tx) => {
     await decide(tx, input.accountId, input.id);
     const { rows } = await tx.query<Row>(
       `UPDATE requests SET status = 'denied', decision_reason = $3, decided_by = $4, decided_at = now()

@@ -4,7 +4,7 @@ import { ledgerTransaction } from './retry.js';
 import { randomUUID } from 'node:crypto';
 import { CreditsError } from '../errors.js';
 import { canonical } from '../decimal.js';
-import { idempotent, requestHash } from './idempotency.js';
+import { idempotent, requestHash, type IdempotencySpec } from './idempotency.js';
 import {
   mergeCharges,
   partialRefund,
@@ -47,8 +47,8 @@ export async function reserve(
   const email = input.member.toLowerCase();
   const { idempotencyKey: key, now: _now, ...request } = input;
   // Expired holds go back first, in a transaction of their own: it must not hold their slices while charging.
-  await ledgerTransaction(store, (tx) => expireHolds(tx, input.accountId, now));
-  return ledgerTransaction(store, (tx) =>
+  await ledgerTransaction(store, input, (tx) => expireHolds(tx, input.accountId, now));
+  return ledgerTransaction(store, input, (tx) =>
     idempotent(tx, input.accountId, key, requestHash({ op: 'reserve', ...request }), async () => {
       const ctx = await spendContext(tx, input.accountId, email, now);
       const credits = usageCredits(input, ctx.creditFactor);
@@ -135,9 +135,9 @@ async function releaseHold(tx: Queryable, accountId: string, hold: HoldRow, stat
 
 export async function release(
   store: Store,
-  input: { accountId: string; id: string },
+  input: { accountId: string; id: string; idempotency?: IdempotencySpec },
 ): Promise<{ id: string; status: string }> {
-  return ledgerTransaction(store, async (tx) => {
+  return ledgerTransaction(store, input, async (tx) => {
     const hold = await lockHold(tx, input.accountId, input.id);
     await releaseHold(tx, input.accountId, hold, 'released');
     return { id: input.id, status: 'released' };
@@ -146,14 +146,23 @@ export async function release(
 
 /**
  * Settles a hold at the actual amount: less gives the difference back, more charges the difference (only if
- * budgets allow). Never a refund and a charge on the same scope, so the lock order holds.
+ * budgets allow). Never a refund and a charge on the same scope, so the lock order holds. A settle belongs to
+ * its hold's cycle, whenever it comes: the release, the usage and any extra charge are all recorded in and
+ * charged to the cycle the hold was made in (docs/ledger.md, "Reservations").
  */
 export async function settle(
   store: Store,
-  input: { accountId: string; id: string; credits?: string; costUsd?: string; now?: Date },
+  input: {
+    accountId: string;
+    id: string;
+    credits?: string;
+    costUsd?: string;
+    now?: Date;
+    idempotency?: IdempotencySpec;
+  },
 ): Promise<{ id: string; status: string; credits: string }> {
   const now = input.now ?? new Date();
-  return ledgerTransaction(store, async (tx) => {
+  return ledgerTransaction(store, input, async (tx) => {
     const hold = await lockHold(tx, input.accountId, input.id);
     if (hold.expires_at <= now) {
       await releaseHold(tx, input.accountId, hold, 'expired');
@@ -170,7 +179,7 @@ export async function settle(
         await refund(tx, { accountId: input.accountId, cycleNo }, back);
         final = mergeCharges(hold.charges, negate(back));
       } else if (diff.greaterThan(0)) {
-        final = mergeCharges(hold.charges, await spend(tx, ctx, canonical(diff)));
+        final = mergeCharges(hold.charges, await spend(tx, ctx, canonical(diff), cycleNo));
       }
     }
     await tx.query(

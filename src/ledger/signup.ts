@@ -1,5 +1,6 @@
 // Signup: a new user joins Default (unless credits.yaml placed them) and gets the signup credits once.
 import { ledgerTransaction } from './retry.js';
+import type { IdempotencySpec } from './idempotency.js';
 import { dec } from '../decimal.js';
 import { DEFAULT_GROUP } from '../declared-state.js';
 import { ensureScope } from './budget-counters.js';
@@ -14,10 +15,10 @@ export interface SignupResult {
 
 export async function signup(
   store: Store,
-  input: { accountId: string; email: string; name?: string },
+  input: { accountId: string; email: string; name?: string; idempotency?: IdempotencySpec },
 ): Promise<SignupResult> {
   const email = input.email.toLowerCase();
-  return ledgerTransaction(store, async (tx) => {
+  return ledgerTransaction(store, input, async (tx) => {
     const inserted = await tx.query(
       `INSERT INTO members (account_id, email, name, group_key, signed_up_at) VALUES ($1, $2, $3, $4, now())
        ON CONFLICT (account_id, email) DO UPDATE SET signed_up_at = coalesce(members.signed_up_at, now()),

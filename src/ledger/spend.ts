@@ -62,15 +62,23 @@ export function budgetError(err: unknown): BudgetExceeded | undefined {
   return m ? new BudgetExceeded(m[1] as 'member' | 'group' | 'account', {}) : undefined;
 }
 
-/** Charges `amount` for the member (the rule is SQL's credits_spend); returns the charges or throws BudgetExceeded. */
-export async function spend(tx: Queryable, ctx: SpendContext, amount: string): Promise<Charges> {
-  const { accountId, email, group, cycle } = ctx;
-  await ensureCycleCounters(tx, accountId, cycle.cycleNo);
-  await ensureMemberCounter(tx, accountId, cycle.cycleNo, email);
+/**
+ * Charges `amount` for the member (the rule is SQL's credits_spend) to the counters of `cycleNo` (the cycle in
+ * force unless given: a settle charges its hold's cycle); returns the charges or throws BudgetExceeded.
+ */
+export async function spend(
+  tx: Queryable,
+  ctx: SpendContext,
+  amount: string,
+  cycleNo: number = ctx.cycle.cycleNo,
+): Promise<Charges> {
+  const { accountId, email, group } = ctx;
+  await ensureCycleCounters(tx, accountId, cycleNo);
+  await ensureMemberCounter(tx, accountId, cycleNo, email);
   try {
     const { rows } = await tx.query<{ charges: Charges }>(
       'SELECT credits_spend($1, $2, $3, $4, $5, $6) AS charges',
-      [accountId, cycle.cycleNo, email, group, ctx.pooled, amount],
+      [accountId, cycleNo, email, group, ctx.pooled, amount],
     );
     return rows[0]!.charges;
   } catch (err) {

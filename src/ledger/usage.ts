@@ -73,10 +73,10 @@ export async function recordUsage(store: Store, input: UsageInput): Promise<Usag
       case 'no-member':
         throw new CreditsError('MEMBER_NOT_FOUND', { email });
       case 'cycle-ended':
-        await ledgerTransaction(store, (tx) => currentCycle(tx, input.accountId, now));
+        await ledgerTransaction(store, input, (tx) => currentCycle(tx, input.accountId, now));
         break;
       case 'no-counters':
-        await ledgerTransaction(store, async (tx) => {
+        await ledgerTransaction(store, input, async (tx) => {
           await ensureCycleCounters(tx, input.accountId, outcome.cycle);
           await ensureMemberCounter(tx, input.accountId, outcome.cycle, email);
         });

@@ -1,5 +1,8 @@
-// `credits verify`: every budget counter's used equals the sum of the ledger entries charged to it.
+// `credits verify`: every budget counter's used equals the sum of the ledger entries charged to it, and the
+// counters have the shape the rules give them: every sliced scope has exactly its slices (0 … n−1), and
+// every capacity of the latest cycle (and every signup pot) equals the budget it derives from.
 import { dec } from '../decimal.js';
+import { slicesOf } from './budget-counters.js';
 import type { Queryable } from '../state/store.js';
 
 export interface Mismatch {
@@ -9,10 +12,17 @@ export interface Mismatch {
   ledger: string;
 }
 
+/** A counter or cycle whose shape breaks a rule: `problem` says which and by how much. */
+export interface ShapeProblem {
+  cycleNo: number;
+  scope: string;
+  problem: string;
+}
+
 export async function verifyLedger(
   db: Queryable,
   accountId: string,
-): Promise<{ checked: number; mismatches: Mismatch[] }> {
+): Promise<{ checked: number; mismatches: Mismatch[]; shape: ShapeProblem[] }> {
   const { rows } = await db.query<{
     cycle_no: string;
     scope: string;
@@ -39,5 +49,117 @@ export async function verifyLedger(
       counter: r.counter ?? '0',
       ledger: r.ledger ?? '0',
     }));
-  return { checked: rows.length, mismatches };
+  const shape = [
+    ...(await sliceProblems(db, accountId)),
+    ...(await capacityProblems(db, accountId)),
+    ...(await cycleProblems(db, accountId)),
+  ];
+  return { checked: rows.length, mismatches, shape };
+}
+
+/** Every scope has exactly slicesOf(scope) rows numbered 0 … n−1, and SQL credits_slices agrees. */
+async function sliceProblems(db: Queryable, accountId: string): Promise<ShapeProblem[]> {
+  const { rows } = await db.query<{
+    cycle_no: string;
+    scope: string;
+    n: string;
+    lo: number;
+    hi: number;
+    sql: number;
+  }>(
+    `SELECT cycle_no, scope, count(*) AS n, min(slice) AS lo, max(slice) AS hi, credits_slices(scope) AS sql
+       FROM budget_counters WHERE account_id = $1 GROUP BY 1, 2`,
+    [accountId],
+  );
+  const out: ShapeProblem[] = [];
+  for (const r of rows) {
+    const want = slicesOf(r.scope);
+    const n = Number(r.n);
+    if (n !== want || r.lo !== 0 || r.hi !== want - 1 || r.sql !== want) {
+      out.push({
+        cycleNo: Number(r.cycle_no),
+        scope: r.scope,
+        problem: `${n} slices numbered ${r.lo}…${r.hi}, expected ${want} (SQL credits_slices says ${r.sql})`,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Capacities follow the declared state in the latest cycle only (earlier cycles keep what they had when they
+ * ended). A single-row scope's capacity is exactly its budget; a sliced scope's is its budget, or what it
+ * has used when that is more (src/ledger/budget-counters.ts setCapacity; docs/ledger.md): account =
+ * creditLimit; group = allocation + extra; pool = that minus the members' allocation + extra (never below 0);
+ * auto = autoApprove; member = allocation + extra + this cycle's grants; a scope of a deleted group = 0;
+ * signup (cycle 0) = the credits of the member's signup grant.
+ */
+async function capacityProblems(db: Queryable, accountId: string): Promise<ShapeProblem[]> {
+  const { rows } = await db.query<{ cycle_no: string; scope: string; capacity: string; wanted: string }>(
+    `WITH latest AS (SELECT max(cycle_no) AS no FROM cycles WHERE account_id = $1),
+     counted AS (
+       SELECT c.cycle_no, c.scope, sum(c.capacity) AS capacity, sum(c.used) AS used
+         FROM budget_counters c, latest
+        WHERE c.account_id = $1 AND (c.cycle_no = latest.no OR c.scope LIKE 'signup:%') GROUP BY 1, 2),
+     budgets AS (
+       SELECT g.group_key, g.allocation + g.extra AS budget, g.auto_approve,
+              coalesce((SELECT sum(coalesce(m.allocation, 0) + m.extra) FROM members m
+                         WHERE m.account_id = g.account_id AND m.group_key = g.group_key), 0) AS distributed
+         FROM groups g WHERE g.account_id = $1)
+     SELECT k.cycle_no, k.scope, k.capacity,
+            (SELECT CASE WHEN credits_slices(k.scope) = 1 THEN d.budget ELSE greatest(d.budget, k.used) END
+               FROM (SELECT coalesce(CASE
+              WHEN k.scope = 'account' THEN (SELECT credit_limit FROM accounts WHERE account_id = $1)
+              WHEN k.scope LIKE 'group:%' THEN (SELECT budget FROM budgets WHERE 'group:' || group_key = k.scope)
+              WHEN k.scope LIKE 'pool:%' THEN
+                (SELECT greatest(budget - distributed, 0) FROM budgets WHERE 'pool:' || group_key = k.scope)
+              WHEN k.scope LIKE 'auto:%' THEN (SELECT auto_approve FROM budgets WHERE 'auto:' || group_key = k.scope)
+              WHEN k.scope LIKE 'member:%' THEN credits_member_capacity($1, k.cycle_no, substr(k.scope, 8))
+              WHEN k.scope LIKE 'signup:%' THEN
+                (SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = $1 AND e.kind = 'signup-grant'
+                    AND e.member_email = substr(k.scope, 8))
+            END, 0) AS budget) d) AS wanted
+       FROM counted k`,
+    [accountId],
+  );
+  return rows
+    .filter((r) => !dec(r.capacity).equals(r.wanted))
+    .map((r) => ({
+      cycleNo: Number(r.cycle_no),
+      scope: r.scope,
+      problem: `capacity ${dec(r.capacity).toFixed()}, but its budget gives ${dec(r.wanted).toFixed()}`,
+    }));
+}
+
+/** Cycles are intervals that end after they start, each starting at or after the end of the one before. */
+async function cycleProblems(db: Queryable, accountId: string): Promise<ShapeProblem[]> {
+  const { rows } = await db.query<{
+    cycle_no: string;
+    starts_at: Date;
+    ends_at: Date;
+    prev_end: Date | null;
+  }>(
+    `SELECT cycle_no, starts_at, ends_at, lag(ends_at) OVER (ORDER BY cycle_no) AS prev_end
+       FROM cycles WHERE account_id = $1 ORDER BY cycle_no`,
+    [accountId],
+  );
+  const out: ShapeProblem[] = [];
+  for (const r of rows) {
+    const cycleNo = Number(r.cycle_no);
+    if (r.ends_at <= r.starts_at) {
+      out.push({
+        cycleNo,
+        scope: 'cycle',
+        problem: `ends ${r.ends_at.toISOString()}, not after its start ${r.starts_at.toISOString()}`,
+      });
+    }
+    if (r.prev_end && r.starts_at < r.prev_end) {
+      out.push({
+        cycleNo,
+        scope: 'cycle',
+        problem: `starts ${r.starts_at.toISOString()}, before the previous cycle ends ${r.prev_end.toISOString()}`,
+      });
+    }
+  }
+  return out;
 }

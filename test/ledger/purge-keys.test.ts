@@ -8,7 +8,7 @@ import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { signup } from '../../src/ledger/signup.js';
-import { claimKey, KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../src/ledger/idempotency.js';
+import { KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../src/ledger/idempotency.js';
 import type { Store } from '../../src/state/store.js';
 
 const config = `version: 1
@@ -49,7 +49,10 @@ describe.each(storeKinds)('idempotency key retention on %s', (_kind, freshStore)
     const old1 = await use(store, 'old-1');
     await use(store, 'old-2');
     const fresh = await use(store, 'new-1');
-    await claimKey(store, 'keep', 'http:/v1/users:stale-claim', 'h'); // a claim whose process died
+    // A claim of the earlier claim-then-act scheme whose process died (no answer).
+    await store.query(
+      "INSERT INTO idempotency_keys (account_id, idem_key, request_hash) VALUES ('keep', 'http:/v1/users:stale-claim', 'h')",
+    );
     const all = await keys(store);
     expect(all).toHaveLength(4);
     await age(store, 'old-', 25);

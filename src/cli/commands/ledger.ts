@@ -78,12 +78,14 @@ export async function verifyCommand(opts: AccountOptions, streams: Streams): Pro
     for (const m of result.mismatches) {
       streams.stderr.write(`cycle ${m.cycleNo} ${m.scope}: counter ${m.counter} ≠ ledger ${m.ledger}\n`);
     }
+    for (const p of result.shape) streams.stderr.write(`cycle ${p.cycleNo} ${p.scope}: ${p.problem}\n`);
+    const failed = result.mismatches.length > 0 || result.shape.length > 0;
     streams.stdout.write(
-      result.mismatches.length
-        ? `${result.mismatches.length} of ${result.checked} balances differ from the ledger for ${accountId}\n`
-        : `ok: ${result.checked} balances of ${accountId} equal the sums of their ledger entries\n`,
+      failed
+        ? `${result.mismatches.length} of ${result.checked} balances differ from the ledger and ${result.shape.length} counters or cycles break their shape for ${accountId}\n`
+        : `ok: ${result.checked} balances of ${accountId} equal the sums of their ledger entries; capacities, slices and cycles have their shape\n`,
     );
-    return result.mismatches.length ? 1 : 0;
+    return failed ? 1 : 0;
   });
 }
 

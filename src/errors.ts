@@ -138,7 +138,7 @@ export const ERRORS = {
   PLAN_MISMATCH: spec(
     409,
     (p) =>
-      `plan does not match its configuration: at ${p.at} the saved changes are not what planning ${p.file} against this database gives`,
+      `plan does not match its configuration: at ${p.at} the saved plan is not what planning its configuration against this database gives`,
     'The plan file was edited after `credits plan --out`. Apply only unedited plans: run `credits plan --out` again and review it.',
   ),
   PLAN_WRONG_DATABASE: spec(

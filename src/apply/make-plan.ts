@@ -80,7 +80,7 @@ async function remember(
   const bytes = input.bytes;
   plan.databaseId = await readDatabaseId(db);
   plan.declaredVersion = declaredVersion;
-  plan.config = { file: input.file, text: configText(bytes) };
+  plan.config = configText(bytes);
   sources.set(plan, {
     path,
     bytes,

@@ -6,7 +6,10 @@ import { readDatabaseId } from '../state/database-identity.js';
 import type { Queryable } from '../state/store.js';
 import type { Plan } from '../plan/plan.js';
 import { checkPlan } from '../plan/check-plan.js';
-import { makePlan } from './make-plan.js';
+import { digestOf, makePlan } from './make-plan.js';
+
+/** Where errors in a saved plan's configuration point (only an edited plan can hold an invalid one). */
+const SAVED_CONFIG = 'config of the saved plan';
 
 export interface ReplanOptions {
   allowDestroy?: boolean;
@@ -76,9 +79,12 @@ export async function replanSaved(
   if (live.stateSerial !== saved.stateSerial) {
     throw new CreditsError('PLAN_STALE', { planned: saved.stateSerial, current: live.stateSerial });
   }
+  // A configuration that is not the one the digest names was edited: say so rather than report its errors.
+  const config = saved.config!;
+  if (digestOf(config) !== saved.configDigest) throw new CreditsError('PLAN_MISMATCH', { at: 'config' });
   const fresh = await makePlan(tx, {
-    bytes: saved.config!.text,
-    file: saved.config!.file,
+    bytes: config,
+    file: SAVED_CONFIG,
     maxBytes: opts.maxBytes,
     allowDestroy: opts.allowDestroy,
     now: new Date(saved.createdAt),
@@ -93,5 +99,5 @@ export async function replanSaved(
       at,
     });
   }
-  throw new CreditsError('PLAN_MISMATCH', { at, file: saved.config!.file });
+  throw new CreditsError('PLAN_MISMATCH', { at });
 }

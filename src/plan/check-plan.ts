@@ -59,9 +59,6 @@ export function checkPlan(data: unknown): Plan {
     if (problem) throw invalid(problem);
   }
   if (!isStrings(p.warnings)) throw invalid('warnings is not a list of text');
-  const config = p.config;
-  if (!isObject(config) || typeof config.file !== 'string' || typeof config.text !== 'string') {
-    throw invalid('config (the file the plan was made from) is missing');
-  }
+  if (typeof p.config !== 'string') throw invalid('config (the text the plan was made from) is missing');
   return p as unknown as Plan;
 }

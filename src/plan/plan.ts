@@ -30,12 +30,6 @@ export interface PlanSummary {
   move: number;
 }
 
-/** The configuration a plan was made from: the file's name and its whole text (its bytes, as UTF-8). */
-export interface PlanConfig {
-  file: string;
-  text: string;
-}
-
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   account: string;
@@ -53,8 +47,11 @@ export interface Plan {
   summary: PlanSummary;
   changes: Change[];
   warnings: string[];
-  /** What the plan was made from, whole: `credits apply plan.json` plans it again and compares. */
-  config?: PlanConfig;
+  /**
+   * The text of the configuration the plan was made from, whole (its UTF-8 encoding is the file's bytes, so
+   * configDigest is its digest): `credits apply plan.json` plans it again and compares.
+   */
+  config?: string;
 }
 
 /** What the diff needs to know about the live database, read by state/inspect.ts. */

@@ -79,7 +79,7 @@ function fixturePlan(): Plan {
     ...plan,
     databaseId: '5f0c7a9e-2b1d-4c3e-9a8f-1e2d3c4b5a69',
     declaredVersion: 57,
-    config: { file: 'credits.yaml', text },
+    config: text,
   };
 }
 

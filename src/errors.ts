@@ -146,7 +146,11 @@ export const ERRORS = {
     (p) => `plan was made on database ${p.planned}, not on this one (${p.current})`,
     'Apply a saved plan to the database it was planned against (check DATABASE_URL / CREDITS_DATA_DIR), or plan again here.',
   ),
-  PLAN_INVALID: spec(400, (p) => `not a credits plan file: ${p.reason}`),
+  PLAN_INVALID: spec(
+    400,
+    (p) => `not a credits plan file: ${p.reason}`,
+    'Save the plan again with `credits plan --out <file>`; a saved plan is applied only as written.',
+  ),
   PLAN_FORMAT_UNSUPPORTED: spec(
     400,
     (p) => `plan formatVersion ${p.version} is not supported (expected ${p.expected})`,

@@ -98,5 +98,5 @@ describe.each(storeKinds)('byte edits of a saved plan on %s', (_kind, freshStore
     // Both sides of the property were exercised.
     expect(refused).toBeGreaterThan(0);
     expect(accepted + refused).toBe(RUNS);
-  });
+  }, 240_000);
 });

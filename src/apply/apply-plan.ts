@@ -14,6 +14,7 @@ import { latestCycle, openAccountCycle, openCycle } from '../ledger/cycles.js';
 import { syncCapacities } from '../ledger/capacities.js';
 import { decodeConfigText, planSource } from './make-plan.js';
 import { replanSaved } from './replan-saved.js';
+import { checkPlan } from '../plan/check-plan.js';
 
 export interface ApplyOptions {
   actor: string;
@@ -58,6 +59,8 @@ export async function applyPlan(store: Store, given: Plan, opts: ApplyOptions): 
   const now = opts.now ?? new Date();
   const progress = opts.onProgress ?? (() => {});
   let plan = given;
+  const saved = !planSource(given);
+  if (saved) checkPlan(given); // its shape and addresses, before the account's lock is taken in its name
   const result = await store.transaction(async (tx) => {
     // Serialise applies per account; the lock is released at commit or rollback.
     await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits.apply:' || $1, 0))", [
@@ -72,7 +75,7 @@ export async function applyPlan(store: Store, given: Plan, opts: ApplyOptions): 
       [plan.account],
     );
     const serial = current.rows[0] ? Number(current.rows[0].state_serial) : 0;
-    if (!planSource(given)) {
+    if (saved) {
       const declaredVersion = current.rows[0] ? Number(current.rows[0].declared_version) : null;
       plan = await replanSaved(tx, given, { stateSerial: serial, declaredVersion }, opts);
       if (plan.changes.length === 0)

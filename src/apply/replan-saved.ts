@@ -5,7 +5,6 @@ import { CreditsError } from '../errors.js';
 import { readDatabaseId } from '../state/database-identity.js';
 import type { Queryable } from '../state/store.js';
 import type { Plan } from '../plan/plan.js';
-import { checkPlan } from '../plan/check-plan.js';
 import { digestOf, makePlan } from './make-plan.js';
 
 /** Where errors in a saved plan's configuration point (only an edited plan can hold an invalid one). */
@@ -58,7 +57,7 @@ export function planDifference(saved: Plan, fresh: Plan): string | undefined {
 }
 
 /**
- * Plans the saved plan's configuration again on `tx` and returns that plan (identical in meaning to the saved
+ * Plans the configuration of a saved plan (one checkPlan accepted) again on `tx` and returns that plan (identical in meaning to the saved
  * one, and known to have been made here, so apply keeps its text for the next plan), or refuses:
  * PLAN_WRONG_DATABASE, PLAN_STALE, PLAN_MISMATCH, or the configuration's own errors (ConfigInvalid).
  */
@@ -68,7 +67,6 @@ export async function replanSaved(
   live: LiveHead,
   opts: ReplanOptions,
 ): Promise<Plan> {
-  checkPlan(saved);
   const databaseId = await readDatabaseId(tx);
   if (saved.databaseId !== databaseId) {
     throw new CreditsError('PLAN_WRONG_DATABASE', {

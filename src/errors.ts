@@ -145,11 +145,33 @@ export const ERRORS = {
   ACCOUNT_AMBIGUOUS: spec(400, (p) => `the database holds ${p.count} accounts`, 'Pass --account ID.'),
   PLAN_STALE: spec(
     409,
-    (p) => `plan is stale: it was made from state serial ${p.planned}, the account is now at ${p.current}`,
+    (p) =>
+      p.planned !== p.current
+        ? `plan is stale: it was made from state serial ${p.planned}, the account is now at ${p.current}`
+        : `plan is stale: the declared state of account ${p.account} was written outside credits apply since the plan was made (state serial ${p.planned}), and planning its configuration now gives other changes (first at ${p.at})`,
     'Run `credits plan` again and review the new plan.',
   ),
-  PLAN_INVALID: spec(400, (p) => `not a credits plan file: ${p.reason}`),
-  PLAN_FORMAT_UNSUPPORTED: spec(400, (p) => `plan formatVersion ${p.version} is not supported (expected 1)`),
+  PLAN_MISMATCH: spec(
+    409,
+    (p) =>
+      `plan does not match its configuration: at ${p.at} the saved plan is not what planning its configuration against this database gives`,
+    'The plan file was edited after `credits plan --out`. Apply only unedited plans: run `credits plan --out` again and review it.',
+  ),
+  PLAN_WRONG_DATABASE: spec(
+    409,
+    (p) => `plan was made on database ${p.planned}, not on this one (${p.current})`,
+    'Apply a saved plan to the database it was planned against (check DATABASE_URL / CREDITS_DATA_DIR), or plan again here.',
+  ),
+  PLAN_INVALID: spec(
+    400,
+    (p) => `not a credits plan file: ${p.reason}`,
+    'Save the plan again with `credits plan --out <file>`; a saved plan is applied only as written.',
+  ),
+  PLAN_FORMAT_UNSUPPORTED: spec(
+    400,
+    (p) => `plan formatVersion ${p.version} is not supported (expected ${p.expected})`,
+    'Save the plan again with this version: `credits plan --out <file>`.',
+  ),
   PROTECTED_GROUP: spec(
     409,
     (p) => `plan would ${p.action} protected group ${p.group}`,

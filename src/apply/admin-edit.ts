@@ -12,6 +12,7 @@ import { syncCapacities } from '../ledger/capacities.js';
 import { lockDeclaredState } from '../ledger/locks.js';
 import { retriedTransaction } from '../ledger/retry.js';
 import { canonicalNumeric } from '../state/inspect.js';
+import { accountAddress, groupAddress, memberAddress, type AccountAddressField } from '../plan/address.js';
 import type { Queryable, Store } from '../state/store.js';
 
 type Value = string | boolean | null;
@@ -37,21 +38,25 @@ export const SETTINGS_FIELDS = {
   cadence: 'cadence',
   timezone: 'timezone',
 } as const;
-// The plan's addresses for the cycle settings, so audit rows and drift name them alike.
-const SETTINGS_ADDRESS: Partial<Record<string, string>> = {
-  'account.cadence': 'account.cycle.cadence',
-  'account.timezone': 'account.cycle.timezone',
+// The plan's addresses (address.ts) of the settings fields, so audit rows and drift name them alike.
+const SETTINGS_ADDRESS: Record<keyof typeof SETTINGS_FIELDS, AccountAddressField> = {
+  name: 'name',
+  creditLimit: 'creditLimit',
+  creditFactor: 'creditFactor',
+  signupCredits: 'signupCredits',
+  cadence: 'cycle.cadence',
+  timezone: 'cycle.timezone',
 };
 
 /** One FieldEdit per patched field: `group.eng.allocation` → groups.allocation. */
-function fieldEdits(
-  prefix: string,
+function fieldEdits<F extends string>(
+  address: (field: F) => string,
   table: FieldEdit['table'],
-  columns: Record<string, string>,
-  patch: Record<string, string | null | undefined>,
+  columns: Record<F, string>,
+  patch: Partial<Record<F, string | null>>,
 ): FieldEdit[] {
-  return Object.entries(patch).map(([f, v]) => ({
-    address: `${prefix}.${f}`,
+  return (Object.entries(patch) as [F, string | null | undefined][]).map(([f, v]) => ({
+    address: address(f),
     table,
     column: columns[f]!,
     value: v ?? null,
@@ -195,7 +200,7 @@ export async function editGroup(
   if (key === DEFAULT_GROUP && patch.name !== undefined && patch.name !== DEFAULT_GROUP_NAME) {
     throw new CreditsError('DEFAULT_GROUP_NAME');
   }
-  const edits = fieldEdits(`group.${key}`, 'groups', GROUP_FIELDS, patch);
+  const edits = fieldEdits((f) => groupAddress(key, f), 'groups', GROUP_FIELDS, patch);
   return applyEdits(
     store,
     accountId,
@@ -226,7 +231,7 @@ export async function editMember(
   patch: { allocation?: string | null; extra?: string; group?: string },
   actor: string,
 ) {
-  const edits = fieldEdits(`member.${email}`, 'members', MEMBER_FIELDS, patch);
+  const edits = fieldEdits((f) => memberAddress(email, f), 'members', MEMBER_FIELDS, patch);
   return applyEdits(
     store,
     accountId,
@@ -270,10 +275,7 @@ export async function editSettings(
       throw new CreditsError('UNKNOWN_TIMEZONE', { value: patch.timezone });
     patch = { ...patch, timezone: canonicalTimeZone(patch.timezone) };
   }
-  const edits = fieldEdits('account', 'accounts', SETTINGS_FIELDS, patch).map((e) => ({
-    ...e,
-    address: SETTINGS_ADDRESS[e.address] ?? e.address,
-  }));
+  const edits = fieldEdits((f) => accountAddress(SETTINGS_ADDRESS[f]), 'accounts', SETTINGS_FIELDS, patch);
   return applyEdits(
     store,
     accountId,

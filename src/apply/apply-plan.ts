@@ -3,12 +3,20 @@
 import { CreditsError } from '../errors.js';
 import { DEFAULT_GROUP } from '../declared-state.js';
 import type { Change, ChangeValue, Plan } from '../plan/plan.js';
+import {
+  parseAddress,
+  type AccountAddressField,
+  type Address,
+  type GroupAddressField,
+} from '../plan/address.js';
 import type { Queryable, Store } from '../state/store.js';
 import { latestCycle, openAccountCycle, openCycle } from '../ledger/cycles.js';
 import { syncCapacities } from '../ledger/capacities.js';
 import { lockDeclaredState } from '../ledger/locks.js';
 import { retriedTransaction } from '../ledger/retry.js';
-import { decodeConfigText, digestOf, planSource } from './make-plan.js';
+import { decodeConfigText, planSource } from './make-plan.js';
+import { replanSaved } from './replan-saved.js';
+import { checkPlan } from '../plan/check-plan.js';
 
 export interface ApplyOptions {
   actor: string;
@@ -17,12 +25,9 @@ export interface ApplyOptions {
   source?: string;
   now?: Date;
   onProgress?: (message: string) => void;
-  /**
-   * For a saved plan: the bytes of the file it may have been made from (`credits apply plan.json` reads
-   * credits.yaml). Kept for the next plan of an edited file, as for a plan made here, when their digest is
-   * the plan's and the live state provably becomes the file's; ignored otherwise.
-   */
-  configBytes?: Uint8Array | string;
+  /** For a saved plan, planned again under the lock: as `--allow-destroy`, and the size limit of its file. */
+  allowDestroy?: boolean;
+  maxBytes?: number;
 }
 
 export interface ApplyResult {
@@ -47,11 +52,20 @@ interface MemberWrite {
 /** A PGlite apply with at least this many changes refreshes the planner's statistics. */
 export const ANALYZE_AFTER_CHANGES = 500;
 
-export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+/**
+ * Applies `plan`. A plan not made by makePlan in this process (a saved plan, read from a file) is trusted for
+ * nothing: its configuration is planned again under the lock and only that plan, identical to the saved one,
+ * is applied (replan-saved.ts).
+ */
+export async function applyPlan(store: Store, given: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? new Date();
   const progress = opts.onProgress ?? (() => {});
+  let plan = given;
+  const saved = !planSource(given);
+  if (saved) checkPlan(given); // its shape and addresses, before the account's lock is taken in its name
   // A deadlock victim is applied again from the start: it rolled back entirely (src/ledger/retry.ts).
   const result = await retriedTransaction(store, async (tx) => {
+    plan = given;
     // Serialise applies per account, and hold ledger writes off while the declared state changes (level 1 of
     // the one lock order, src/ledger/locks.ts); released at commit or rollback.
     await lockDeclaredState(tx, plan.account);
@@ -64,32 +78,27 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
       [plan.account],
     );
     const serial = current.rows[0] ? Number(current.rows[0].state_serial) : 0;
+    if (saved) {
+      const declaredVersion = current.rows[0] ? Number(current.rows[0].declared_version) : null;
+      plan = await replanSaved(tx, given, { stateSerial: serial, declaredVersion }, opts);
+      if (plan.changes.length === 0)
+        return { account: plan.account, stateSerial: serial, applied: 0, keptText: false };
+    }
     const creating = plan.changes.some((c) => c.address === 'account' && c.action === 'create');
     if (serial !== plan.stateSerial || (creating && current.rows[0])) {
       throw new CreditsError('PLAN_STALE', { planned: plan.stateSerial, current: serial });
     }
 
     // After the writes below, the live declared state is exactly the file's when the plan was diffed against
-    // the state still live (made in this process, from the same declared_version), or, for a saved plan whose
-    // basis is unknown, when nothing at all was written to declared state since the last apply. Only then is
-    // the file's digest kept (the next plan of the same file then skips everything, make-plan.ts); otherwise an
-    // SQL write that landed between plan and apply would hide as "no changes". The file's text, for the next
-    // plan of an edited file, is kept under the same proof: from a plan made here, or, for a saved plan, from
-    // bytes the caller passes whose digest is the plan's.
+    // the state still live: made in this process (a saved plan was just planned again, above) from the same
+    // declared_version. Only then are the file's digest (the next plan of the same file then skips everything,
+    // make-plan.ts) and its text (for the next plan of an edited file) kept; otherwise an SQL write that landed
+    // between plan and apply would hide as "no changes".
     const source = planSource(plan);
     const live = current.rows[0];
-    const madeHere =
+    const exact =
       source !== undefined && source.declaredVersion === (live ? Number(live.declared_version) : null);
-    const untouchedSinceApply =
-      live?.applied_declared_version != null && live.applied_declared_version === live.declared_version;
-    const exact = source ? madeHere : untouchedSinceApply;
-    const savedFrom =
-      !source && exact && opts.configBytes !== undefined && digestOf(opts.configBytes) === plan.configDigest
-        ? opts.configBytes
-        : undefined;
-    const keptBytes = madeHere ? source.bytes : savedFrom;
-    const fileText =
-      keptBytes !== undefined ? decodeConfigText(keptBytes, Number.MAX_SAFE_INTEGER) : undefined;
+    const fileText = exact ? decodeConfigText(source.bytes, Number.MAX_SAFE_INTEGER) : undefined;
 
     const byKind = partition(plan.changes);
     await writeAccount(tx, plan.account, byKind.account, now);
@@ -148,17 +157,26 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
   return { account: result.account, stateSerial: result.stateSerial, applied: result.applied };
 }
 
+/** A change with its address parsed (address.ts). */
+type Addressed<K extends Address['kind']> = { change: Change; address: Extract<Address, { kind: K }> };
+
 function partition(changes: Change[]) {
-  const out = { account: [] as Change[], groups: [] as Change[], members: [] as Change[] };
-  for (const c of changes) {
-    if (c.address === 'account' || c.address.startsWith('account.')) out.account.push(c);
-    else if (c.address.startsWith('group.')) out.groups.push(c);
-    else out.members.push(c);
+  const out = {
+    account: [] as Addressed<'account'>[],
+    groups: [] as Addressed<'group'>[],
+    members: [] as Addressed<'member'>[],
+  };
+  for (const change of changes) {
+    const address = parseAddress(change.address, change.action);
+    if (!address) throw new CreditsError('PLAN_INVALID', { reason: `unknown address ${change.address}` });
+    if (address.kind === 'account') out.account.push({ change, address });
+    else if (address.kind === 'group') out.groups.push({ change, address });
+    else out.members.push({ change, address });
   }
   return out;
 }
 
-const ACCOUNT_COLUMN: Record<string, string> = {
+const ACCOUNT_COLUMN: Record<AccountAddressField, string> = {
   name: 'name',
   creditLimit: 'credit_limit',
   'cycle.cadence': 'cadence',
@@ -168,10 +186,15 @@ const ACCOUNT_COLUMN: Record<string, string> = {
   managedBy: 'managed_by',
 };
 
-async function writeAccount(tx: Queryable, accountId: string, changes: Change[], now: Date): Promise<void> {
-  const create = changes.find((c) => c.address === 'account');
+async function writeAccount(
+  tx: Queryable,
+  accountId: string,
+  changes: Addressed<'account'>[],
+  now: Date,
+): Promise<void> {
+  const create = changes.find((c) => c.address.field === undefined);
   if (create) {
-    const a = obj(create.after);
+    const a = obj(create.change.after);
     await tx.query(
       `INSERT INTO accounts (account_id, name, credit_limit, cadence, timezone, credit_factor, signup_credits, managed_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -181,17 +204,18 @@ async function writeAccount(tx: Queryable, accountId: string, changes: Change[],
     return;
   }
   let cycleChanged = false;
-  for (const c of changes) {
-    const field = c.address.slice('account.'.length);
-    const column = ACCOUNT_COLUMN[field];
-    if (!column) throw new CreditsError('PLAN_INVALID', { reason: `unknown address ${c.address}` });
-    await tx.query(`UPDATE accounts SET ${column} = $2 WHERE account_id = $1`, [accountId, c.after]);
+  for (const { change: c, address } of changes) {
+    const field = address.field!;
+    await tx.query(`UPDATE accounts SET ${ACCOUNT_COLUMN[field]} = $2 WHERE account_id = $1`, [
+      accountId,
+      c.after,
+    ]);
     if (field === 'cycle.cadence' || field === 'cycle.timezone') cycleChanged = true;
   }
   if (cycleChanged) await openAccountCycle(tx, accountId, now, 'cadence-change');
 }
 
-const GROUP_COLUMN: Record<string, string> = {
+const GROUP_COLUMN: Record<GroupAddressField, string> = {
   name: 'name',
   allocation: 'allocation',
   extra: 'extra',
@@ -199,8 +223,8 @@ const GROUP_COLUMN: Record<string, string> = {
   protect: 'protect',
 };
 
-async function writeGroups(tx: Queryable, accountId: string, changes: Change[]): Promise<void> {
-  const creates = changes.filter((c) => c.action === 'create');
+async function writeGroups(tx: Queryable, accountId: string, changes: Addressed<'group'>[]): Promise<void> {
+  const creates = changes.filter((c) => c.change.action === 'create');
   if (creates.length) {
     const cols = {
       key: [] as string[],
@@ -210,9 +234,9 @@ async function writeGroups(tx: Queryable, accountId: string, changes: Change[]):
       auto: [] as string[],
       protect: [] as boolean[],
     };
-    for (const c of creates) {
-      const g = obj(c.after);
-      cols.key.push(c.address.slice('group.'.length));
+    for (const { change, address } of creates) {
+      const g = obj(change.after);
+      cols.key.push(address.key);
       cols.name.push(String(g.name));
       cols.alloc.push(String(g.allocation));
       cols.extra.push(String(g.extra));
@@ -229,20 +253,16 @@ async function writeGroups(tx: Queryable, accountId: string, changes: Change[]):
       [accountId, cols.key, cols.name, cols.alloc, cols.extra, cols.auto, cols.protect],
     );
   }
-  for (const c of changes.filter((x) => x.action === 'update')) {
-    const [, key, field] = c.address.split('.') as [string, string, string];
-    const column = GROUP_COLUMN[field];
-    if (!column) throw new CreditsError('PLAN_INVALID', { reason: `unknown address ${c.address}` });
-    await tx.query(`UPDATE groups SET ${column} = $3 WHERE account_id = $1 AND group_key = $2`, [
-      accountId,
-      key,
-      c.after,
-    ]);
+  for (const { change, address } of changes.filter((x) => x.change.action === 'update')) {
+    await tx.query(
+      `UPDATE groups SET ${GROUP_COLUMN[address.field!]} = $3 WHERE account_id = $1 AND group_key = $2`,
+      [accountId, address.key, change.after],
+    );
   }
 }
 
-async function deleteGroups(tx: Queryable, accountId: string, changes: Change[]): Promise<void> {
-  const keys = changes.filter((c) => c.action === 'delete').map((c) => c.address.slice('group.'.length));
+async function deleteGroups(tx: Queryable, accountId: string, changes: Addressed<'group'>[]): Promise<void> {
+  const keys = changes.filter((c) => c.change.action === 'delete').map((c) => c.address.key);
   if (!keys.length) return;
   // Members not placed elsewhere by this plan (runtime users included) go back to Default.
   await tx.query(
@@ -256,19 +276,12 @@ async function deleteGroups(tx: Queryable, accountId: string, changes: Change[])
   ]);
 }
 
-/** The member part of an address: `member.a.b@c.d.allocation` → [`a.b@c.d`, `allocation`]. */
-function memberAddress(address: string): [string, string | undefined] {
-  const rest = address.slice('member.'.length);
-  const m = /^(.*@.*?)\.(group|allocation|extra)$/.exec(rest);
-  return m ? [m[1]!, m[2]] : [rest, undefined];
-}
-
-async function writeMembers(tx: Queryable, accountId: string, changes: Change[]): Promise<void> {
+async function writeMembers(tx: Queryable, accountId: string, changes: Addressed<'member'>[]): Promise<void> {
   const writes = new Map<string, MemberWrite>();
   const deletes: string[] = [];
-  for (const c of changes) {
-    const [email, field] = memberAddress(c.address);
-    if (c.action === 'delete' && !field) {
+  for (const { change: c, address } of changes) {
+    const { email, field } = address;
+    if (c.action === 'delete') {
       deletes.push(email);
       continue;
     }

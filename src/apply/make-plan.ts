@@ -20,6 +20,7 @@ import {
   readMemberText,
 } from '../state/inspect.js';
 import { nextBoundaries } from '../ledger/cycle.js';
+import { readDatabaseId } from '../state/database-identity.js';
 import type { Queryable, Store } from '../state/store.js';
 
 export const digestOf = (bytes: Uint8Array | string): string =>
@@ -52,18 +53,34 @@ export interface PlanSource {
 }
 const sources = new WeakMap<Plan, PlanSource>();
 
+/** The file's bytes as text, BOM kept, so that its UTF-8 encoding is those very bytes (and digest). */
+function configText(bytes: Uint8Array | string): string {
+  return typeof bytes === 'string'
+    ? bytes
+    : new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+}
+
 /** The source of a plan made by makePlan in this process and not altered since; undefined otherwise. */
 export function planSource(plan: Plan): PlanSource | undefined {
   const s = sources.get(plan);
   return s && s.changes === plan.changes && s.changeCount === plan.changes.length ? s : undefined;
 }
 
-function remember(
+/**
+ * Completes a plan for saving (the database it was made on, the declared_version it saw, the configuration
+ * whole) and records its source for apply.
+ */
+async function remember(
+  db: Queryable,
+  input: MakePlanInput,
   path: PlanSource['path'],
   plan: Plan,
-  bytes: Uint8Array | string,
   declaredVersion: number | null,
-): Plan {
+): Promise<Plan> {
+  const bytes = input.bytes;
+  plan.databaseId = await readDatabaseId(db);
+  plan.declaredVersion = declaredVersion;
+  plan.config = configText(bytes);
   sources.set(plan, {
     path,
     bytes,
@@ -107,6 +124,8 @@ export async function makePlan(db: Queryable, input: MakePlanInput): Promise<Pla
   if (unchanged.length === 1) {
     const head = unchanged[0]!;
     return remember(
+      db,
+      input,
       'unchanged',
       {
         formatVersion: PLAN_FORMAT_VERSION,
@@ -118,7 +137,6 @@ export async function makePlan(db: Queryable, input: MakePlanInput): Promise<Pla
         changes: [],
         warnings: [],
       },
-      input.bytes,
       head.declaredVersion,
     );
   }
@@ -126,7 +144,7 @@ export async function makePlan(db: Queryable, input: MakePlanInput): Promise<Pla
   const edited = input.reuseApplied === false ? undefined : await planEdit(db, input, ctx);
   if (edited) {
     checkProtectedGroups(edited.plan, input.allowDestroy === true);
-    return remember('edit', edited.plan, input.bytes, edited.declaredVersion);
+    return remember(db, input, 'edit', edited.plan, edited.declaredVersion);
   }
   // On PostgreSQL the server builds the members text while this process parses the file: the read starts
   // first, for the account the file seems to name (used only if the parse confirms it).
@@ -143,7 +161,7 @@ export async function makePlan(db: Queryable, input: MakePlanInput): Promise<Pla
   });
   const plan = diff(result.desired, live, ctx);
   checkProtectedGroups(plan, input.allowDestroy === true);
-  return remember('full', plan, input.bytes, live.declaredVersion ?? null);
+  return remember(db, input, 'full', plan, live.declaredVersion ?? null);
 }
 
 /** The `id:` under a top-level `account:` near the start of the file, if it looks like one; only a guess. */

@@ -107,10 +107,13 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
   program
     .command('apply')
     .description('apply a saved plan, or plan and apply credits.yaml')
-    .argument('[plan.json]', 'a plan saved by `credits plan --out`')
+    .argument(
+      '[plan.json]',
+      'a plan saved by `credits plan --out`: applied only if planning the configuration it carries gives it again',
+    )
     .option(
       '-f, --file <file>',
-      'the desired state (with a saved plan: its source, if present, speeds up the next plan)',
+      'the desired state (not read with a saved plan, which carries its own)',
       'credits.yaml',
     )
     .option('--auto-approve', 'do not ask for confirmation')

@@ -1,9 +1,9 @@
-// Loads a plan saved by `credits plan --out`, checking that it is one before anything is applied.
+// Loads a plan saved by `credits plan --out`, checking that it is one before anything is applied. Whether it
+// is the plan its configuration gives is checked by apply, against the live state (apply/replan-saved.ts).
 import { readFileSync } from 'node:fs';
 import { CreditsError } from '../errors.js';
-import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan.js';
-
-const ACTIONS = new Set(['create', 'update', 'delete', 'move']);
+import type { Plan } from '../plan/plan.js';
+import { checkPlan } from '../plan/check-plan.js';
 
 export function readPlanFile(file: string): Plan {
   let data: unknown;
@@ -14,25 +14,5 @@ export function readPlanFile(file: string): Plan {
     if (code === 'ENOENT') throw new CreditsError('PLAN_FILE_NOT_FOUND', { file });
     throw new CreditsError('PLAN_INVALID', { reason: code ? `cannot read ${file}` : 'not JSON' });
   }
-  const p = data as Partial<Plan>;
-  if (typeof p !== 'object' || p === null || !('formatVersion' in p)) {
-    throw new CreditsError('PLAN_INVALID', { reason: 'formatVersion is missing' });
-  }
-  if (p.formatVersion !== PLAN_FORMAT_VERSION) {
-    throw new CreditsError('PLAN_FORMAT_UNSUPPORTED', { version: String(p.formatVersion) });
-  }
-  if (
-    typeof p.account !== 'string' ||
-    !Number.isInteger(p.stateSerial) ||
-    typeof p.configDigest !== 'string' ||
-    !Array.isArray(p.changes) ||
-    !p.changes.every(
-      (c) => c && typeof c.address === 'string' && ACTIONS.has(c.action) && 'before' in c && 'after' in c,
-    )
-  ) {
-    throw new CreditsError('PLAN_INVALID', {
-      reason: 'missing or malformed account, stateSerial, configDigest or changes',
-    });
-  }
-  return { summary: { create: 0, update: 0, delete: 0, move: 0 }, warnings: [], ...p } as Plan;
+  return checkPlan(data);
 }

@@ -15,6 +15,7 @@ import {
   type LiveState,
   type Plan,
 } from './plan.js';
+import { accountAddress, groupAddress, memberAddress, type AccountAddressField } from './address.js';
 
 export interface DiffContext {
   configDigest: string;
@@ -24,7 +25,7 @@ export interface DiffContext {
 }
 
 type AccountField = Exclude<keyof DeclaredAccount, 'id'>;
-const ACCOUNT_FIELDS: [AccountField, string][] = [
+const ACCOUNT_FIELDS: [AccountField, AccountAddressField][] = [
   ['name', 'name'],
   ['creditLimit', 'creditLimit'],
   ['cadence', 'cycle.cadence'],
@@ -88,14 +89,14 @@ export function diff(desired: DeclaredState, live: LiveState, ctx: DiffContext):
   const acct = desired.account;
 
   if (!live.state) {
-    changes.push(created('account', accountObject(acct)));
+    changes.push(created(accountAddress(), accountObject(acct)));
     const c = changes[0]!;
     c.effects.push(`starts the first cycle now (${acct.cadence}, ${acct.timezone})${preview(ctx, acct)}`);
     for (const g of desired.groups) {
-      changes.push(created(`group.${g.key}`, groupObject(g)));
+      changes.push(created(groupAddress(g.key), groupObject(g)));
     }
     for (const m of desired.members) {
-      changes.push(created(`member.${m.email}`, memberObject(m)));
+      changes.push(created(memberAddress(m.email), memberObject(m)));
     }
     return finish(desired, live, ctx, changes, warnings);
   }
@@ -126,7 +127,7 @@ function diffAccount(acct: DeclaredAccount, live: LiveState, ctx: DiffContext, c
     const have = current[field];
     if (same(field, want, have)) continue;
     const change: Change = {
-      address: `account.${name}`,
+      address: accountAddress(name),
       action: 'update',
       before: have,
       after: want,
@@ -160,14 +161,14 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
   for (const g of desired.groups) {
     const have = liveGroups.get(g.key);
     if (!have) {
-      changes.push(created(`group.${g.key}`, groupObject(g)));
+      changes.push(created(groupAddress(g.key), groupObject(g)));
       continue;
     }
     const applied = live.applied.groups.get(g.key);
     for (const field of GROUP_FIELDS) {
       if (same(field, g[field], have[field])) continue;
       const change: Change = {
-        address: `group.${g.key}.${field}`,
+        address: groupAddress(g.key, field),
         action: 'update',
         before: have[field],
         after: g[field],
@@ -190,7 +191,7 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
     if (desiredKeys.has(have.key) || have.key === DEFAULT_GROUP) continue;
     const n = live.memberCounts.get(have.key) ?? 0;
     changes.push({
-      address: `group.${have.key}`,
+      address: groupAddress(have.key),
       action: 'delete',
       before: groupObject(have),
       after: null,
@@ -237,7 +238,7 @@ function diffMembers(desired: DeclaredState, live: LiveState, changes: Change[])
   }
   for (const gone of deleted) {
     const change: Change = {
-      address: `member.${gone.email}`,
+      address: memberAddress(gone.email),
       action: 'delete',
       before: memberObject(gone),
       after: null,
@@ -262,14 +263,14 @@ function diffMember(
   changes: Change[],
 ): void {
   if (!have) {
-    changes.push(created(`member.${m.email}`, memberObject(m)));
+    changes.push(created(memberAddress(m.email), memberObject(m)));
     return;
   }
   if (have.group === m.group && have.allocation === m.allocation && have.extra === m.extra) return;
   const applied = live.applied.members.get(m.email);
   if (have.group !== m.group) {
     const change: Change = {
-      address: `member.${m.email}.group`,
+      address: memberAddress(m.email, 'group'),
       action: 'move',
       before: have.group,
       after: m.group,
@@ -281,7 +282,7 @@ function diffMember(
   for (const field of ['allocation', 'extra'] as const) {
     if (same(field, m[field], have[field])) continue;
     const change: Change = {
-      address: `member.${m.email}.${field}`,
+      address: memberAddress(m.email, field),
       action: 'update',
       before: have[field],
       after: m[field],

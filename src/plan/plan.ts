@@ -1,7 +1,8 @@
 // The plan artifact (DESIGN §5): plain data. Renderers and apply read only this.
 import type { DeclaredAccount, DeclaredGroup, DeclaredState } from '../declared-state.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+/** 2: the plan carries the database identity and the whole configuration it was made from. */
+export const PLAN_FORMAT_VERSION = 2;
 
 export type ChangeAction = 'create' | 'update' | 'delete' | 'move';
 
@@ -9,7 +10,7 @@ export type ChangeAction = 'create' | 'update' | 'delete' | 'move';
 export type ChangeValue = string | boolean | null | Record<string, string | boolean | null>;
 
 export interface Change {
-  /** Stable address: `account.creditLimit`, `group.engineering.allocation`, `member.alice@acme.com.group`, … */
+  /** Stable address (grammar in address.ts): `account.creditLimit`, `group.engineering.allocation`, … */
   address: string;
   action: ChangeAction;
   before: ChangeValue;
@@ -32,13 +33,25 @@ export interface PlanSummary {
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   account: string;
+  /** The database the plan was made on (database_identity, written once by migrate). Set by makePlan. */
+  databaseId?: string;
   /** The state serial the plan was made from; apply refuses when it moved. 0 for a new account. */
   stateSerial: number;
+  /**
+   * accounts.declared_version the plan was made from (null: no account). Not part of what a saved plan
+   * must match (signups move it without changing the plan); it only tells a stale plan from an edited one.
+   */
+  declaredVersion?: number | null;
   configDigest: string;
   createdAt: string;
   summary: PlanSummary;
   changes: Change[];
   warnings: string[];
+  /**
+   * The text of the configuration the plan was made from, whole (its UTF-8 encoding is the file's bytes, so
+   * configDigest is its digest): `credits apply plan.json` plans it again and compares.
+   */
+  config?: string;
 }
 
 /** What the diff needs to know about the live database, read by state/inspect.ts. */

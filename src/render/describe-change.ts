@@ -1,5 +1,6 @@
 // Shared wording of one change for the human and Markdown views: symbol, address and values, one line.
 import type { Change, ChangeAction, ChangeValue } from '../plan/plan.js';
+import { parseAddress } from '../plan/address.js';
 
 export const SYMBOL: Record<ChangeAction, string> = { create: '+', update: '~', delete: '-', move: '±' };
 
@@ -38,11 +39,12 @@ export function summaryLine(s: { create: number; update: number; delete: number;
 
 /** The group a change belongs to, for per-group sections: its own group, or the member's group. */
 export function sectionOf(c: Change): string {
-  if (c.address === 'account' || c.address.startsWith('account.')) return 'account';
-  if (c.address.startsWith('group.')) return c.address.split('.')[1]!;
+  const address = parseAddress(c.address, c.action);
+  if (address?.kind === 'account') return 'account';
+  if (address?.kind === 'group') return address.key;
   const pick = (v: ChangeValue): string | undefined =>
     v && typeof v === 'object' && typeof v.group === 'string' ? v.group : undefined;
   if (c.group) return c.group;
-  if (c.address.endsWith('.group') && typeof c.after === 'string') return c.after;
+  if (address?.field === 'group' && typeof c.after === 'string') return c.after;
   return pick(c.after) ?? pick(c.before) ?? 'default';
 }

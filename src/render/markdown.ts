@@ -2,6 +2,7 @@
 // Never longer than the cap: whole sections, then whole lines, then a count of what was left out.
 import type { Change, Plan } from '../plan/plan.js';
 import { changeLine, driftNote, sectionOf } from './describe-change.js';
+import { parseAddress } from '../plan/address.js';
 
 export const MARKDOWN_MAX_CHARS = 60_000;
 
@@ -21,7 +22,9 @@ export function renderMarkdown(plan: Plan, maxChars = MARKDOWN_MAX_CHARS): strin
     '',
   );
   for (const w of plan.warnings) head.push(`> **Warning:** ${w}`, '');
-  const effects = plan.changes.filter((c) => c.effects.length && !c.address.startsWith('member.'));
+  const effects = plan.changes.filter(
+    (c) => c.effects.length && parseAddress(c.address, c.action)?.kind !== 'member',
+  );
   if (effects.length) {
     head.push('**Immediate effects**', '');
     for (const c of effects.slice(0, 20)) for (const e of c.effects) head.push(`- \`${c.address}\`: ${e}`);

@@ -139,11 +139,11 @@ describe.each([
       summary: object;
       configDigest: string;
     };
-    expect(saved.formatVersion).toBe(1);
+    expect(saved.formatVersion).toBe(2);
     expect(saved.summary).toEqual({ create: 0, update: 1, delete: 0, move: 0 });
     expect(credits(dir, ['apply', 'a.json'], env).code).toBe(0);
     if (env.DATABASE_URL) {
-      // credits.yaml beside the saved plan is the file it was made from: its text is kept for the next plan.
+      // The saved plan carries the file it was made from: its text is kept for the next plan.
       const client = new pg.Client({ connectionString: env.DATABASE_URL });
       await client.connect();
       const { rows } = await client.query<{ config_digest: string }>(

@@ -26,18 +26,29 @@ const sqlWrite = (store: Store) =>
   store.query("UPDATE groups SET extra = 7 WHERE account_id = 'acme' AND group_key = 'ops'");
 
 describe.each(storeKinds)('no-op shortcut on %s', (_kind, freshStore) => {
-  it.each([
-    ['a plan made in this process', (p: Plan) => p],
-    ['a saved plan (plan --out, then apply plan.json)', (p: Plan) => JSON.parse(JSON.stringify(p)) as Plan],
-  ])('an SQL write between %s and its apply shows as drift in the next plan', async (_what, carry) => {
+  it('an SQL write between a plan made in this process and its apply shows as drift in the next plan', async () => {
     const store = await freshStore();
     await applyPlan(store, await plan(store, file(200)), { actor: 't' });
-    const next = carry(await plan(store, file(300)));
+    const next = await plan(store, file(300));
     await sqlWrite(store);
     await applyPlan(store, next, { actor: 't' });
 
     const again = await plan(store, file(300));
     expect(again.changes.map((c) => c.address)).toContain('group.ops.extra');
+    await applyPlan(store, again, { actor: 't' });
+    expect((await plan(store, file(300))).changes).toEqual([]);
+    await store.close();
+  });
+
+  it('an SQL write between a saved plan and its apply makes the plan stale; the next plan shows it', async () => {
+    const store = await freshStore();
+    await applyPlan(store, await plan(store, file(200)), { actor: 't' });
+    const saved = JSON.parse(JSON.stringify(await plan(store, file(300)))) as Plan;
+    await sqlWrite(store);
+    await expect(applyPlan(store, saved, { actor: 't' })).rejects.toMatchObject({ code: 'PLAN_STALE' });
+
+    const again = await plan(store, file(300));
+    expect(again.changes.map((c) => c.address)).toEqual(['group.eng.allocation', 'group.ops.extra']);
     await applyPlan(store, again, { actor: 't' });
     expect((await plan(store, file(300))).changes).toEqual([]);
     await store.close();
@@ -57,34 +68,21 @@ describe.each(storeKinds)('no-op shortcut on %s', (_kind, freshStore) => {
   });
 });
 
-describe.each(storeKinds)('a saved plan and its source file on %s', (_kind, freshStore) => {
+describe.each(storeKinds)('a saved plan and the file it carries on %s', (_kind, freshStore) => {
   const keptText = async (store: Store) =>
     (await store.query("SELECT 1 FROM applied_files WHERE account_id = 'acme'")).rowCount === 1;
   const edited = file(300).replace('alice@acme.test: 10', 'alice@acme.test: 20');
 
-  it.each([
-    [
-      'the same file: its text is kept and the next edit plans on the edited-file path',
-      file(300),
-      false,
-      'edit',
-    ],
-    ['another file: nothing is kept, the next plan parses in full', file(301), false, 'full'],
-    ['the same file after an SQL write: nothing is kept', file(300), true, 'full'],
-  ] as const)('apply plan.json with %s', async (_what, source, write, nextPath) => {
+  it('apply plan.json keeps the text it carries: the next edit plans on the edited-file path', async () => {
     const store = await freshStore();
     await applyPlan(store, await plan(store, file(200)), { actor: 't' });
     const saved = JSON.parse(JSON.stringify(await plan(store, file(300)))) as Plan;
-    if (write) await sqlWrite(store);
-    await applyPlan(store, saved, { actor: 't', configBytes: source });
-    expect(await keptText(store)).toBe(nextPath === 'edit');
+    expect(saved.config).toBe(file(300));
+    await applyPlan(store, saved, { actor: 't' });
+    expect(await keptText(store)).toBe(true);
     const next = await plan(store, edited);
-    expect(planSource(next)?.path).toBe(nextPath);
-    expect(next.changes.map((c) => c.address)).toEqual(
-      write
-        ? ['group.ops.extra', 'member.alice@acme.test.allocation']
-        : ['member.alice@acme.test.allocation'],
-    );
+    expect(planSource(next)?.path).toBe('edit');
+    expect(next.changes.map((c) => c.address)).toEqual(['member.alice@acme.test.allocation']);
     // Either path plans what a full parse plans.
     expect(next.changes).toEqual(
       (await makePlan(store, { bytes: edited, file: 'credits.yaml', reuseApplied: false })).changes,

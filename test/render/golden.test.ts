@@ -54,30 +54,35 @@ function liveFrom(state: DeclaredState): LiveState {
 
 function fixturePlan(): Plan {
   const applied = load(company);
-  const desired = load(
-    company
-      .replace('creditLimit: 250000', 'creditLimit: 247000') // below what is used: effect
-      .replace('timezone: Europe/Berlin', 'timezone: Europe/Paris') // fresh cycle: effect
-      .replace('allocation: 15000\n    members:\n      marco', 'allocation: 12000\n    members:\n      marco')
-      .replace('      nora.berg@northwind.example: {}\n', '')
-      .replace(
-        '      greta.lund@northwind.example: 20000\n',
-        '      greta.lund@northwind.example: 20000\n      nora.berg@northwind.example: {}\n',
-      )
-      .replace(
-        '  support:\n',
-        '  legal:\n    name: Legal\n    allocation: 1000\n    members:\n      olga@northwind.example: 500\n  support:\n',
-      )
-      .replace(
-        'ivan.petrov@northwind.example: { allocation: 10000, extra: 2500 }',
-        'ivan.petrov@northwind.example: { allocation: 10000 }',
-      ),
-  );
-  return diff(desired, liveFrom(applied), {
+  const text = company
+    .replace('creditLimit: 250000', 'creditLimit: 247000') // below what is used: effect
+    .replace('timezone: Europe/Berlin', 'timezone: Europe/Paris') // fresh cycle: effect
+    .replace('allocation: 15000\n    members:\n      marco', 'allocation: 12000\n    members:\n      marco')
+    .replace('      nora.berg@northwind.example: {}\n', '')
+    .replace(
+      '      greta.lund@northwind.example: 20000\n',
+      '      greta.lund@northwind.example: 20000\n      nora.berg@northwind.example: {}\n',
+    )
+    .replace(
+      '  support:\n',
+      '  legal:\n    name: Legal\n    allocation: 1000\n    members:\n      olga@northwind.example: 500\n  support:\n',
+    )
+    .replace(
+      'ivan.petrov@northwind.example: { allocation: 10000, extra: 2500 }',
+      'ivan.petrov@northwind.example: { allocation: 10000 }',
+    );
+  const plan = diff(load(text), liveFrom(applied), {
     configDigest: 'sha256:' + 'ab'.repeat(32),
     now,
     previewCycles: preview,
   });
+  // What makePlan adds for a saved plan: the database, the declared_version seen, the configuration whole.
+  return {
+    ...plan,
+    databaseId: '5f0c7a9e-2b1d-4c3e-9a8f-1e2d3c4b5a69',
+    declaredVersion: 57,
+    config: text,
+  };
 }
 
 describe('plan renderers (golden files)', () => {

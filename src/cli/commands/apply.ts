@@ -7,7 +7,7 @@ import { renderHuman } from '../../render/human.js';
 import { withStore } from '../with-store.js';
 import { ConfigInvalid, planFile } from '../make-plan.js';
 import { readPlanFile } from '../read-plan-file.js';
-import { readBoundedFile } from '../read-config-file.js';
+import { maxFileBytes } from '../read-config-file.js';
 import { printErrors, useColour, type Streams } from '../output.js';
 import type { Plan } from '../../plan/plan.js';
 
@@ -37,31 +37,16 @@ async function confirm(streams: Streams): Promise<boolean> {
   }
 }
 
-/**
- * The file a saved plan was probably made from (credits.yaml, or -f): apply keeps its text for the next plan
- * only when its digest is the plan's, so a different or missing file changes nothing.
- */
-function savedPlanSource(file: string): Uint8Array | undefined {
-  try {
-    const read = readBoundedFile(file);
-    return 'bytes' in read ? read.bytes : undefined;
-  } catch {
-    return undefined; // unreadable: apply the plan without it
-  }
-}
-
 export async function applyCommand(opts: ApplyCommandOptions, streams: Streams): Promise<number> {
   const saved = opts.planFile ? readPlanFile(opts.planFile) : undefined;
   try {
     return await withStore(opts, async (store) => {
       let plan: Plan;
       if (saved) {
+        // Applied only if planning the configuration it carries gives it again (apply-plan.ts), even when
+        // it has no changes: a file emptied of its changes is refused, not reported as nothing to do.
         checkProtectedGroups(saved, opts.allowDestroy === true);
         plan = saved;
-        if (plan.changes.length === 0) {
-          streams.stdout.write(`No changes in ${opts.planFile}; nothing to apply.\n`);
-          return 0;
-        }
       } else {
         plan = await planFile(store, opts);
         streams.stdout.write(renderHuman(plan, { colour: useColour(streams.stdout) }));
@@ -73,11 +58,16 @@ export async function applyCommand(opts: ApplyCommandOptions, streams: Streams):
       }
       const big = plan.changes.length >= 1000;
       const result = await applyPlan(store, plan, {
-        configBytes: saved ? savedPlanSource(opts.file) : undefined,
+        allowDestroy: opts.allowDestroy === true,
+        maxBytes: maxFileBytes(),
         actor: actorOf(opts),
         commitSha: opts.commit || process.env.GITHUB_SHA || null,
         onProgress: big ? (m) => streams.stderr.write(`applying ${m}\n`) : undefined,
       });
+      if (saved && result.applied === 0) {
+        streams.stdout.write(`No changes in ${opts.planFile}; nothing to apply.\n`);
+        return 0;
+      }
       streams.stdout.write(
         `Apply complete: ${result.applied} change${result.applied === 1 ? '' : 's'} to account ${result.account}; state serial ${result.stateSerial}.\n`,
       );

@@ -120,6 +120,12 @@ export const ERRORS = {
   // --- engine ------------------------------------------------------------------------------------------------------
   DATABASE_UNAVAILABLE: spec(503, (p) => `cannot reach the database: ${p.reason}`, 'Check DATABASE_URL.'),
   DATABASE_ERROR: spec(500, (p) => `database error: ${p.reason}`),
+  DATABASE_IN_USE: spec(
+    409,
+    (p) => `the embedded database in ${p.dir} is owned by process ${p.pid} (${p.command}): ${p.reason}`,
+    'Commands go through a running `credits serve`; a second server is refused. Stop that process ' +
+      '(kill <pid>), or give this one another folder with CREDITS_DATA_DIR, or use DATABASE_URL.',
+  ),
   MIGRATIONS_PENDING: spec(
     503,
     (p) => `database schema is at version ${p.current}, expected ${p.expected}`,

@@ -5,7 +5,7 @@
 // in one JSON line, who the owner is and where it serves the database (see pglite-wire.ts).
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -15,13 +15,13 @@ export interface OwnerInfo {
   command: string;
   /** true for `credits serve`, which stays; false for a CLI command, which ends soon. */
   serving: boolean;
-  /** The unix socket where the owner serves the database ('' while it is closing). */
+  /** The unix socket where the owner serves the database ('' until it is ready). */
   socket: string;
-  state: 'ready' | 'closing';
+  state: 'starting' | 'ready' | 'closing';
 }
 
 export interface Ownership {
-  /** Tells waiting and future askers where the database is served. */
+  /** Tells askers from now on where the database is served. */
   ready(socket: string): void;
   /** Resolves once no asker has been told 'ready' for `ms`: those told have had time to connect. */
   settled(ms: number): Promise<void>;
@@ -55,17 +55,12 @@ export async function claimOwnership(
   realDir: string,
   me: Pick<OwnerInfo, 'pid' | 'command' | 'serving'>,
 ): Promise<Ownership | undefined> {
-  let info: OwnerInfo | undefined;
-  const waiting = new Set<Socket>();
+  let info: OwnerInfo = { ...me, socket: '', state: 'starting' };
   let lastReady = 0;
-  const answer = (s: Socket) => {
-    if (info?.state === 'ready') lastReady = Date.now();
-    s.end(JSON.stringify(info) + '\n');
-  };
   const server: Server = createServer((s) => {
     s.on('error', () => s.destroy());
-    if (info) answer(s);
-    else waiting.add(s);
+    if (info.state === 'ready') lastReady = Date.now();
+    s.end(JSON.stringify(info) + '\n');
   });
   const bound = await new Promise<boolean>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -75,36 +70,35 @@ export async function claimOwnership(
   });
   if (!bound) return undefined;
   server.unref(); // the lock alone must not keep a finished command alive
-  const tell = (next: OwnerInfo) => {
-    info = next;
-    for (const s of waiting) answer(s);
-    waiting.clear();
-  };
   return {
-    ready: (socket) => tell({ ...me, socket, state: 'ready' }),
+    ready: (socket) => {
+      info = { ...me, socket, state: 'ready' };
+    },
     async settled(ms) {
       while (Date.now() - lastReady < ms) await new Promise((r) => setTimeout(r, 25));
     },
-    closing: () => tell({ ...me, socket: '', state: 'closing' }),
-    release: () =>
-      new Promise<void>((resolve) => {
-        for (const s of waiting) s.destroy();
-        server.close(() => resolve());
-      }),
+    closing: () => {
+      info = { ...me, socket: '', state: 'closing' };
+    },
+    release: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 /**
- * What the owner of `realDir` says about itself: undefined when nobody holds the lock (any more), 'silent'
- * when something holds it but gave no answer within `timeoutMs` (not a credits process, or one stuck).
+ * What the owner of `realDir` says about itself: undefined when nobody holds the lock (any more), 'busy' when
+ * it has not answered within `timeoutMs` (still opening the database), 'silent' when what holds the address
+ * does not answer as credits does.
  */
-export function askOwner(realDir: string, timeoutMs: number): Promise<OwnerInfo | undefined | 'silent'> {
+export function askOwner(
+  realDir: string,
+  timeoutMs: number,
+): Promise<OwnerInfo | undefined | 'busy' | 'silent'> {
   return new Promise((resolve) => {
     const s = connect(lockAddress(realDir));
     let text = '';
     const timer = setTimeout(() => {
+      resolve('busy');
       s.destroy();
-      resolve('silent');
     }, timeoutMs);
     s.setEncoding('utf8');
     s.on('data', (chunk: string) => {
@@ -113,7 +107,8 @@ export function askOwner(realDir: string, timeoutMs: number): Promise<OwnerInfo 
     });
     s.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? undefined : 'silent');
+      // Refused: nobody listens. Reset or a full backlog: an owner closing or busy; the caller asks again.
+      resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? undefined : 'busy');
     });
     s.on('close', () => {
       clearTimeout(timer);

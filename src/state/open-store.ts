@@ -13,10 +13,14 @@ export interface OpenStoreOptions {
   role?: 'serve' | 'command';
   /** How long to wait for an owner that is starting, closing, or (for serve) a CLI command to finish. */
   waitMs?: number;
+  /** Told once when this process has to wait for the owner (to say so on stderr). */
+  onWait?: (owner: OwnerInfo) => void;
 }
 
-const DEFAULT_WAIT_MS = 30_000;
+// Opening a fresh folder (initdb, migrations) takes seconds, many on a loaded machine; a CLI owner ends soon.
+const DEFAULT_WAIT_MS = 120_000;
 const RETRY_MS = 100;
+const ASK_MS = 10_000;
 /** An owner closing lets processes it just told where it serves connect first (then waits for them). */
 const SETTLE_MS = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +32,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   }
   const dir = opts.dataDir ?? '.credits/db';
   mkdirSync(dir, { recursive: true });
-  return openEmbedded(dir, opts.role ?? 'command', opts.waitMs ?? DEFAULT_WAIT_MS);
+  return openEmbedded(dir, opts.role ?? 'command', opts.waitMs ?? DEFAULT_WAIT_MS, opts.onWait);
 }
 
 const commandLine = (): string => ['credits', ...process.argv.slice(2)].join(' ').slice(0, 200);
@@ -37,11 +41,16 @@ const inUse = (dir: string, owner: OwnerInfo | undefined, reason: string): Credi
   new CreditsError('DATABASE_IN_USE', {
     dir,
     pid: owner ? owner.pid : 'unknown',
-    command: owner ? owner.command : 'a process that does not answer as credits',
+    command: owner ? owner.command : 'not known: it did not answer',
     reason,
   });
 
-async function openEmbedded(dir: string, role: 'serve' | 'command', waitMs: number): Promise<Store> {
+async function openEmbedded(
+  dir: string,
+  role: 'serve' | 'command',
+  waitMs: number,
+  onWait?: (owner: OwnerInfo) => void,
+): Promise<Store> {
   const realDir = realpathSync(dir);
   const me = { pid: process.pid, command: commandLine(), serving: role === 'serve' };
   const deadline = Date.now() + waitMs;
@@ -49,18 +58,24 @@ async function openEmbedded(dir: string, role: 'serve' | 'command', waitMs: numb
   for (;;) {
     const own = await claimOwnership(realDir, me);
     if (own) return openAsOwner(dir, realDir, own);
-    const left = deadline - Date.now();
-    const owner = await askOwner(realDir, Math.max(left, 1));
-    if (owner === 'silent') throw inUse(dir, last, 'its owner does not answer');
-    if (owner) last = owner;
-    if (owner?.state === 'ready') {
-      if (role === 'serve' && owner.serving) throw inUse(dir, owner, 'a server already serves this folder');
+    // The owner answers at once unless its event loop is busy (PGlite's initdb runs in one go).
+    const owner = await askOwner(realDir, Math.max(Math.min(deadline - Date.now(), ASK_MS), 1));
+    if (owner === 'silent') throw inUse(dir, undefined, 'what holds it does not answer as credits');
+    if (owner && owner !== 'busy') {
+      // A server that is closing is waited out, so a restart can follow a stop at once.
+      if (role === 'serve' && owner.serving && owner.state !== 'closing') {
+        throw inUse(dir, owner, 'a server already serves this folder');
+      }
+      if (!last && role === 'serve') onWait?.(owner);
+      last = owner;
+    }
+    if (owner !== 'busy' && owner?.state === 'ready') {
       if (role === 'command') {
         const through = await throughOwner(owner);
         if ('store' in through) return through.store;
         // Refused: fine if the owner ended in between (a short CLI command); an error if it is still there.
         const again = await askOwner(realDir, Math.max(deadline - Date.now(), 1));
-        if (again !== 'silent' && again?.state === 'ready' && again.pid === owner.pid) {
+        if (typeof again === 'object' && again.state === 'ready' && again.pid === owner.pid) {
           throw inUse(dir, owner, `cannot connect to it at ${owner.socket}: ${through.reason}`);
         }
       }

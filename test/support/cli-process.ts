@@ -31,14 +31,21 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `credits args…` in `cwd` to its end. */
+/** Runs `credits args…` in `cwd` to its end (killed after `timeoutMs`, so a hang fails, not stalls). */
 export function credits(
   cwd: string,
   args: string[],
   env: Record<string, string | undefined> = {},
+  timeoutMs = 120_000,
 ): Promise<Run> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: childEnv(env), stdio: 'pipe' });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd,
+      env: childEnv(env),
+      stdio: 'pipe',
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

@@ -125,7 +125,7 @@ async function throughOwner(owner: OwnerInfo): Promise<{ store: Store } | { reas
   // One connection, as PGlite has: the owner runs one turn at a time anyway. No COPY FROM STDIN (PGlite
   // cannot take it over the wire); bulk writes use plain SQL. kind 'pglite' keeps its upkeep (ANALYZE).
   // Kept open while idle: an owner that is a CLI command waits for it before closing the database.
-  const store = createPgStore('postgres://credits@localhost/postgres', {
+  const store = createPgStore('postgres://postgres@localhost/postgres', {
     socket: owner.socket,
     kind: 'pglite',
     copy: false,

@@ -76,18 +76,27 @@ describe('an embedded data directory has one owner', () => {
     expect((await get(first.base, '/v1/overview', await token(dir))).status).toBe(200);
   });
 
-  it('kill -9 of the owner: the next process takes over and the data is intact', async () => {
+  it('kill -9 of the owner: the next server takes over, the data is intact and the CLI goes through it', async () => {
     const dir = project();
     const first = await serve(dir);
     await credits(dir, ['apply', '-f', 'credits.yaml', '--auto-approve']);
     const admin = await token(dir);
+    const edit = await fetch(`${first.base}/v1/settings`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ creditLimit: '120000' }),
+    });
+    expect(edit.status).toBe(200);
     first.child.kill('SIGKILL');
     await first.exited;
+    const next = await serve(dir); // not refused: the dead owner's lock went with it
+    const later = await token(dir); // through the new owner
+    const overview = await get(next.base, '/v1/overview', later);
+    expect(overview.status).toBe(200);
+    expect(overview.body.creditLimit).toBe('120000');
+    expect((await get(next.base, '/v1/overview', admin)).status).toBe(200);
     const plan = await credits(dir, ['plan', '-f', 'credits.yaml']);
-    expect(plan.stderr).toBe('');
-    expect(plan.stdout).toMatch(/No changes/);
-    const next = await serve(dir);
-    expect((await get(next.base, '/v1/overview', admin)).body.creditLimit).toBe('100000');
+    expect(plan.stdout).toContain('changed outside credits.yaml: applied 100000, now 120000');
   });
 
   it('several processes starting at once on a fresh directory: exactly one owner, one database', async () => {
@@ -116,7 +125,7 @@ describe('an embedded data directory has one owner', () => {
     expect(await stopServe(owner)).toBe(0);
   });
 
-  it('a CLI command finds the owner gone mid-way and takes over, never a second copy', async () => {
+  it('short commands at once without a server: each owns in turn or goes through the owner of the moment', async () => {
     const dir = project();
     await credits(dir, ['apply', '-f', 'credits.yaml', '--auto-approve']);
     // Several short commands at once, none serving: each owns in turn or goes through the owner of the moment.

@@ -32,7 +32,7 @@ async function owner(): Promise<{ store: Store; socket: string }> {
 /** A raw pg client on the owner's socket (the CLI's path, without the store around it). */
 async function client(socket: string): Promise<pg.Client> {
   const c = new pg.Client({
-    user: 'credits',
+    user: 'postgres',
     database: 'postgres',
     stream: () => {
       const s = new Socket();
@@ -98,7 +98,7 @@ describe('PGlite served over the wire by its owner', () => {
 
   it('many clients and the owner at once: every parameterised query gets its own answer', async () => {
     const { store, socket } = await owner();
-    const remote = createPgStore('postgres://credits@localhost/postgres', {
+    const remote = createPgStore('postgres://postgres@localhost/postgres', {
       socket,
       kind: 'pglite',
       copy: false,

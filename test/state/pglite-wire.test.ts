@@ -112,6 +112,10 @@ describe('PGlite served over the wire by its owner', () => {
       }
       expect((await Promise.all(checks)).every(Boolean)).toBe(true);
       expect(remote.copyRows).toBeUndefined(); // COPY FROM STDIN would end PGlite: bulk writes use SQL
+      // PGlite's upkeep (it has no autovacuum) runs through the socket too.
+      expect(remote.kind).toBe('pglite');
+      await remote.exec('VACUUM t');
+      await remote.exec('ANALYZE t');
     } finally {
       await remote.close();
     }

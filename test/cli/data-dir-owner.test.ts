@@ -41,7 +41,8 @@ const token = async (dir: string, role = 'admin') => {
   return r.stdout.trim();
 };
 
-describe('an embedded data directory has one owner', () => {
+// Each test starts several processes that open PGlite (seconds each on a loaded machine).
+describe('an embedded data directory has one owner', { timeout: 180_000 }, () => {
   it('with `credits serve` running, CLI apply and token create go through it: live at once', async () => {
     const dir = project();
     const server = await serve(dir);

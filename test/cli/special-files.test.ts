@@ -29,6 +29,6 @@ describe('only regular files are read', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`FILE_UNREADABLE  cannot read ${file}: not a regular file`);
     },
-    40_000,
+    120_000,
   );
 });

@@ -74,15 +74,13 @@ function readyWatcher() {
   };
 }
 
-/** The length of the first complete frontend message in `buf`, or 0 while it is incomplete. */
+/** The length of the first complete frontend message in `buf`, 0 while it is incomplete, -1 if malformed. */
 function messageLength(buf: Buffer, started: boolean): number {
-  if (!started) {
-    if (buf.length < 4) return 0;
-    const len = buf.readInt32BE(0);
-    return buf.length >= len ? len : 0;
-  }
-  if (buf.length < 5) return 0;
-  const len = buf.readInt32BE(1) + 1;
+  const at = started ? 1 : 0; // the startup message has no type byte
+  if (buf.length < at + 4) return 0;
+  const declared = buf.readInt32BE(at);
+  if (declared < 4) return -1;
+  const len = at + declared;
   return buf.length >= len ? len : 0;
 }
 
@@ -159,6 +157,7 @@ function connection(db: PGlite, exclusive: Exclusive, socket: Socket): void {
         if (code !== PROTOCOL_3) return void socket.destroy();
       }
       const len = messageLength(buffer, started);
+      if (len < 0) return void socket.destroy();
       if (!len) return;
       const message = buffer.subarray(0, len);
       buffer = buffer.subarray(len);

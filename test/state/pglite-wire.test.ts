@@ -128,4 +128,14 @@ describe('PGlite served over the wire by its owner', () => {
     await expect(c.query('COPY t (id, v) FROM STDIN')).rejects.toThrow();
     expect((await store.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
+
+  it('a malformed message closes that connection only', async () => {
+    const { store, socket } = await owner();
+    const raw = new Socket();
+    const closed = new Promise<void>((r) => raw.once('close', () => r()));
+    raw.on('error', () => {});
+    raw.connect(socket, () => raw.write(Buffer.from([0xff, 0xff, 0xff, 0xf0, 0, 3, 0, 0])));
+    await closed;
+    expect((await store.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
 });

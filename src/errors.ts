@@ -136,6 +136,12 @@ export const ERRORS = {
     (p) => `migration ${p.file} was changed after it was applied to this database`,
     'An applied migration never changes: restore the file as it was released, and put the change in a new migration.',
   ),
+  DATABASE_IN_USE: spec(
+    409,
+    (p) => `the embedded database in ${p.dir} is owned by process ${p.pid} (${p.command}): ${p.reason}`,
+    'Commands go through a running `credits serve`; a second server is refused. Stop that process ' +
+      '(kill <pid>), or give this one another folder with CREDITS_DATA_DIR, or use DATABASE_URL.',
+  ),
   MIGRATIONS_PENDING: spec(
     503,
     (p) => `database schema is at version ${p.current}, expected ${p.expected}`,

@@ -1,4 +1,5 @@
 // Store over a node-postgres pool (DATABASE_URL). Type parsers are set per pool, never on the global pg.types.
+import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -84,7 +85,27 @@ function redactor(url: string): (text: string) => string {
   };
 }
 
-export function createPgStore(url: string, opts: { max?: number; applicationName?: string } = {}): Store {
+export interface PgStoreOptions {
+  max?: number;
+  applicationName?: string;
+  /** Connect to this unix socket whatever the URL names: an embedded database served by its owner. */
+  socket?: string;
+  /** 'pglite' when the server at `socket` is PGlite, so its upkeep (VACUUM, ANALYZE) still runs. */
+  kind?: Store['kind'];
+  /** false where the server cannot take COPY FROM STDIN (PGlite over the wire): bulk writes use plain SQL. */
+  copy?: boolean;
+  /** pg's idleTimeoutMillis (0: idle connections stay open). */
+  idleTimeoutMillis?: number;
+}
+
+/** A socket that connects to `path` whatever host and port pg asks for. */
+const socketAt = (path: string) => (): Socket => {
+  const socket = new Socket();
+  const connect = socket.connect.bind(socket) as (path: string) => Socket;
+  return Object.assign(socket, { connect: () => connect(path) });
+};
+
+export function createPgStore(url: string, opts: PgStoreOptions = {}): Store {
   const redact = redactor(url);
   const unavailable = (err: unknown): CreditsError => {
     const tls = tlsConnectError(err);
@@ -105,6 +126,8 @@ export function createPgStore(url: string, opts: { max?: number; applicationName
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'credits',
     types: typeParsers(),
+    ...(opts.socket ? { stream: socketAt(opts.socket) } : {}),
+    ...(opts.idleTimeoutMillis !== undefined ? { idleTimeoutMillis: opts.idleTimeoutMillis } : {}),
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', ignore);
@@ -183,7 +206,7 @@ export function createPgStore(url: string, opts: { max?: number; applicationName
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const value = await scope.run(() => fn(tx));
+      const value = await scope.run(() => fn(opts.copy === false ? { query: tx.query } : tx));
       end();
       const commit = await client.query('COMMIT');
       // COMMIT of a transaction in which a statement failed answers ROLLBACK instead of raising.
@@ -200,8 +223,8 @@ export function createPgStore(url: string, opts: { max?: number; applicationName
     }
   };
 
-  return {
-    kind: 'postgres',
+  const store: Store = {
+    kind: opts.kind ?? 'postgres',
     async query(sql, params) {
       scope.assertOutside();
       return withClient((client) => run(client, sql, params));
@@ -223,4 +246,6 @@ export function createPgStore(url: string, opts: { max?: number; applicationName
       return closing;
     },
   };
+  if (opts.copy === false) delete store.copyRows;
+  return store;
 }

@@ -1,6 +1,7 @@
 // Store over embedded PGlite (the default without DATABASE_URL). One connection: transactions are queued.
 import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
 import { CreditsError } from '../errors.js';
+import type { WireServer } from './pglite-wire.js';
 import {
   abortedTransaction,
   copyStatement,
@@ -59,6 +60,8 @@ export interface PgliteStore extends Store {
   readonly kind: 'pglite';
   /** A copy of the whole data directory, loadable with `loadDataDir` (tests clone a migrated database). */
   dumpDataDir(compression?: 'none' | 'gzip' | 'auto'): Promise<Blob>;
+  /** Lets other processes in over the wire protocol on a unix socket, taking turns with this store's work. */
+  serveWire(path: string): Promise<WireServer>;
 }
 
 export async function openPgliteStore(
@@ -108,6 +111,10 @@ export async function openPgliteStore(
       }),
     transaction,
     dumpDataDir: (compression) => serial(() => db.dumpDataDir(compression)),
+    async serveWire(path) {
+      const { serveWire } = await import('./pglite-wire.js');
+      return serveWire(db, serial, path);
+    },
     close() {
       closing ??= serial(() => db.close());
       return closing;

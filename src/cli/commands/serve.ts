@@ -16,7 +16,15 @@ const UPKEEP_FIRST_MS = 60_000;
 const UPKEEP_EVERY_MS = 60 * 60_000;
 
 export async function serveCommand(opts: ServeOptions, streams: Streams): Promise<number> {
-  const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: embeddedDataDir() });
+  // An embedded folder is served by one process: this one owns it, or refuses (DATABASE_IN_USE) when another
+  // server does. CLI commands run meanwhile go through this process (see state/open-store.ts).
+  const store = await openStore({
+    databaseUrl: opts.databaseUrl,
+    dataDir: embeddedDataDir(),
+    role: 'serve',
+    onWait: (owner) =>
+      streams.stderr.write(`waiting for ${owner.command} (pid ${owner.pid}) to finish with the database\n`),
+  });
   await migrate(store);
   const rateLimit = Number(process.env.CREDITS_RATE_LIMIT) || undefined;
   if (store.kind === 'pglite') await store.exec('ANALYZE'); // see upkeep below

@@ -17,11 +17,11 @@ export type DisplayName = string;
  */
 export type CreditLimit = number;
 /**
- * `calendar-month`, `15d`, `1w`, `1d`, or a duration of at most a day written `<N>h` or `<N>m`.
+ * `calendar-month`, `15d`, `1w`, `1d`, or a duration of at most a day written `<N>h` or `<N>m` (`12h`, `30m`, `1440m`).
  */
 export type Cadence = string;
 /**
- * IANA time zone in which cycle boundaries are computed, e.g. `Europe/Berlin`.
+ * IANA time zone in which cycle boundaries are computed, e.g. `Europe/Berlin`. Stored under its canonical name (`US/Eastern` is `America/New_York`). Only `credits validate` checks that the zone exists.
  */
 export type TimeZone = string;
 /**
@@ -48,6 +48,9 @@ export type Extra = number;
  * Per-cycle reserve for requests approved without a human.
  */
 export type AutoApproveReserve = number;
+/**
+ * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
+ */
 export type Member =
   | Amount
   | null
@@ -56,15 +59,15 @@ export type Member =
       extra?: Amount2;
     };
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
  */
 export type Amount = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
  */
 export type Amount1 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
  */
 export type Amount2 = number;
 /**
@@ -72,15 +75,15 @@ export type Amount2 = number;
  */
 export type DisplayName1 = string;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
  */
 export type Amount3 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
  */
 export type Amount4 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
  */
 export type Amount5 = number;
 /**

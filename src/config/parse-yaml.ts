@@ -5,7 +5,7 @@ import { EXACT_SCHEMA, ExactNumber } from './exact-yaml.js';
 import type { ConfigIssue, ConfigPath } from './config-issue.js';
 import { unclosedBefore } from './locate.js';
 
-/** Aliases may repeat at most this many nodes in total beyond the distinct nodes of the file. */
+/** Aliases may repeat at most this many nodes (collections, keys and scalars) beyond those of the file. */
 export const ALIAS_EXPANSION_LIMIT = 10_000;
 export const MAX_DEPTH = 64;
 
@@ -112,11 +112,14 @@ function checkAliasExpansion(root: unknown): ConfigIssue | undefined {
   const isNode = (v: unknown): v is object =>
     typeof v === 'object' && v !== null && !(v instanceof ExactNumber);
 
+  // Every node counts: the collection, each mapping key, and each value, scalars included (an alias to a list
+  // of 1,000 plain values repeats 1,001 nodes).
   const sizeOf = (node: object): number => {
     const memo = sizes.get(node);
     if (memo !== undefined) return memo;
-    let size = 1;
-    for (const child of Object.values(node)) if (isNode(child)) size += sizeOf(child);
+    const values = Object.values(node);
+    let size = 1 + (Array.isArray(node) ? 0 : values.length);
+    for (const child of values) size += isNode(child) ? sizeOf(child) : 1;
     sizes.set(node, size);
     return size;
   };

@@ -145,6 +145,27 @@ describe('hostile input', () => {
     expect(errors.map((e) => e.code)).toEqual(['YAML_ALIAS_LIMIT']);
   });
 
+  it('an alias to a list of plain values counts each value: 500 uses of 1,000 numbers is YAML_ALIAS_LIMIT', () => {
+    const values = `[${Array(1000).fill('1').join(', ')}]`;
+    const uses = `[${Array(500).fill('*x').join(', ')}]`;
+    const text = `${BASE}big: &x ${values}\nuses: ${uses}\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'bomb.yaml' }));
+    expect(errors.map((e) => [e.code, e.position!.line])).toEqual([['YAML_ALIAS_LIMIT', 12]]);
+  });
+
+  it('scalars count toward the limit exactly: 10,000 repeated nodes pass, 10,001 do not', () => {
+    // A list of 99 scalars is 100 nodes; 100 aliases to it repeat 10,000.
+    const list = (n: number): string => `[${Array(n).fill('a').join(', ')}]`;
+    const file = (n: number): string =>
+      `big: &x ${list(n)}\nuses: [${Array(100).fill('*x').join(', ')}]\n${BASE}`;
+    const codes = (text: string): string[] => {
+      const r = loadConfig(text, { file: 'f.yaml' });
+      return r.ok ? [] : r.errors.map((e) => e.code);
+    };
+    expect(codes(file(99))).not.toContain('YAML_ALIAS_LIMIT'); // refused later, for its unknown keys
+    expect(codes(file(100))).toEqual(['YAML_ALIAS_LIMIT']);
+  });
+
   it('a few aliases within the limit are fine', () => {
     const text = BASE.replace('allocation: 8000', 'allocation: &a 8000').replace(
       'ana@tinyco.io: 2000',

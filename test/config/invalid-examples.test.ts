@@ -242,6 +242,51 @@ groups:
     expectWellFormed(errors, 'three.yaml');
   });
 
+  it('two duplicate keys give two errors', () => {
+    const text = BASE.replace('  name: Tiny Co\n', '  name: Tiny Co\n  id: again\n').replace(
+      'ana@tinyco.io: 2000',
+      'ana@tinyco.io: 2000\n      ana@tinyco.io: 3',
+    );
+    const errors = errorsOf(loadConfig(text, { file: 'dup.yaml' }));
+    expect(errors.map((e) => [e.code, e.position!.line, e.position!.col, e.message])).toEqual([
+      ['YAML_DUPLICATE_KEY', 5, 3, 'duplicate key id'],
+      ['YAML_DUPLICATE_KEY', 12, 7, 'duplicate key ana@tinyco.io'],
+    ]);
+    expectWellFormed(errors, 'dup.yaml');
+  });
+
+  it('every tag and duplicate key, then the next problem of another kind (here a second document)', () => {
+    const text = `${BASE.replace('  name: Tiny Co\n', '  name: !env NAME\n  name: x\n')}x: {a: 1, a: !!binary AA==}\n---\nb: 1\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'many.yaml' }));
+    expect(errors.map((e) => [e.code, e.position!.line, e.position!.col])).toEqual([
+      ['YAML_TAG', 4, 9],
+      ['YAML_DUPLICATE_KEY', 5, 3],
+      ['YAML_DUPLICATE_KEY', 12, 11],
+      ['YAML_TAG', 12, 14],
+      ['YAML_MULTI_DOCUMENT', 13, 1],
+    ]);
+    expectWellFormed(errors, 'many.yaml');
+  });
+
+  it('a duplicate key and an alias bomb: both', () => {
+    const levels = ['l0: &l0 [a, a, a, a, a, a, a, a, a, a]'];
+    for (let i = 1; i < 6; i++)
+      levels.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(`*l${i - 1}`)
+          .join(', ')}]`,
+      );
+    const text = `${BASE}team2: 1\nteam2: 2\n${levels.join('\n')}\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'f.yaml' }));
+    expect(errors.map((e) => e.code)).toEqual(['YAML_DUPLICATE_KEY', 'YAML_ALIAS_LIMIT']);
+  });
+
+  it('a syntax error is reported alone: the rest of the file cannot be read reliably', () => {
+    const text = `${BASE}x: [\nversion: 2\nversion: 3\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'f.yaml' }));
+    expect(errors.map((e) => e.code)).toEqual(['YAML_SYNTAX']);
+  });
+
   it('two semantic problems give two errors', () => {
     const text = `version: 1
 account:

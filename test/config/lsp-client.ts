@@ -72,6 +72,16 @@ export class YamlLanguageServer {
     return result;
   }
 
+  /** The hover text at a 0-based line and character of an open document ('' when there is none). */
+  async hover(uri: string, line: number, character: number): Promise<string> {
+    const result = (await this.request('textDocument/hover', {
+      textDocument: { uri },
+      position: { line, character },
+    })) as { contents?: { value?: string } | string } | null;
+    const contents = result?.contents;
+    return typeof contents === 'string' ? contents : (contents?.value ?? '');
+  }
+
   /** Closes a document; resolves once the server has cleared its diagnostics, so a reopen starts afresh. */
   async close(uri: string): Promise<void> {
     const cleared = this.nextDiagnostics(uri);

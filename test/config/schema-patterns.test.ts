@@ -93,3 +93,69 @@ describe('slug patterns', () => {
     expect(schema.properties.groups.propertyNames.pattern).toBe(schema.$defs.account.properties.id.pattern);
   });
 });
+
+describe('descriptions and defaults', () => {
+  type Node = Record<string, unknown>;
+  const defs = (schema as unknown as { $defs: Record<string, Node> }).$defs;
+  const resolve = (node: Node): Node =>
+    typeof node.$ref === 'string' ? { ...resolve(defs[node.$ref.replace('#/$defs/', '')]!), ...node } : node;
+
+  /** Every key an editor can hover: properties, pattern properties and map values, with where they are. */
+  function keys(
+    node: Node,
+    where: string,
+    out: [string, Node][] = [],
+    seen = new Set<Node>(),
+  ): [string, Node][] {
+    const n = resolve(node);
+    if (seen.has(n)) return out;
+    seen.add(n);
+    const children: [string, Node][] = [
+      ...Object.entries((n.properties ?? {}) as Record<string, Node>),
+      ...Object.entries((n.patternProperties ?? {}) as Record<string, Node>).map(([p, s]): [string, Node] => [
+        `<${p}>`,
+        s,
+      ]),
+      ...(typeof n.additionalProperties === 'object'
+        ? [['<key>', n.additionalProperties as Node] as [string, Node]]
+        : []),
+    ];
+    for (const [key, child] of children) {
+      out.push([`${where}.${key}`, resolve(child)]);
+      keys(child, `${where}.${key}`, out, seen);
+    }
+    for (const branch of (n.anyOf ?? []) as Node[]) keys(branch, where, out, seen);
+    return out;
+  }
+
+  it('every key, member entries included, has a description', () => {
+    const all = keys(schema as unknown as Node, '');
+    expect(all.length).toBeGreaterThan(25);
+    expect(all.filter(([, s]) => typeof s.description !== 'string').map(([w]) => w)).toEqual([]);
+    expect(all.map(([w]) => w)).toContain('.groups.<^(?!default$)[a-z0-9][a-z0-9_-]{0,62}$>.members.<key>');
+  });
+
+  it('optional keys with a fixed default declare it', () => {
+    const all = new Map(keys(schema as unknown as Node, ''));
+    const group = '.groups.<^(?!default$)[a-z0-9][a-z0-9_-]{0,62}$>';
+    expect({
+      cadence: all.get('.account.cycle.cadence')?.default,
+      timezone: all.get('.account.cycle.timezone')?.default,
+      creditFactor: all.get('.account.creditFactor')?.default,
+      signupCredits: all.get('.account.signupCredits')?.default,
+      extra: all.get(`${group}.extra`)?.default,
+      autoApprove: all.get(`${group}.autoApprove`)?.default,
+      protect: all.get(`${group}.protect`)?.default,
+      defaultAllocation: all.get('.groups.default.allocation')?.default,
+    }).toEqual({
+      cadence: 'calendar-month',
+      timezone: 'UTC',
+      creditFactor: 0,
+      signupCredits: 0,
+      extra: 0,
+      autoApprove: 0,
+      protect: false,
+      defaultAllocation: 0,
+    });
+  });
+});

@@ -162,6 +162,25 @@ describe('the modeline README shows', () => {
   });
 });
 
+describe('hover', () => {
+  it.each([
+    ['alice@acme.com', 'A member, keyed by e-mail'],
+    ['bob@acme.com', 'A member, keyed by e-mail'],
+    ['carol@acme.com', 'A member, keyed by e-mail'],
+    ['cadence', 'Cadence'],
+    ['autoApprove', 'Per-cycle reserve for requests approved without a human'],
+  ])('%s shows its description', async (key, text) => {
+    const source = readFileSync(`${root}credits.yaml`, 'utf8');
+    const uri = pathToFileURL(`${root}credits.yaml`).href;
+    await server.diagnose(uri, source);
+    const lines = source.split('\n');
+    const line = lines.findIndex((l) => l.trimStart().startsWith(`${key}:`));
+    const hover = await server.hover(uri, line, lines[line]!.indexOf(key) + 1);
+    await server.close(uri);
+    expect(hover).toContain(text);
+  });
+});
+
 /** credits.yaml with its cycle's cadence set (the shipped file declares one). */
 function withCadence(text: string, cadence: string): string {
   expect(text).toMatch(/^ {4}cadence: \S+$/m);

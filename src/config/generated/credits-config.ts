@@ -51,41 +51,39 @@ export type AutoApproveReserve = number;
 /**
  * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
  */
-export type Member =
-  | Amount
-  | null
-  | {
-      allocation?: Amount1;
-      extra?: Amount2;
-    };
+export type Member = Member1 | Member2 | Member3;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
+ * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
  */
-export type Amount = number;
+export type Member1 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
+ * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
  */
-export type Amount1 = number;
+export type Member2 = null;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
+ * Individual credits per cycle. Left out: the member draws from the group pool.
  */
-export type Amount2 = number;
+export type Allocation1 = number;
+/**
+ * Extra credits on top.
+ */
+export type Extra1 = number;
 /**
  * Human name. Defaults to the key.
  */
 export type DisplayName1 = string;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
+ * Credits per cycle ("Monthly" in the console).
  */
-export type Amount3 = number;
+export type Allocation2 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
+ * Additional budget on top of the allocation.
  */
-export type Amount4 = number;
+export type Extra2 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places, at most 10^15.
+ * Per-cycle reserve for requests approved without a human. 0 = every request is manual.
  */
-export type Amount5 = number;
+export type AutoApproveReserve1 = number;
 /**
  * Plans that delete the group or move its members out fail without --allow-destroy.
  */
@@ -141,6 +139,13 @@ export interface Members {
   [k: string]: Member | undefined;
 }
 /**
+ * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
+ */
+export interface Member3 {
+  allocation?: Allocation1;
+  extra?: Extra1;
+}
+/**
  * A budget holder with a per-cycle allocation shared by its members.
  *
  * This interface was referenced by `Groups`'s JSON-Schema definition
@@ -148,9 +153,9 @@ export interface Members {
  */
 export interface Group {
   name?: DisplayName1;
-  allocation: Amount3;
-  extra?: Amount4;
-  autoApprove?: Amount5;
+  allocation: Allocation2;
+  extra?: Extra2;
+  autoApprove?: AutoApproveReserve1;
   protect?: Protect;
   members?: Members;
 }

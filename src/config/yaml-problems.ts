@@ -14,7 +14,13 @@ const ALLOWED_TAGS = new Set(['str', 'seq', 'map', 'null', 'bool', 'int', 'float
 
 /** A tag as its full name (`!!binary` → `tag:yaml.org,2002:binary`, `!<x>` → `x`), as js-yaml names it. */
 function fullTag(source: string): string {
-  if (source.startsWith('!<') && source.endsWith('>')) return decodeURIComponent(source.slice(2, -1));
+  if (source.startsWith('!<') && source.endsWith('>')) {
+    try {
+      return decodeURIComponent(source.slice(2, -1));
+    } catch {
+      return source.slice(2, -1); // a malformed %-escape: named as written
+    }
+  }
   if (source.startsWith('!!')) return CORE + source.slice(2);
   return source;
 }
@@ -22,41 +28,47 @@ function fullTag(source: string): string {
 /** How a tag is shown in messages: `!!name` for the YAML types, else as its full name. */
 export const shownTag = (tag: string): string => (tag.startsWith(CORE) ? `!!${tag.slice(CORE.length)}` : tag);
 
-/** Every unsupported tag and every duplicated mapping key of the file, at the offset of the tag or key. */
+/**
+ * Every unsupported tag and every duplicated mapping key of the file, at the offset of the tag or key.
+ * Iterative walks: a file may nest thousands of levels (it is then also YAML_TOO_DEEP).
+ */
 export function tagAndDuplicateKeyIssues(text: string): ConfigIssue[] {
   const lib = yamlLib();
   const issues: ConfigIssue[] = [];
-  const visitTokens = (token: unknown): void => {
-    if (Array.isArray(token)) {
-      for (const t of token) visitTokens(t);
-      return;
-    }
-    if (typeof token !== 'object' || token === null) return;
+  const tokens: unknown[] = [...new lib.Parser().parse(text)];
+  for (let token = tokens.pop(); token !== undefined; token = tokens.pop()) {
+    if (typeof token !== 'object' || token === null) continue;
     const t = token as { type?: string; source?: string; offset?: number };
     if (t.type === 'tag' && typeof t.source === 'string' && t.source !== '!') {
       const tag = fullTag(t.source);
       if (!ALLOWED_TAGS.has(tag))
         issues.push({ code: 'YAML_TAG', params: { tag: shownTag(tag) }, offset: t.offset });
     }
-    for (const value of Object.values(token)) if (typeof value === 'object') visitTokens(value);
-  };
-  visitTokens([...new lib.Parser().parse(text)]);
+    for (const value of Object.values(token)) if (typeof value === 'object') tokens.push(value);
+  }
 
   // Keys compare as js-yaml compares them: as text (failsafe: every scalar is its string).
-  const docs = lib.parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: false }) as Document[] | unknown;
-  for (const doc of Array.isArray(docs) ? (docs as Document[]) : []) {
-    lib.visit(doc, {
-      Map(_key, map) {
-        const seen = new Set<string>();
-        for (const pair of map.items) {
-          if (!lib.isScalar(pair.key)) continue;
-          const key = String(pair.key.value);
-          const offset = (pair.key as Node).range?.[0];
-          if (seen.has(key)) issues.push({ code: 'YAML_DUPLICATE_KEY', params: { key }, offset });
-          seen.add(key);
-        }
-      },
-    });
+  let docs: Document[];
+  try {
+    docs = lib.parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: false }) as Document[];
+  } catch {
+    return issues; // nesting too deep for the `yaml` library: the tags found are still right
+  }
+  const nodes: unknown[] = Array.isArray(docs) ? docs.map((d) => d.contents) : [];
+  for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
+    if (lib.isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        nodes.push(pair.value);
+        if (!lib.isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (seen.has(key))
+          issues.push({ code: 'YAML_DUPLICATE_KEY', params: { key }, offset: (pair.key as Node).range?.[0] });
+        seen.add(key);
+      }
+    } else if (lib.isSeq(node)) {
+      nodes.push(...node.items);
+    }
   }
   return issues;
 }

@@ -281,6 +281,12 @@ groups:
     expect(errors.map((e) => e.code)).toEqual(['YAML_DUPLICATE_KEY', 'YAML_ALIAS_LIMIT']);
   });
 
+  it('a duplicate key and nesting thousands deep: both, and no stack overflow', () => {
+    const text = `${BASE}team2: 1\nteam2: 2\nx: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'f.yaml' }));
+    expect(errors.map((e) => e.code)).toEqual(['YAML_DUPLICATE_KEY', 'YAML_TOO_DEEP']);
+  });
+
   it('a syntax error is reported alone: the rest of the file cannot be read reliably', () => {
     const text = `${BASE}x: [\nversion: 2\nversion: 3\n`;
     const errors = errorsOf(loadConfig(text, { file: 'f.yaml' }));

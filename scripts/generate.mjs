@@ -24,8 +24,22 @@ const types = await compile(schema, 'CreditsConfig', {
   cwd: join(root, 'schema'),
 });
 
+// `multipleOf` (at most 6 decimal places) is for editors: on floats it refuses valid amounts such as 0.1, and
+// the CLI checks decimal places exactly on the source text instead (src/config/schema-check.ts).
+const withoutMultipleOf = (node) =>
+  Array.isArray(node)
+    ? node.map(withoutMultipleOf)
+    : typeof node === 'object' && node !== null
+      ? Object.fromEntries(
+          Object.entries(node)
+            .filter(([key]) => key !== 'multipleOf')
+            .map(([key, value]) => [key, withoutMultipleOf(value)]),
+        )
+      : node;
+
+// `strict: false`: the editor-only keywords (`patternErrorMessage`, `errorMessage`) are not ajv's.
 const ajv = new Ajv2020({ allErrors: true, strict: false, code: { source: true, esm: true } });
-const code = standaloneCode(ajv, ajv.compile(schema)).replace(
+const code = standaloneCode(ajv, ajv.compile(withoutMultipleOf(schema))).replace(
   /require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g,
   'ucs2length',
 );

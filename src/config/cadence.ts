@@ -44,13 +44,39 @@ export function isValidTimeZone(tz: string): boolean {
   return true;
 }
 
+// Zones whose canonical name in CLDR (and so in Intl on Node 20) is an old spelling that IANA has since
+// replaced; the file's own name for them is the IANA one. Runtimes that already answer the IANA name never
+// reach this table.
+const IANA_NAME = new Map<string, string>([
+  ['Africa/Asmera', 'Africa/Asmara'],
+  ['America/Buenos_Aires', 'America/Argentina/Buenos_Aires'],
+  ['America/Catamarca', 'America/Argentina/Catamarca'],
+  ['America/Coral_Harbour', 'America/Atikokan'],
+  ['America/Cordoba', 'America/Argentina/Cordoba'],
+  ['America/Godthab', 'America/Nuuk'],
+  ['America/Indianapolis', 'America/Indiana/Indianapolis'],
+  ['America/Jujuy', 'America/Argentina/Jujuy'],
+  ['America/Louisville', 'America/Kentucky/Louisville'],
+  ['America/Mendoza', 'America/Argentina/Mendoza'],
+  ['Asia/Calcutta', 'Asia/Kolkata'],
+  ['Asia/Katmandu', 'Asia/Kathmandu'],
+  ['Asia/Rangoon', 'Asia/Yangon'],
+  ['Asia/Saigon', 'Asia/Ho_Chi_Minh'],
+  ['Atlantic/Faeroe', 'Atlantic/Faroe'],
+  ['Europe/Kiev', 'Europe/Kyiv'],
+  ['Pacific/Enderbury', 'Pacific/Kanton'],
+  ['Pacific/Ponape', 'Pacific/Pohnpei'],
+  ['Pacific/Truk', 'Pacific/Chuuk'],
+]);
+
 /**
- * A valid zone in the spelling Intl gives it when the two differ only in case (`europe/berlin` →
- * `Europe/Berlin`), so a case-only edit is no zone change (which would start a fresh cycle). Aliases keep
- * their own name (`US/Pacific` stays): what Intl maps them to changes between ICU versions.
+ * The one name a valid zone is stored under, whatever alias or case the file used: Intl's canonical zone
+ * (`us/eastern`, `US/Eastern` → `America/New_York`; `Etc/UTC`, `utc` → `UTC`), in its current IANA
+ * spelling (`Asia/Calcutta`, `asia/kolkata` → `Asia/Kolkata`). So writing another name of the same zone is no
+ * zone change, which would start a fresh cycle. Pure; also what API edits of the time zone should store.
  */
 export function canonicalTimeZone(tz: string): string {
   if (!isValidTimeZone(tz)) return tz; // e.g. a value written into the database by hand: shown as it is
   const resolved = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
-  return resolved.toLowerCase() === tz.toLowerCase() ? resolved : tz;
+  return IANA_NAME.get(resolved) ?? resolved;
 }

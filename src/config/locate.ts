@@ -7,7 +7,9 @@ import type { ConfigPath } from './config-issue.js';
 
 // Loaded on the first error only: the library costs ~30 ms of start-up that valid files never need.
 let loaded: typeof YamlLib | undefined;
-const lib = (): typeof YamlLib => (loaded ??= createRequire(import.meta.url)('yaml') as typeof YamlLib);
+export const yamlLib = (): typeof YamlLib =>
+  (loaded ??= createRequire(import.meta.url)('yaml') as typeof YamlLib);
+const lib = yamlLib;
 
 export interface LineCol {
   line: number;

@@ -4,19 +4,22 @@ import yaml from 'js-yaml';
 import { EXACT_SCHEMA, ExactNumber } from './exact-yaml.js';
 import type { ConfigIssue, ConfigPath } from './config-issue.js';
 import { unclosedBefore } from './locate.js';
+import { lenientLoad, shownTag, tagAndDuplicateKeyIssues } from './yaml-problems.js';
 
-/** Aliases may repeat at most this many nodes in total beyond the distinct nodes of the file. */
+/** Aliases may repeat at most this many nodes (collections, keys and scalars) beyond those of the file. */
 export const ALIAS_EXPANSION_LIMIT = 10_000;
 export const MAX_DEPTH = 64;
 
 export type ParseOutcome = { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] };
 
+const LOAD_OPTIONS = { maxDepth: MAX_DEPTH } as yaml.LoadOptions;
+
 export function parseYamlExact(text: string): ParseOutcome {
   let value: unknown;
   try {
-    value = yaml.load(text, { schema: EXACT_SCHEMA, json: false, maxDepth: MAX_DEPTH } as yaml.LoadOptions);
+    value = yaml.load(text, { ...LOAD_OPTIONS, schema: EXACT_SCHEMA, json: false });
   } catch (err) {
-    return { ok: false, issues: [issueFromYamlError(err, text)] };
+    return { ok: false, issues: allIssues(issueFromYamlError(err, text), text) };
   }
   if (value === undefined || value === null) {
     return { ok: false, issues: [{ code: 'FILE_EMPTY', params: {}, offset: 0 }] };
@@ -25,6 +28,31 @@ export function parseYamlExact(text: string): ParseOutcome {
   const aliasIssue = text.includes('*') ? checkAliasExpansion(value) : undefined;
   if (aliasIssue) return { ok: false, issues: [aliasIssue] };
   return { ok: true, value };
+}
+
+/**
+ * Every problem of the YAML stage given the first one js-yaml met. After a duplicate key or a tag the file can
+ * still be read: every other duplicate and tag is found, and the next problem of another kind (syntax, depth,
+ * a second document, alias expansion). After any other problem the rest of the file cannot be read
+ * reliably, so it is reported alone.
+ */
+function allIssues(first: ConfigIssue, text: string): ConfigIssue[] {
+  if (first.code !== 'YAML_DUPLICATE_KEY' && first.code !== 'YAML_TAG') return [first];
+  const issues = [first, ...tagAndDuplicateKeyIssues(text)];
+  const lenient = lenientLoad(text, LOAD_OPTIONS);
+  if (!lenient.ok) {
+    issues.push(issueFromYamlError(lenient.error, text));
+  } else if (text.includes('*')) {
+    const alias = checkAliasExpansion(lenient.value);
+    if (alias) issues.push(alias);
+  }
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.code}|${i.offset ?? ''}|${(i.path ?? []).join('\u0000')}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function issueFromYamlError(err: unknown, text: string): ConfigIssue {
@@ -39,7 +67,7 @@ function issueFromYamlError(err: unknown, text: string): ConfigIssue {
   }
   const tag = /unknown tag !<([^>]*)>/.exec(reason);
   if (tag) {
-    const shown = tag[1]!.startsWith('tag:yaml.org,2002:') ? `!!${tag[1]!.slice(18)}` : tag[1]!;
+    const shown = shownTag(tag[1]!);
     // The mark is after the tagged node; point at the tag as written (`!!binary`, `!<…>`, `!env`).
     const at = offset === undefined ? -1 : lastIndexOfAny(text, [shown, `!<${tag[1]!}>`], offset);
     return { code: 'YAML_TAG', params: { tag: shown }, offset: at >= 0 ? at : offset };
@@ -112,11 +140,14 @@ function checkAliasExpansion(root: unknown): ConfigIssue | undefined {
   const isNode = (v: unknown): v is object =>
     typeof v === 'object' && v !== null && !(v instanceof ExactNumber);
 
+  // Every node counts: the collection, each mapping key, and each value, scalars included (an alias to a list
+  // of 1,000 plain values repeats 1,001 nodes).
   const sizeOf = (node: object): number => {
     const memo = sizes.get(node);
     if (memo !== undefined) return memo;
-    let size = 1;
-    for (const child of Object.values(node)) if (isNode(child)) size += sizeOf(child);
+    const values = Object.values(node);
+    let size = 1 + (Array.isArray(node) ? 0 : values.length);
+    for (const child of values) size += isNode(child) ? sizeOf(child) : 1;
     sizes.set(node, size);
     return size;
   };

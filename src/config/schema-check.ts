@@ -14,6 +14,8 @@ interface AjvError {
   keyword: string;
   params: Record<string, unknown>;
   message?: string;
+  /** Set on the errors of a `propertyNames` subschema: the key that failed. */
+  propertyName?: string;
 }
 
 type SchemaValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
@@ -150,6 +152,8 @@ function memberBranch(schemaPath: string): string | undefined {
 function mapErrors(errors: AjvError[], data: unknown, source: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const e of errors) {
+    // The inner error of a `propertyNames` check; its `propertyNames` error (handled below) names the key.
+    if (e.propertyName !== undefined) continue;
     const path = pointerToPath(e.instancePath);
     const where = pathText(path);
     const value = valueAt(data, path);
@@ -230,16 +234,28 @@ function mapErrors(errors: AjvError[], data: unknown, source: unknown): ConfigIs
         });
         break;
       case 'propertyNames': {
-        // Only member maps constrain their keys: they must be e-mail addresses.
         const key = String(e.params.propertyName ?? '');
-        issues.push({ code: 'BAD_EMAIL', params: { value: key }, path: [...path, key], at: 'key' });
+        const keyPath = [...path, key];
+        if (path.length === 3 && path[0] === 'groups' && path[2] === 'members') {
+          issues.push({ code: 'BAD_EMAIL', params: { value: key }, path: keyPath, at: 'key' });
+        } else if (path.length === 1 && path[0] === 'groups') {
+          issues.push({
+            code: 'BAD_SLUG',
+            params: { what: 'group key', value: key },
+            path: keyPath,
+            at: 'key',
+          });
+        }
+        // Elsewhere only merge keys (`<<`) fail it, for editors that would merge them: `additionalProperties`
+        // reports the same key as SCHEMA_UNKNOWN_KEY.
         break;
       }
       case 'pattern':
-        if (/propertyNames/.test(e.schemaPath)) {
-          break; // reported by the `propertyNames` error, which names the key
-        } else if (path.join('.') === 'account.id') {
+        if (path.join('.') === 'account.id') {
           issues.push({ code: 'BAD_SLUG', params: { what: 'account id', value: String(value) }, path });
+        } else if (path.join('.') === 'account.cycle.cadence') {
+          // The code of the semantic rule cadenceIsKnown, which says the same (and cannot run after this).
+          issues.push({ code: 'UNKNOWN_CADENCE', params: { value: String(value) }, path });
         } else {
           issues.push({
             code: 'SCHEMA_VALUE',

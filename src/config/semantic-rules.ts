@@ -7,7 +7,9 @@ import type { ExactConfig, ExactGroup } from './exact-config.js';
 
 export type SemanticRule = (config: ExactConfig) => ConfigIssue[];
 
-// Local part and dot-separated domain labels; deliberately stricter than the schema's `x@y` shape.
+// Local part and dot-separated domain labels. The schema's member-key pattern is the same (so editors flag
+// it; test/config/schema-patterns.test.ts keeps the two equal), and the schema stage reports it first with this
+// rule's code; likewise the cadence pattern and cadenceIsKnown.
 const EMAIL =
   /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 

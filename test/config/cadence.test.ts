@@ -130,12 +130,37 @@ describe('isValidTimeZone', () => {
 });
 
 describe('canonicalTimeZone', () => {
-  it('takes Intl spelling when only the case differs, and keeps aliases as written', () => {
+  it('takes Intl spelling when only the case differs', () => {
     expect(canonicalTimeZone('europe/berlin')).toBe('Europe/Berlin');
     expect(canonicalTimeZone('EUROPE/BERLIN')).toBe('Europe/Berlin');
     expect(canonicalTimeZone('utc')).toBe('UTC');
     expect(canonicalTimeZone('Europe/Berlin')).toBe('Europe/Berlin');
-    expect(canonicalTimeZone('US/Pacific')).toBe('US/Pacific');
-    expect(canonicalTimeZone('Etc/UTC')).toBe('Etc/UTC');
+  });
+
+  it('stores an alias under the canonical name of its zone, whatever its case', () => {
+    expect(canonicalTimeZone('us/eastern')).toBe('America/New_York');
+    expect(canonicalTimeZone('US/Eastern')).toBe('America/New_York');
+    expect(canonicalTimeZone('US/Pacific')).toBe('America/Los_Angeles');
+    expect(canonicalTimeZone('Etc/UTC')).toBe('UTC');
+  });
+
+  it('answers the current IANA name where Intl keeps an old CLDR spelling', () => {
+    expect(canonicalTimeZone('Asia/Kolkata')).toBe('Asia/Kolkata');
+    expect(canonicalTimeZone('Asia/Calcutta')).toBe('Asia/Kolkata');
+    expect(canonicalTimeZone('europe/kyiv')).toBe('Europe/Kyiv');
+    expect(canonicalTimeZone('America/Argentina/Buenos_Aires')).toBe('America/Argentina/Buenos_Aires');
+    expect(canonicalTimeZone('America/Buenos_Aires')).toBe('America/Argentina/Buenos_Aires');
+  });
+
+  it('is idempotent on every zone Intl knows', () => {
+    for (const tz of Intl.supportedValuesOf('timeZone')) {
+      const once = canonicalTimeZone(tz);
+      expect(isValidTimeZone(once), tz).toBe(true);
+      expect(canonicalTimeZone(once), tz).toBe(once);
+    }
+  });
+
+  it('leaves an unknown zone as it is', () => {
+    expect(canonicalTimeZone('Mars/Olympus')).toBe('Mars/Olympus');
   });
 });

@@ -145,6 +145,27 @@ describe('hostile input', () => {
     expect(errors.map((e) => e.code)).toEqual(['YAML_ALIAS_LIMIT']);
   });
 
+  it('an alias to a list of plain values counts each value: 500 uses of 1,000 numbers is YAML_ALIAS_LIMIT', () => {
+    const values = `[${Array(1000).fill('1').join(', ')}]`;
+    const uses = `[${Array(500).fill('*x').join(', ')}]`;
+    const text = `${BASE}big: &x ${values}\nuses: ${uses}\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'bomb.yaml' }));
+    expect(errors.map((e) => [e.code, e.position!.line])).toEqual([['YAML_ALIAS_LIMIT', 12]]);
+  });
+
+  it('scalars count toward the limit exactly: 10,000 repeated nodes pass, 10,001 do not', () => {
+    // A list of 99 scalars is 100 nodes; 100 aliases to it repeat 10,000.
+    const list = (n: number): string => `[${Array(n).fill('a').join(', ')}]`;
+    const file = (n: number): string =>
+      `big: &x ${list(n)}\nuses: [${Array(100).fill('*x').join(', ')}]\n${BASE}`;
+    const codes = (text: string): string[] => {
+      const r = loadConfig(text, { file: 'f.yaml' });
+      return r.ok ? [] : r.errors.map((e) => e.code);
+    };
+    expect(codes(file(99))).not.toContain('YAML_ALIAS_LIMIT'); // refused later, for its unknown keys
+    expect(codes(file(100))).toEqual(['YAML_ALIAS_LIMIT']);
+  });
+
   it('a few aliases within the limit are fine', () => {
     const text = BASE.replace('allocation: 8000', 'allocation: &a 8000').replace(
       'ana@tinyco.io: 2000',
@@ -219,6 +240,57 @@ groups:
       ['SCHEMA_UNKNOWN_KEY', 10, 40],
     ]);
     expectWellFormed(errors, 'three.yaml');
+  });
+
+  it('two duplicate keys give two errors', () => {
+    const text = BASE.replace('  name: Tiny Co\n', '  name: Tiny Co\n  id: again\n').replace(
+      'ana@tinyco.io: 2000',
+      'ana@tinyco.io: 2000\n      ana@tinyco.io: 3',
+    );
+    const errors = errorsOf(loadConfig(text, { file: 'dup.yaml' }));
+    expect(errors.map((e) => [e.code, e.position!.line, e.position!.col, e.message])).toEqual([
+      ['YAML_DUPLICATE_KEY', 5, 3, 'duplicate key id'],
+      ['YAML_DUPLICATE_KEY', 12, 7, 'duplicate key ana@tinyco.io'],
+    ]);
+    expectWellFormed(errors, 'dup.yaml');
+  });
+
+  it('every tag and duplicate key, then the next problem of another kind (here a second document)', () => {
+    const text = `${BASE.replace('  name: Tiny Co\n', '  name: !env NAME\n  name: x\n')}x: {a: 1, a: !!binary AA==}\n---\nb: 1\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'many.yaml' }));
+    expect(errors.map((e) => [e.code, e.position!.line, e.position!.col])).toEqual([
+      ['YAML_TAG', 4, 9],
+      ['YAML_DUPLICATE_KEY', 5, 3],
+      ['YAML_DUPLICATE_KEY', 12, 11],
+      ['YAML_TAG', 12, 14],
+      ['YAML_MULTI_DOCUMENT', 13, 1],
+    ]);
+    expectWellFormed(errors, 'many.yaml');
+  });
+
+  it('a duplicate key and an alias bomb: both', () => {
+    const levels = ['l0: &l0 [a, a, a, a, a, a, a, a, a, a]'];
+    for (let i = 1; i < 6; i++)
+      levels.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(`*l${i - 1}`)
+          .join(', ')}]`,
+      );
+    const text = `${BASE}team2: 1\nteam2: 2\n${levels.join('\n')}\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'f.yaml' }));
+    expect(errors.map((e) => e.code)).toEqual(['YAML_DUPLICATE_KEY', 'YAML_ALIAS_LIMIT']);
+  });
+
+  it('a duplicate key and nesting thousands deep: both, and no stack overflow', () => {
+    const text = `${BASE}team2: 1\nteam2: 2\nx: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'f.yaml' }));
+    expect(errors.map((e) => e.code)).toEqual(['YAML_DUPLICATE_KEY', 'YAML_TOO_DEEP']);
+  });
+
+  it('a syntax error is reported alone: the rest of the file cannot be read reliably', () => {
+    const text = `${BASE}x: [\nversion: 2\nversion: 3\n`;
+    const errors = errorsOf(loadConfig(text, { file: 'f.yaml' }));
+    expect(errors.map((e) => e.code)).toEqual(['YAML_SYNTAX']);
   });
 
   it('two semantic problems give two errors', () => {

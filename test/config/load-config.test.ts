@@ -53,6 +53,18 @@ function ruleIssues(rule: SemanticRule, text: string): string[] {
   return rule(parsed.value as ExactConfig).map((issue) => issue.code);
 }
 
+/**
+ * The issues of one rule the schema also says (cadence, e-mail), on a file the schema refuses with the same
+ * codes: the schema stage reports them first (so editors see them too), the rule would say the same.
+ */
+function schemaAndRuleIssues(rule: SemanticRule, text: string): string[] {
+  const parsed = parseYamlExact(text);
+  if (!parsed.ok) throw new Error('not YAML');
+  const fromRule = rule(parsed.value as ExactConfig).map((issue) => issue.code);
+  expect(checkSchema(parsed.value).map((issue) => issue.code)).toEqual(fromRule);
+  return fromRule;
+}
+
 describe('valid files load', () => {
   it('examples/small.yaml', () => {
     const desired = desiredOf(loadConfig(repoFile('examples/small.yaml'), { file: 'examples/small.yaml' }));
@@ -256,7 +268,7 @@ describe('semantic rules', () => {
     it.each(['monthly', '25h', '1441m', '0h', '2w', '30d', '1.5h', '01h', '"12 h"', 'Calendar-Month', '""'])(
       'cadenceIsKnown: %s fails with UNKNOWN_CADENCE at the value',
       (cadence) => {
-        expect(ruleIssues(cadenceIsKnown, withCycle(`    cadence: ${cadence}\n`))).toEqual([
+        expect(schemaAndRuleIssues(cadenceIsKnown, withCycle(`    cadence: ${cadence}\n`))).toEqual([
           'UNKNOWN_CADENCE',
         ]);
         expect(failures(withCycle(`    cadence: ${cadence}\n`))).toEqual([['UNKNOWN_CADENCE', 6, 14]]);
@@ -304,7 +316,7 @@ describe('semantic rules', () => {
       'alice@acme.com.',
       `${'a'.repeat(250)}@acme.com`,
     ])('emailsAreValid: %s fails with BAD_EMAIL at the key', (email) => {
-      expect(ruleIssues(emailsAreValid, oneMember(email))).toEqual(['BAD_EMAIL']);
+      expect(schemaAndRuleIssues(emailsAreValid, oneMember(email))).toEqual(['BAD_EMAIL']);
       expect(failures(oneMember(email))).toEqual([['BAD_EMAIL', 9, 7]]);
     });
 
@@ -444,7 +456,7 @@ describe('time zone spelling', () => {
     };
     expect(zone('europe/berlin')).toBe('Europe/Berlin');
     expect(zone('Europe/Berlin')).toBe('Europe/Berlin');
-    expect(zone('US/Pacific')).toBe('US/Pacific');
+    expect(zone('US/Pacific')).toBe('America/Los_Angeles');
   });
 });
 
@@ -459,5 +471,17 @@ describe('the 10^15 maximum', () => {
     expect(over.errors.map((e) => [e.code, e.message])).toEqual([
       ['NUMBER_TOO_LARGE', 'account.creditLimit is larger than 10^15 (1000000000000000.000001)'],
     ]);
+  });
+});
+
+describe('time zone aliases', () => {
+  const withZone = (tz: string): string =>
+    `version: 1\naccount:\n  id: acme\n  creditLimit: 100\n  cycle:\n    timezone: ${tz}\n`;
+
+  it('every name of one zone normalises to the same canonical name, so renaming it plans no change', () => {
+    const stored = ['us/eastern', 'US/Eastern', 'America/New_York', 'america/new_york'].map(
+      (tz) => desiredOf(load(withZone(tz))).account.timezone,
+    );
+    expect(stored).toEqual(['America/New_York', 'America/New_York', 'America/New_York', 'America/New_York']);
   });
 });

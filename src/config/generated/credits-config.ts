@@ -17,11 +17,11 @@ export type DisplayName = string;
  */
 export type CreditLimit = number;
 /**
- * `calendar-month`, `15d`, `1w`, `1d`, or a duration of at most a day written `<N>h` or `<N>m`.
+ * `calendar-month`, `15d`, `1w`, `1d`, or a duration of at most a day written `<N>h` or `<N>m` (`12h`, `30m`, `1440m`).
  */
 export type Cadence = string;
 /**
- * IANA time zone in which cycle boundaries are computed, e.g. `Europe/Berlin`.
+ * IANA time zone in which cycle boundaries are computed, e.g. `Europe/Berlin`. Stored under its canonical name (`US/Eastern` is `America/New_York`). Only `credits validate` checks that the zone exists.
  */
 export type TimeZone = string;
 /**
@@ -48,41 +48,42 @@ export type Extra = number;
  * Per-cycle reserve for requests approved without a human.
  */
 export type AutoApproveReserve = number;
-export type Member =
-  | Amount
-  | null
-  | {
-      allocation?: Amount1;
-      extra?: Amount2;
-    };
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
  */
-export type Amount = number;
+export type Member = Member1 | Member2 | Member3;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
  */
-export type Amount1 = number;
+export type Member1 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
  */
-export type Amount2 = number;
+export type Member2 = null;
+/**
+ * Individual credits per cycle. Left out: the member draws from the group pool.
+ */
+export type Allocation1 = number;
+/**
+ * Extra credits on top.
+ */
+export type Extra1 = number;
 /**
  * Human name. Defaults to the key.
  */
 export type DisplayName1 = string;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * Credits per cycle ("Monthly" in the console).
  */
-export type Amount3 = number;
+export type Allocation2 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * Additional budget on top of the allocation.
  */
-export type Amount4 = number;
+export type Extra2 = number;
 /**
- * A non-negative number of credits (or credits per dollar). Exact decimal, at most 6 decimal places.
+ * Per-cycle reserve for requests approved without a human. 0 = every request is manual.
  */
-export type Amount5 = number;
+export type AutoApproveReserve1 = number;
 /**
  * Plans that delete the group or move its members out fail without --allow-destroy.
  */
@@ -138,6 +139,13 @@ export interface Members {
   [k: string]: Member | undefined;
 }
 /**
+ * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
+ */
+export interface Member3 {
+  allocation?: Allocation1;
+  extra?: Extra1;
+}
+/**
  * A budget holder with a per-cycle allocation shared by its members.
  *
  * This interface was referenced by `Groups`'s JSON-Schema definition
@@ -145,9 +153,9 @@ export interface Members {
  */
 export interface Group {
   name?: DisplayName1;
-  allocation: Amount3;
-  extra?: Amount4;
-  autoApprove?: Amount5;
+  allocation: Allocation2;
+  extra?: Extra2;
+  autoApprove?: AutoApproveReserve1;
   protect?: Protect;
   members?: Members;
 }

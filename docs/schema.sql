@@ -212,6 +212,17 @@ BEGIN
 END $$;
 
 --
+-- Name: credits_database_identity_is_fixed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_database_identity_is_fixed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  RAISE EXCEPTION 'database_identity is written once, by migrate';
+END $$;
+
+--
 -- Name: credits_free(text, bigint, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -246,6 +257,37 @@ CREATE FUNCTION public.credits_member_capacity(p_account text, p_cycle bigint, p
                       AND e.kind = 'grant'), 0)
     FROM members m WHERE m.account_id = p_account AND m.email = p_email
 $$;
+
+--
+-- Name: credits_member_counter_created(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_member_counter_created() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(hashtextextended('credits.apply:' || NEW.account_id, 0));
+  SELECT coalesce(credits_member_capacity(NEW.account_id, NEW.cycle_no, substr(NEW.scope, 8)), 0)
+    INTO NEW.capacity;
+  RETURN NEW;
+END $$;
+
+--
+-- Name: credits_open_rollover(text, bigint, bigint, timestamp with time zone, timestamp with time zone, text, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_open_rollover(p_account text, p_last bigint, p_cycle bigint, p_start timestamp with time zone, p_end timestamp with time zone, p_cadence text, p_timezone text, p_anchor timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(hashtextextended('credits.apply:' || p_account, 0));
+  PERFORM pg_advisory_xact_lock(hashtextextended('credits.cycle:' || p_account, 0));
+  IF (SELECT max(cycle_no) FROM cycles WHERE account_id = p_account) IS DISTINCT FROM p_last THEN
+    RETURN;
+  END IF;
+  INSERT INTO cycles (account_id, cycle_no, starts_at, ends_at, cadence, timezone, reason, anchor_at)
+  VALUES (p_account, p_cycle, p_start, p_end, p_cadence, p_timezone, 'rollover', p_anchor);
+END $$;
 
 --
 -- Name: credits_record_usage(text, text, numeric, numeric, text, jsonb, text, text, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -763,6 +805,17 @@ CREATE TABLE public.cycles (
 );
 
 --
+-- Name: database_identity; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.database_identity (
+    singleton boolean DEFAULT true NOT NULL,
+    database_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT database_identity_singleton_check CHECK (singleton)
+);
+
+--
 -- Name: groups; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -944,6 +997,13 @@ ALTER TABLE ONLY public.cycles
     ADD CONSTRAINT cycles_pkey PRIMARY KEY (account_id, cycle_no);
 
 --
+-- Name: database_identity database_identity_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.database_identity
+    ADD CONSTRAINT database_identity_pkey PRIMARY KEY (singleton);
+
+--
 -- Name: groups groups_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1033,6 +1093,18 @@ CREATE INDEX reservations_live ON public.reservations USING btree (account_id, s
 --
 
 CREATE TRIGGER accounts_declared_upd BEFORE UPDATE ON public.accounts FOR EACH ROW EXECUTE FUNCTION public.credits_bump_declared_account();
+
+--
+-- Name: budget_counters budget_counters_member_capacity; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER budget_counters_member_capacity BEFORE INSERT ON public.budget_counters FOR EACH ROW WHEN ((new.scope ~~ 'member:%'::text)) EXECUTE FUNCTION public.credits_member_counter_created();
+
+--
+-- Name: database_identity database_identity_is_fixed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER database_identity_is_fixed BEFORE DELETE OR UPDATE ON public.database_identity FOR EACH ROW EXECUTE FUNCTION public.credits_database_identity_is_fixed();
 
 --
 -- Name: groups groups_declared_del; Type: TRIGGER; Schema: public; Owner: -

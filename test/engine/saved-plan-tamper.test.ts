@@ -3,14 +3,7 @@
 // the untampered plan still applies afterwards. Real PostgreSQL and PGlite.
 import { describe, expect, it } from 'vitest';
 import { emptyPgliteStore, freshPgStore, storeKinds } from '../support/databases.js';
-import {
-  configFile,
-  REVIEWED,
-  savedPlanText,
-  snapshot,
-  TAMPERS,
-  tampered,
-} from '../support/saved-plan.js';
+import { configFile, REVIEWED, savedPlanText, snapshot, TAMPERS, tampered } from '../support/saved-plan.js';
 import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { checkPlan } from '../../src/plan/check-plan.js';

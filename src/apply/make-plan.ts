@@ -10,6 +10,9 @@ import { dec } from '../decimal.js';
 import { DEFAULT_GROUP, type DeclaredGroup, type DeclaredState } from '../declared-state.js';
 import { diff } from '../plan/diff.js';
 import { checkProtectedGroups } from '../plan/protect.js';
+import { annotateSpend, spendQuestions } from '../plan/spend.js';
+import { accountAddress } from '../plan/address.js';
+import { readSpendFacts } from '../ledger/plan-spend.js';
 import { emptySummary, PLAN_FORMAT_VERSION, type Plan } from '../plan/plan.js';
 import {
   declaredGroupsOf,
@@ -78,6 +81,7 @@ async function remember(
   declaredVersion: number | null,
 ): Promise<Plan> {
   const bytes = input.bytes;
+  await addSpend(db, plan);
   plan.databaseId = await readDatabaseId(db);
   plan.declaredVersion = declaredVersion;
   plan.config = configText(bytes);
@@ -89,6 +93,37 @@ async function remember(
     changeCount: plan.changes.length,
   });
   return plan;
+}
+
+/**
+ * Spend-aware plans: budget changes of an existing account get what is used this cycle and what remains after
+ * them, risky ones coded warnings, and drifted values who changed them (src/plan/spend.ts). Advisory: a
+ * saved plan is not compared on them.
+ */
+async function addSpend(db: Queryable, plan: Plan): Promise<void> {
+  if (plan.changes.length === 0 || plan.changes.some((c) => c.address === accountAddress())) return;
+  const ask = spendQuestions(plan);
+  const facts = await readSpendFacts(db, plan.account, {
+    ...ask,
+    driftAddresses: plan.changes.filter((c) => c.drift).map((c) => c.address),
+  });
+  const after = (field: 'cycle.cadence' | 'cycle.timezone', current: string): string => {
+    const c = plan.changes.find((x) => x.address === accountAddress(field));
+    return typeof c?.after === 'string' ? c.after : current;
+  };
+  if (facts.cycle) {
+    const cadence = after('cycle.cadence', facts.cycle.cadence);
+    const timezone = after('cycle.timezone', facts.cycle.timezone);
+    const restarts = cadence !== facts.cycle.cadence || timezone !== facts.cycle.timezone;
+    if (restarts) {
+      facts.nextBoundaries = previewCycles(cadence, timezone, new Date(plan.createdAt)).map((d) =>
+        d.toISOString(),
+      );
+    }
+  }
+  const annotated = annotateSpend(plan, facts);
+  plan.changes = annotated.changes;
+  plan.warnings = annotated.warnings;
 }
 
 /** The file as text, the way loadConfig decodes it; undefined where loadConfig would report an error. */

@@ -4,7 +4,7 @@
 import { CreditsError } from '../errors.js';
 import { readDatabaseId } from '../state/database-identity.js';
 import type { Queryable } from '../state/store.js';
-import type { Plan } from '../plan/plan.js';
+import type { Change, Plan } from '../plan/plan.js';
 import { digestOf, makePlan } from './make-plan.js';
 
 /** Where errors in a saved plan's configuration point (only an edited plan can hold an invalid one). */
@@ -36,21 +36,29 @@ function sameJson(a: unknown, b: unknown): boolean {
   return keys.every((k) => Object.hasOwn(y, k) && sameJson(x[k], y[k]));
 }
 
+/** A change without what is read live at plan time (spend, who changed a drifted value). */
+function withoutAdvice(c: Change | undefined): unknown {
+  if (!c) return c;
+  const { spend: _spend, changedBy: _changedBy, ...meaning } = c;
+  return meaning;
+}
+
 /**
  * Where two plans differ in meaning (a change's address, or a top-level key), or undefined when they are the
- * same plan. Not compared: createdAt (the re-plan runs at that very time, so previews are the same) and
- * declaredVersion (bumped by signups, which change no declared value).
+ * same plan. Not compared: createdAt (the re-plan runs at that very time, so previews are the same),
+ * declaredVersion (bumped by signups, which change no declared value), and the advice read live at plan time
+ * (spend notes, who changed a drifted value, warnings): usage moves all the time, and none of it is written.
  */
 export function planDifference(saved: Plan, fresh: Plan): string | undefined {
   const changes = saved.changes;
   for (let i = 0; i < Math.max(changes.length, fresh.changes.length); i++) {
-    if (!sameJson(changes[i], fresh.changes[i])) {
+    if (!sameJson(withoutAdvice(changes[i]), withoutAdvice(fresh.changes[i]))) {
       return (changes[i] ?? fresh.changes[i])!.address;
     }
   }
   const keys = new Set([...Object.keys(saved), ...Object.keys(fresh)]);
   for (const k of keys) {
-    if (k === 'createdAt' || k === 'declaredVersion' || k === 'changes') continue;
+    if (k === 'createdAt' || k === 'declaredVersion' || k === 'changes' || k === 'warnings') continue;
     if (!sameJson(saved[k as keyof Plan], fresh[k as keyof Plan])) return k;
   }
   return undefined;

@@ -88,11 +88,13 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
     .option('--allow-destroy', 'allow deleting or emptying protected groups')
     .option('--replay', "replay the previous cycle's usage against the proposed budgets")
+    .option('--fail-on-warning', 'exit 1 when the plan has any warning (ALLOCATION_BELOW_USED, …)')
     .addHelpText(
       'after',
       examples([
         'credits plan',
         'credits plan --replay --markdown > comment.md',
+        'credits plan --fail-on-warning    # in CI: stop on risky changes',
         'credits plan --out plan.json --detailed-exitcode',
         'credits plan --markdown > comment.md',
       ]),

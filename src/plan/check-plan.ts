@@ -9,6 +9,11 @@ const ACTIONS = new Set(['create', 'update', 'delete', 'move']);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+const isWarning = (w: unknown): boolean =>
+  typeof w === 'object' &&
+  w !== null &&
+  typeof (w as { code?: unknown }).code === 'string' &&
+  typeof (w as { message?: unknown }).message === 'string';
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isCount = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -58,7 +63,9 @@ export function checkPlan(data: unknown): Plan {
     const problem = changeProblem(p.changes[i], i);
     if (problem) throw invalid(problem);
   }
-  if (!isStrings(p.warnings)) throw invalid('warnings is not a list of text');
+  if (!Array.isArray(p.warnings) || !p.warnings.every(isWarning)) {
+    throw invalid('warnings is not a list of {code, message}');
+  }
   if (typeof p.config !== 'string') throw invalid('config (the text the plan was made from) is missing');
   return p as unknown as Plan;
 }

@@ -14,6 +14,7 @@ import {
   type ChangeValue,
   type LiveState,
   type Plan,
+  type PlanWarning,
 } from './plan.js';
 import { accountAddress, groupAddress, memberAddress, type AccountAddressField } from './address.js';
 
@@ -85,7 +86,7 @@ const created = (address: string, after: Change['after']): Change => ({
 
 export function diff(desired: DeclaredState, live: LiveState, ctx: DiffContext): Plan {
   const changes: Change[] = [];
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
   const acct = desired.account;
 
   if (!live.state) {
@@ -106,9 +107,10 @@ export function diff(desired: DeclaredState, live: LiveState, ctx: DiffContext):
   diffMembers(desired, live, changes);
   const drifted = changes.filter((c) => c.drift).length;
   if (drifted > 0) {
-    warnings.push(
-      `${drifted} value${drifted === 1 ? ' was' : 's were'} changed outside credits.yaml; apply sets ${drifted === 1 ? 'it' : 'them'} back (or update the file to keep ${drifted === 1 ? 'it' : 'them'})`,
-    );
+    warnings.push({
+      code: 'CHANGED_OUTSIDE_FILE',
+      message: `${drifted} value${drifted === 1 ? ' was' : 's were'} changed outside credits.yaml; apply sets ${drifted === 1 ? 'it' : 'them'} back (or update the file to keep ${drifted === 1 ? 'it' : 'them'})`,
+    });
   }
   return finish(desired, live, ctx, changes, warnings);
 }
@@ -301,7 +303,7 @@ function finish(
   live: LiveState,
   ctx: DiffContext,
   changes: Change[],
-  warnings: string[],
+  warnings: PlanWarning[],
 ): Plan {
   const summary = emptySummary();
   for (const c of changes) summary[c.action]++;

@@ -1,4 +1,4 @@
-// The plan artifact (DESIGN §5): plain data. Renderers and apply read only this.
+// The plan artifact: plain data. Renderers and apply read only this.
 import type { DeclaredAccount, DeclaredGroup, DeclaredState } from '../declared-state.js';
 
 /** 2: the plan carries the database identity and the whole configuration it was made from. */
@@ -21,6 +21,38 @@ export interface Change {
   group?: string;
   /** The live value was changed outside credits.yaml (dashboard, API, SQL): `applied` is what the file last set. */
   drift?: { applied: ChangeValue };
+  /**
+   * Advisory, read at plan time (apply recomputes it, a saved plan is not compared on it): for a budget change,
+   * what is already used this cycle and what remains after the change.
+   */
+  spend?: SpendNote;
+  /** Advisory: for a drifted value, who changed it outside the file, from the audit log. */
+  changedBy?: ChangedBy;
+}
+
+export interface SpendNote {
+  /** Used this cycle by the member, group or account (usage and live holds). */
+  used: string;
+  /** The budget after the change (for a member: allocation + extra + grants this cycle). */
+  budget: string;
+  /** budget − used: negative or zero means blocked as soon as the change applies. */
+  remaining: string;
+}
+
+export interface ChangedBy {
+  /** `api` (an edit through the API or dashboard), `apply`, or `unknown` (no audit row: SQL). */
+  source: string;
+  /** The audit row's actor (`token:<id>` for API edits), when known. */
+  actor?: string;
+  at?: string;
+}
+
+/** Coded, advisory: listed first in the Markdown comment; `credits plan --fail-on-warning` exits 1 on any. */
+export interface PlanWarning {
+  code: string;
+  /** The change it is about, when it is about one. */
+  address?: string;
+  message: string;
 }
 
 export interface PlanSummary {
@@ -46,7 +78,7 @@ export interface Plan {
   createdAt: string;
   summary: PlanSummary;
   changes: Change[];
-  warnings: string[];
+  warnings: PlanWarning[];
   /**
    * The text of the configuration the plan was made from, whole (its UTF-8 encoding is the file's bytes, so
    * configDigest is its digest): `credits apply plan.json` plans it again and compares.

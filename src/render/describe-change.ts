@@ -30,8 +30,33 @@ export function changeLine(c: Change): string {
 
 export const driftNote = (c: Change): string | undefined =>
   c.drift
-    ? `changed outside credits.yaml: applied ${formatValue(c.drift.applied)}, now ${formatValue(c.before)}`
+    ? `changed outside credits.yaml: applied ${formatValue(c.drift.applied)}, now ${formatValue(c.before)}${provenance(c)}`
     : undefined;
+
+/** `, by token:… (api) at …` from the audit log, or `, by SQL or another tool (no audit row)`. */
+function provenance(c: Change): string {
+  const by = c.changedBy;
+  if (!by) return '';
+  if (by.source === 'unknown') return ' (no audit row: changed by SQL or another tool)';
+  const how = by.source === 'api' ? 'an API or dashboard edit' : `source ${by.source}`;
+  return ` (${how} by ${by.actor ?? 'unknown'}${by.at ? ` at ${by.at.slice(0, 16).replace('T', ' ')} UTC` : ''})`;
+}
+
+/** `used 4000 this cycle; 1000 over the new budget 3000` for a budget change with a spend note. */
+export function spendNote(c: Change): string | undefined {
+  const s = c.spend;
+  if (!s) return undefined;
+  const over = s.remaining.startsWith('-');
+  const left = over
+    ? `${s.remaining.slice(1)} over the new budget ${s.budget}: blocked`
+    : s.remaining === '0' && s.used !== '0'
+      ? `nothing left of the new budget ${s.budget}: blocked`
+      : `${s.remaining} left of ${s.budget}`;
+  return `used ${s.used} this cycle; after the change ${left}`;
+}
+
+/** `CODE  message` for a warning. */
+export const warningLine = (w: { code: string; message: string }): string => `${w.code}  ${w.message}`;
 
 export function summaryLine(s: { create: number; update: number; delete: number; move: number }): string {
   return `Plan: ${s.create} to create, ${s.update} to update, ${s.move} to move, ${s.delete} to delete.`;

@@ -1,6 +1,6 @@
 // Human view of a plan: Terraform-style symbols, colour when asked, unchanged values never shown.
 import type { Plan } from '../plan/plan.js';
-import { changeLine, driftNote, summaryLine } from './describe-change.js';
+import { changeLine, driftNote, spendNote, summaryLine, warningLine } from './describe-change.js';
 
 const ANSI = {
   green: '\x1b[32m',
@@ -32,10 +32,12 @@ export function renderHuman(plan: Plan, opts: HumanOptions): string {
     const drift = driftNote(c);
     if (drift) out.push('      ' + paint(ANSI.yellow, `! ${drift}`));
     for (const e of c.effects) out.push('      ' + paint(ANSI.dim, `→ ${e}`));
+    const spend = spendNote(c);
+    if (spend) out.push('      ' + paint(ANSI.dim, `→ ${spend}`));
   }
   if (plan.warnings.length) {
     out.push('', paint(ANSI.yellow, 'Warnings:'));
-    for (const w of plan.warnings) out.push(`  - ${w}`);
+    for (const w of plan.warnings) out.push(`  - ${warningLine(w)}`);
   }
   out.push('', paint(ANSI.bold, summaryLine(plan.summary)));
   return out.join('\n') + '\n';

@@ -1,7 +1,7 @@
 // Markdown view for pull-request comments: summary table first, per-group details folded in <details>.
 // Never longer than the cap: whole sections, then whole lines, then a count of what was left out.
 import type { Change, Plan } from '../plan/plan.js';
-import { changeLine, driftNote, sectionOf } from './describe-change.js';
+import { changeLine, driftNote, sectionOf, spendNote } from './describe-change.js';
 import { parseAddress } from '../plan/address.js';
 
 export const MARKDOWN_MAX_CHARS = 60_000;
@@ -13,6 +13,8 @@ export function renderMarkdown(plan: Plan, maxChars = MARKDOWN_MAX_CHARS): strin
     head.push(`**No changes.** Live state matches the configuration (state serial ${plan.stateSerial}).`);
     return head.join('\n') + '\n';
   }
+  // Warnings first: they are what a reviewer must not miss.
+  for (const w of plan.warnings) head.push(`> **Warning** \`${w.code}\`: ${w.message}`, '');
   head.push(
     '| create | update | move | delete | drift |',
     '| ---: | ---: | ---: | ---: | ---: |',
@@ -21,7 +23,6 @@ export function renderMarkdown(plan: Plan, maxChars = MARKDOWN_MAX_CHARS): strin
     `State serial ${plan.stateSerial} · config \`${plan.configDigest.slice(0, 19)}\``,
     '',
   );
-  for (const w of plan.warnings) head.push(`> **Warning:** ${w}`, '');
   const effects = plan.changes.filter(
     (c) => c.effects.length && parseAddress(c.address, c.action)?.kind !== 'member',
   );
@@ -57,6 +58,8 @@ export function renderMarkdown(plan: Plan, maxChars = MARKDOWN_MAX_CHARS): strin
       const drift = driftNote(c);
       if (drift) lines.push(`!   ${drift}`);
       for (const e of c.effects) lines.push(`#   ${e}`);
+      const spend = spendNote(c);
+      if (spend) lines.push(`#   ${spend}`);
       const text = lines.join('\n') + '\n';
       if (body.length + text.length > budget - 80) break;
       body += text;

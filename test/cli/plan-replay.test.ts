@@ -1,7 +1,7 @@
 // `credits plan --replay` as a user runs it (CLI child process), on PostgreSQL and on the embedded database:
 // the previous cycle's recorded usage replayed against a file that cuts a budget.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,13 +47,25 @@ async function lastCycleOfUsage(store: Store): Promise<void> {
   await resetCycle(store, { accountId: 'acme' });
 }
 
-function plan(cwd: string, args: string[], env: Record<string, string | undefined>) {
-  const r = spawnSync(process.execPath, [resolve('bin/credits.js'), 'plan', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', DATABASE_URL: undefined, ...env },
+/** The CLI as a child process, awaited (a synchronous spawn would block the test worker for its whole run). */
+function plan(
+  cwd: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [resolve('bin/credits.js'), 'plan', ...args], {
+      cwd,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', DATABASE_URL: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const targets = [
@@ -85,7 +97,7 @@ describe.each(targets)('credits plan --replay on %s', (_kind, prepare) => {
     const cwd = mkdtempSync(join(tmpdir(), 'credits-replay-cli-'));
     writeFileSync(join(cwd, 'credits.yaml'), config('200'));
 
-    const human = plan(cwd, ['--replay'], env);
+    const human = await plan(cwd, ['--replay'], env);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/~ member\.alice@acme\.test\.allocation|alice@acme\.test/);
     expect(human.stdout).toMatch(
@@ -95,11 +107,11 @@ describe.each(targets)('credits plan --replay on %s', (_kind, prepare) => {
       /alice@acme\.test: blocked by member from \d{4}-\d\d-\d\d \d\d:00 UTC, refused 50 \(used 250 of 300 in that cycle; proposed 200\)/,
     );
 
-    const md = plan(cwd, ['--replay', '--markdown'], env);
+    const md = await plan(cwd, ['--replay', '--markdown'], env);
     expect(md.stdout).toMatch(/#### Replay of the last cycle/);
     expect(md.stdout).toMatch(/\| alice@acme\.test \| member \| .* \| 50 \| 250 \| 300 \| 200 \|/);
 
-    const json = JSON.parse(plan(cwd, ['--replay', '--json'], env).stdout) as {
+    const json = JSON.parse((await plan(cwd, ['--replay', '--json'], env)).stdout) as {
       replay: { refused: string; members: { scope: string; blockedFrom: string }[] };
     };
     expect(json.replay.refused).toBe('50');
@@ -109,8 +121,8 @@ describe.each(targets)('credits plan --replay on %s', (_kind, prepare) => {
     expect(first % 3_600_000).toBe(0);
 
     writeFileSync(join(cwd, 'credits.yaml'), config('300'));
-    expect(plan(cwd, ['--replay'], env).stdout).toMatch(
+    expect((await plan(cwd, ['--replay'], env)).stdout).toMatch(
       /its 260 credits of usage all fit the proposed budgets/,
     );
-  }, 60_000);
+  }, 180_000);
 });

@@ -59,6 +59,8 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
         after: '9000',
         effects: [],
         group: 'engineering',
+        // Nothing used yet this cycle: all of the new budget remains.
+        spend: { used: '0', budget: '9000', remaining: '9000' },
       },
     ]);
     await applyPlan(store, p, { actor: 'ci' });
@@ -83,7 +85,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
       after: '20000',
       drift: { applied: '20000' },
     });
-    expect(p.warnings.join()).toMatch(/changed outside credits.yaml/);
+    expect(p.warnings.map((w) => w.message).join()).toMatch(/changed outside credits.yaml/);
     await applyPlan(store, p, { actor: 'ci' });
     expect((await plan(store, company)).changes).toEqual([]);
   });

@@ -103,9 +103,13 @@ describe.each(storeKinds)(
           after: null,
           drift: { applied: { group: 'default', allocation: null, extra: '0' } },
           effects: [expect.stringMatching(/^signed up, not in credits.yaml: returns to the Default group/)],
+          // Who gave her those terms: the admin token's API edit, from the audit log.
+          changedBy: { source: 'api', actor: expect.stringMatching(/^token:/), at: expect.any(String) },
         },
       ]);
-      expect(drifted.warnings).toEqual([expect.stringMatching(/^1 value was changed outside credits.yaml/)]);
+      expect(drifted.warnings).toEqual([
+        { code: 'CHANGED_OUTSIDE_FILE', message: expect.stringMatching(/^1 value was changed outside credits.yaml/) },
+      ]);
       // An edited file (another group's entry changed) plans her the same way.
       expect(addresses(await plan(store, file(5)))).toEqual(['group.ops.extra', 'member.her@acme.test']);
 

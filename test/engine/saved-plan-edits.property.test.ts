@@ -26,12 +26,21 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** What a plan file means: everything but when it was made and the declared_version it saw. */
+/** What a plan file means: everything but when it was made, the declared_version it saw, and live advice. */
 function meaning(bytes: Buffer): string | undefined {
   try {
     const plan = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
     delete plan.createdAt;
     delete plan.declaredVersion;
+    // Advice read live at plan time is not what a plan means (apply reads it again).
+    delete plan.warnings;
+    if (Array.isArray(plan.changes))
+      for (const c of plan.changes as Record<string, unknown>[]) {
+        if (c && typeof c === 'object') {
+          delete c.spend;
+          delete c.changedBy;
+        }
+      }
     return canonical(plan);
   } catch {
     return undefined;

@@ -8,6 +8,7 @@ import { diff } from '../../src/plan/diff.js';
 import { renderHuman } from '../../src/render/human.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderMarkdown, MARKDOWN_MAX_CHARS } from '../../src/render/markdown.js';
+import { annotateSpend } from '../../src/plan/spend.js';
 import type { LiveState, Plan } from '../../src/plan/plan.js';
 import type { DeclaredState } from '../../src/declared-state.js';
 
@@ -97,6 +98,42 @@ describe('plan renderers (golden files)', () => {
   it('human, colour', () => golden('plan.human-colour.txt', renderHuman(plan, { colour: true })));
   it('json', () => golden('plan.json', renderJson(plan)));
   it('markdown', () => golden('plan.md', renderMarkdown(plan)));
+  it('a spend-aware plan: used and remaining beside budget changes, coded warnings first, who drifted', () => {
+    const spendy = annotateSpend(plan, {
+      members: new Map([
+        [
+          'ivan.petrov@northwind.example',
+          { allocation: '10000', extra: '2500', used: '11000', capacity: '12500' },
+        ],
+        ['nora.berg@northwind.example', { allocation: null, extra: '0', used: '300', capacity: '0' }],
+      ]),
+      groups: new Map([
+        ['marketing', { allocation: '15000', extra: '0', used: '14000' }],
+        ['support', { allocation: '25000', extra: '2000', used: '9000' }],
+      ]),
+      account: { creditLimit: '250000', used: '248000' },
+      pendingRequests: new Map([['nora.berg@northwind.example', 2]]),
+      openReservations: new Map([['nora.berg@northwind.example', 1]]),
+      nextBoundaries: ['2026-11-30T23:00:00.000Z', '2026-12-31T23:00:00.000Z', '2027-01-31T23:00:00.000Z'],
+      changedBy: new Map([
+        ['group.support.allocation', { source: 'api', actor: 'token:7', at: '2026-11-20T09:30:00.000Z' }],
+      ]),
+    });
+    expect(spendy.warnings.map((w) => w.code)).toEqual([
+      'LIMIT_BELOW_USED',
+      'CYCLE_RESTARTS',
+      'ALLOCATION_BELOW_USED',
+      'ALLOCATION_BELOW_USED',
+      'MEMBER_WITH_PENDING_REQUESTS',
+      'MEMBER_WITH_OPEN_RESERVATIONS',
+      'CHANGED_OUTSIDE_FILE',
+    ]);
+    golden('plan-spend.human.txt', renderHuman(spendy, { colour: false }));
+    golden('plan-spend.md', renderMarkdown(spendy));
+    // The plan itself is untouched (annotateSpend returns a new one).
+    expect(plan.changes.some((c) => c.spend)).toBe(false);
+  });
+
   it('no changes', () => {
     const empty = {
       ...plan,

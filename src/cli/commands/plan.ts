@@ -21,6 +21,7 @@ export interface PlanOptions {
   detailedExitcode?: boolean;
   allowDestroy?: boolean;
   replay?: boolean;
+  failOnWarning?: boolean;
   databaseUrl?: string;
 }
 
@@ -71,6 +72,13 @@ export async function planCommand(opts: PlanOptions, streams: Streams): Promise<
       const text = replay ? (opts.markdown ? renderReplayMarkdown(replay) : renderReplayHuman(replay)) : none;
       streams.stdout.write('\n' + text);
     }
+  }
+  if (opts.failOnWarning && plan.warnings.length > 0) {
+    const codes = [...new Set(plan.warnings.map((w) => w.code))].join(', ');
+    streams.stderr.write(
+      `plan has ${plan.warnings.length} warning(s) (${codes}): failing as --fail-on-warning asks\n`,
+    );
+    return 1;
   }
   return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
 }

@@ -84,7 +84,11 @@ export const ERROR_RESPONSES = {
     'Conflict with the current state: IDEMPOTENCY_IN_FLIGHT, MANAGED_BY_GIT, REQUEST_ALREADY_DECIDED, RESERVATION_NOT_HELD, GROUP_BUDGET_INSUFFICIENT, EMAIL_NOT_DECLARABLE',
   ),
   422: refusal('IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request'),
-  429: refusal('RATE_LIMITED or TOO_MANY_PENDING_REQUESTS', errorResponse, { headers: RETRY_AFTER }),
+  429: refusal(
+    'RATE_LIMITED (Retry-After says when to try again), or TOO_MANY_PENDING_REQUESTS on POST /v1/requests',
+    errorResponse,
+    { headers: RETRY_AFTER },
+  ),
   503: refusal('DATABASE_UNAVAILABLE, MIGRATIONS_PENDING or TRANSACTION_CONFLICT: nothing changed, retry'),
 } as const;
 export type ErrorStatus = keyof typeof ERROR_RESPONSES;

@@ -9,6 +9,7 @@ const obj = (properties: Record<string, unknown>, required = Object.keys(propert
   required,
 });
 
+/** The body of every error: a code from the catalogue (src/errors.ts), its message, and the code's details. */
 export const errorResponse = {
   type: 'object',
   properties: {
@@ -21,6 +22,85 @@ export const errorResponse = {
   },
   required: ['error'],
 } as const;
+
+const amountLeft = { type: 'string', description: 'credits that level can still spend this cycle' };
+
+/** 402 BUDGET_EXCEEDED: the level that refused and what each level can still spend. */
+const budgetExceeded = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', enum: ['BUDGET_EXCEEDED'] },
+        message: str,
+        blockedBy: { type: 'string', enum: ['member', 'group', 'account'] },
+        remaining: {
+          type: 'object',
+          description: 'what the member, its group and the account can still spend (empty on a settle)',
+          additionalProperties: false,
+          properties: { member: amountLeft, group: amountLeft, account: amountLeft },
+        },
+      },
+      required: ['code', 'message', 'blockedBy', 'remaining'],
+    },
+  },
+  required: ['error'],
+} as const;
+
+const RETRY_AFTER = {
+  'Retry-After': {
+    type: 'integer',
+    minimum: 0,
+    description: 'seconds until the limit lets this caller in again',
+  },
+};
+
+/** An error status's response: its description (the codes it carries) and body schema. */
+const refusal = (description: string, schema: object = errorResponse, extra: object = {}) => ({
+  ...schema,
+  description,
+  ...extra,
+});
+
+/**
+ * The error responses a route may declare, one per status. Each documents the codes of src/errors.ts that
+ * the API answers with that status; 402 has its own body.
+ */
+export const ERROR_RESPONSES = {
+  400: refusal(
+    'Bad request: VALIDATION_FAILED, INVALID_AMOUNT, INVALID_JSON, BODY_TOO_DEEP, INVALID_CURSOR, IDEMPOTENCY_KEY_INVALID, BAD_REQUEST (and rule codes of admin edits)',
+  ),
+  401: refusal('UNAUTHORIZED: missing or invalid bearer token'),
+  402: refusal(
+    'BUDGET_EXCEEDED: the member, its group or the account cannot spend this much',
+    budgetExceeded,
+  ),
+  403: refusal("FORBIDDEN: the token's role may not do this"),
+  404: refusal('NOT_FOUND or MEMBER_NOT_FOUND'),
+  409: refusal(
+    'Conflict with the current state: IDEMPOTENCY_IN_FLIGHT, MANAGED_BY_GIT, REQUEST_ALREADY_DECIDED, RESERVATION_NOT_HELD, GROUP_BUDGET_INSUFFICIENT, EMAIL_NOT_DECLARABLE',
+  ),
+  422: refusal('IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request'),
+  429: refusal(
+    'RATE_LIMITED (Retry-After says when to try again), or TOO_MANY_PENDING_REQUESTS on POST /v1/requests',
+    errorResponse,
+    { headers: RETRY_AFTER },
+  ),
+  503: refusal('DATABASE_UNAVAILABLE, MIGRATIONS_PENDING or TRANSACTION_CONFLICT: nothing changed, retry'),
+} as const;
+export type ErrorStatus = keyof typeof ERROR_RESPONSES;
+
+/** Statuses any /v1 route may answer: validation, authentication, role, rate limit, database. */
+export const COMMON_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 429, 503];
+
+/** Catch-alls for what no route lists: 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 500 INTERNAL. */
+export const OTHER_ERRORS = {
+  '4xx': refusal('Other client errors: PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415)'),
+  '5xx': refusal('INTERNAL: a server-side failure (details only in the log)'),
+};
 
 const remaining = obj({ member: str, group: str, account: str });
 const groupView = obj({

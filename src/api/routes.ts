@@ -18,7 +18,7 @@ import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type PageQuery } from '../ledger/pa
 import { editGroup, editMember, editSettings } from '../apply/admin-edit.js';
 import type { Role, TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
-import { RESPONSES } from './response-schemas.js';
+import { RESPONSES, type ErrorStatus } from './response-schemas.js';
 import type { IdempotencySpec } from '../ledger/idempotency.js';
 
 // Amounts are checked before the schema, on the text the client sent (src/api/amounts.ts), and arrive here
@@ -35,11 +35,12 @@ const EMAIL = { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^@\\s]
 const KEY = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' } as const;
 const UUID = { type: 'string', format: 'uuid' } as const;
 const TEXT = { type: 'string', minLength: 1, maxLength: 2000 } as const;
+// OpenAPI 3.0 allows no empty `required`, so it is left out when nothing is.
 const body = (properties: Record<string, unknown>, required: string[] = []) => ({
   type: 'object',
   additionalProperties: false,
   properties,
-  required,
+  ...(required.length ? { required } : {}),
 });
 
 /** Amounts arrive as canonical strings (the server checked them); the ledger works on exact strings. */
@@ -78,6 +79,13 @@ export interface RouteContext {
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PATCH';
   url: string;
+  /** OpenAPI: a unique camelCase name (client generators make method names of it) and a one-line summary. */
+  operationId: string;
+  summary: string;
+  /** OpenAPI tag; the URL's first segment after /v1 unless given. */
+  tag?: string;
+  /** Error statuses beyond those every route may answer (COMMON_ERRORS), e.g. 402, 404, 409. */
+  errors?: readonly ErrorStatus[];
   roles: readonly Role[];
   /** Member tokens may only touch their own e-mail (taken from params.email or body.member). */
   memberSelf?: boolean;
@@ -118,6 +126,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/overview',
+    operationId: 'getOverview',
+    summary: "The account's budget, this cycle's use and every group",
     response: RESPONSES.overview,
     roles: ['admin'],
     schema: {},
@@ -126,6 +136,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/groups',
+    operationId: 'listGroups',
+    summary: 'A page of groups with their budgets and use',
     response: RESPONSES.groups,
     roles: ['admin'],
     schema: { querystring: body(PAGE) },
@@ -134,6 +146,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/groups/:key/members',
+    operationId: 'listGroupMembers',
+    summary: "A page of a group's members, searchable by e-mail or name",
+    errors: [404],
     response: RESPONSES.membersPage,
     roles: ['admin'],
     schema: {
@@ -152,6 +167,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/members/:email',
+    operationId: 'getMember',
+    summary: "A member's budget, use and what each level can still spend",
+    errors: [404],
     response: RESPONSES.member,
     roles: ['admin', 'service', 'member'],
     memberSelf: true,
@@ -161,6 +179,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/members/:email/history',
+    operationId: 'getMemberHistory',
+    summary: "A page of a member's usage and grants this cycle, newest first",
+    errors: [404],
     response: RESPONSES.history,
     roles: ['admin', 'service', 'member'],
     memberSelf: true,
@@ -170,6 +191,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'PATCH',
     url: '/v1/groups/:key',
+    operationId: 'editGroup',
+    summary: "Edit a group's name or budget (drift from credits.yaml)",
+    errors: [404, 409],
     response: RESPONSES.edit,
     roles: ['admin'],
     schema: {
@@ -195,6 +219,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'PATCH',
     url: '/v1/members/:email',
+    operationId: 'editMember',
+    summary: "Edit a member's allocation, extra credits or group (drift from credits.yaml)",
+    errors: [404, 409],
     response: RESPONSES.edit,
     roles: ['admin'],
     schema: {
@@ -216,6 +243,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'PATCH',
     url: '/v1/settings',
+    operationId: 'editSettings',
+    summary: "Edit the account's settings (drift from credits.yaml)",
+    errors: [409],
     response: RESPONSES.edit,
     roles: ['admin'],
     schema: {
@@ -242,6 +272,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/users',
+    operationId: 'signUp',
+    summary: 'Sign a member up into the Default group',
+    errors: [409, 422],
     response: RESPONSES.signup,
     roles: ['admin', 'service'],
     status: 201,
@@ -257,6 +290,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/usage',
+    operationId: 'recordUsage',
+    summary: 'Record usage in credits or dollars, refused with 402 past any budget',
+    errors: [402, 404, 409, 422],
     response: RESPONSES.usage,
     ledgerIdempotency: true,
     roles: ['admin', 'service'],
@@ -277,6 +313,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/reservations',
+    operationId: 'reserve',
+    summary: 'Hold credits for a member until settled, released or expired',
+    errors: [402, 404, 409, 422],
     response: RESPONSES.reservation,
     ledgerIdempotency: true,
     roles: ['admin', 'service'],
@@ -288,6 +327,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/reservations/:id/settle',
+    operationId: 'settleReservation',
+    summary: 'Charge a held reservation its actual cost',
+    errors: [402, 404, 409, 422],
     response: RESPONSES.settled,
     roles: ['admin', 'service'],
     schema: {
@@ -310,6 +352,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/reservations/:id/release',
+    operationId: 'releaseReservation',
+    summary: 'Release a held reservation without charge',
+    errors: [404, 409, 422],
     response: RESPONSES.released,
     roles: ['admin', 'service'],
     schema: { params: body({ id: UUID }, ['id']) },
@@ -319,6 +364,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/requests',
+    operationId: 'createRequest',
+    summary: "Ask for more credits (auto-approved within the group's reserve)",
+    errors: [404, 409, 422],
     response: RESPONSES.request,
     ledgerIdempotency: true,
     roles: ['admin', 'member'],
@@ -342,6 +390,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/v1/requests',
+    operationId: 'listRequests',
+    summary: 'A page of credit requests, newest first',
     response: RESPONSES.requests,
     roles: ['admin', 'member'],
     schema: {
@@ -361,6 +411,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/requests/:id/approve',
+    operationId: 'approveRequest',
+    summary: 'Approve a pending request, for the amount asked or less',
+    errors: [404, 409, 422],
     response: RESPONSES.request,
     roles: ['admin'],
     schema: { params: body({ id: UUID }, ['id']), body: body({ amount: AMOUNT }) },
@@ -377,6 +430,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/requests/:id/deny',
+    operationId: 'denyRequest',
+    summary: 'Deny a pending request',
+    errors: [404, 409, 422],
     response: RESPONSES.request,
     roles: ['admin'],
     schema: {
@@ -395,6 +451,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/v1/cycle/reset',
+    operationId: 'resetCycle',
+    summary: 'End the current cycle now and start the next',
+    errors: [409, 422],
     response: RESPONSES.cycle,
     roles: ['admin'],
     schema: {},

@@ -1,6 +1,5 @@
 // The Fastify server behind `credits serve`: coded errors from the one catalogue, health and readiness.
 // Runtime routes (/v1) are registered here as they are built (DESIGN §6).
-import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -12,7 +11,9 @@ import { amountFields, ROUTES } from './routes.js';
 import { parseAmount } from './amounts.js';
 import { useJsonBodyParser } from './json-body.js';
 import { authenticationGate } from './auth-gate.js';
-import { errorResponse } from './response-schemas.js';
+import { COMMON_ERRORS, ERROR_RESPONSES, OTHER_ERRORS, type ErrorStatus } from './response-schemas.js';
+import { rateLimits, type RateLimits } from './rate-limits.js';
+import { openApiDocument, PUBLIC } from './openapi.js';
 import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
@@ -21,7 +22,9 @@ import { registerDashboard } from '../web/dashboard.js';
 export interface ServerOptions {
   store: Store;
   logger?: boolean;
-  /** Requests per minute per token (and per address for unauthenticated calls). */
+  /** Requests per minute per token, by the token's role, and per address without one (src/api/rate-limits.ts). */
+  rateLimits?: Partial<RateLimits>;
+  /** Requests per minute for every class not set in rateLimits. */
   rateLimit?: number;
   /** How long an authenticated token is remembered (ms); a revoked token works this long at most. 0: never. */
   tokenCacheMs?: number;
@@ -66,11 +69,22 @@ const validators = (coerceTypes: boolean) =>
     new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }),
   );
 
-/** The rate-limit bucket of a request, found without the database: the token (on /v1) or the address. */
-const bucketOf = (req: FastifyRequest): string => {
-  const token = req.url.startsWith('/v1/') ? bearer(req) : undefined;
-  return token ? `token:${createHash('sha256').update(token).digest('base64')}` : `ip:${req.ip}`;
-};
+/** The rate-limit bucket of a request: its authenticated token, else the client address. */
+const bucketOf = (req: FastifyRequest): string =>
+  req.identity ? `token:${req.identity.tokenId}` : `ip:${req.ip}`;
+
+/** The Idempotency-Key header, documented on every POST (the length is checked in preValidation). */
+const IDEMPOTENCY_HEADER = {
+  type: 'object',
+  properties: {
+    'Idempotency-Key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_IDEMPOTENCY_KEY,
+      description: 'Makes a retry safe: the same key and body answer the first response again (docs/api.md)',
+    },
+  },
+} as const;
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -144,20 +158,36 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       ),
   );
 
-  const perMinute = opts.rateLimit ?? 6000;
+  const limits = rateLimits(opts.rateLimits, opts.rateLimit);
+  // Failed lookups are limited per address at the anonymous rate: a made-up token costs at most that many
+  // database lookups a minute from one address, then is answered 429 without one.
   const authenticate = authenticationGate(
     cachedAuthentication(opts.store, opts.tokenCacheMs),
-    perMinute,
+    limits.anonymous,
     60_000,
   );
+  // Bearer tokens: the tenant comes from the token, never from the request. A /v1 request's token is looked
+  // up first (remembered for a while, src/api/token-cache.ts; failures gated per address), so that the rate
+  // limit can size its bucket by the token's role. A missing or unknown token is refused later, after the
+  // address's bucket has counted it.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/')) return; // health, readiness, /docs and the dashboard are public
+    const token = bearer(req);
+    if (!token) return;
+    const answer = await authenticate(token, req.ip);
+    if ('retryAfterS' in answer) {
+      reply.header('retry-after', String(answer.retryAfterS));
+      throw new CreditsError('RATE_LIMITED');
+    }
+    req.identity = answer.identity;
+  });
   // The limit is a root onRequest hook, so it covers every request: routes, 404s (any path, any method,
-  // OPTIONS included) and static files. It never touches the database: a /v1 request with a bearer token
-  // counts against that token, anything else against the client address. Made-up tokens each get a
-  // bucket here, but their failed lookups are limited per address by the authentication gate.
+  // OPTIONS included) and static files. A request with a token that authenticated counts against that
+  // token, at its role's rate; anything else against the client address, at the anonymous rate.
   const { default: rateLimit } = await import('@fastify/rate-limit');
   await app.register(rateLimit, {
     global: false,
-    max: perMinute,
+    max: (req) => limits[req.identity?.role ?? 'anonymous'],
     timeWindow: '1 minute',
     keyGenerator: bucketOf,
     errorResponseBuilder: () => ({ statusCode: 429 }),
@@ -165,28 +195,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.addHook('onRequest', app.rateLimit());
   const { default: swagger } = await import('@fastify/swagger');
   const { default: swaggerUi } = await import('@fastify/swagger-ui');
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'credits runtime API', version: '1' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await app.register(swagger, openApiDocument(ROUTES));
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Bearer tokens: the tenant comes from the token, never from the request. Checked after the rate limit
-  // (onRequest), so that failed attempts are limited too, and before the body is read.
-  app.addHook('preParsing', async (req, reply, payload) => {
-    if (!req.url.startsWith('/v1/')) return payload; // health, readiness and /docs are public
-    const token = bearer(req);
-    if (!token) throw new CreditsError('UNAUTHORIZED');
-    const answer = await authenticate(token, req.ip);
-    if ('retryAfterS' in answer) {
-      reply.header('retry-after', String(answer.retryAfterS));
-      throw new CreditsError('RATE_LIMITED');
-    }
-    if (!answer.identity) throw new CreditsError('UNAUTHORIZED');
-    req.identity = answer.identity;
+  // Refused after the rate limit, so that failed attempts count too, and before the body is read.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (req.url.startsWith('/v1/') && !req.identity) throw new CreditsError('UNAUTHORIZED');
     return payload;
   });
 
@@ -197,8 +211,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       url: route.url,
       schema: {
         ...route.schema,
-        tags: [route.url.split('/')[2]!],
-        response: { [route.status ?? 200]: route.response, '4xx': errorResponse },
+        operationId: route.operationId,
+        summary: route.summary,
+        tags: [route.tag ?? route.url.split('/')[2]!],
+        ...(route.method === 'POST' ? { headers: IDEMPOTENCY_HEADER } : {}),
+        response: responses(route.status ?? 200, route.response, route.errors),
       },
       // Roles before validation: a caller who may not use a route learns nothing about its schema.
       preValidation: async (req) => {
@@ -270,21 +287,64 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   }
 
   await registerDashboard(app);
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    try {
-      const { current, expected } = await schemaStatus(opts.store);
-      if (current !== expected) {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        ...PUBLIC,
+        operationId: 'health',
+        summary: 'Answers while the process runs',
+        response: { 200: okBody, 429: ERROR_RESPONSES[429] },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        ...PUBLIC,
+        operationId: 'ready',
+        summary: 'Answers when the database is reachable and its migrations are current',
+        response: { 200: readyBody, 429: ERROR_RESPONSES[429], 503: ERROR_RESPONSES[503] },
+      },
+    },
+    async (_req, reply) => {
+      try {
+        const { current, expected } = await schemaStatus(opts.store);
+        if (current !== expected) {
+          return reply
+            .status(503)
+            .send(errorBody(new CreditsError('MIGRATIONS_PENDING', { current, expected })));
+        }
+        return { status: 'ready', schemaVersion: current };
+      } catch {
         return reply
           .status(503)
-          .send(errorBody(new CreditsError('MIGRATIONS_PENDING', { current, expected })));
+          .send(errorBody(new CreditsError('DATABASE_UNAVAILABLE', { reason: 'query failed' })));
       }
-      return { status: 'ready', schemaVersion: current };
-    } catch {
-      return reply
-        .status(503)
-        .send(errorBody(new CreditsError('DATABASE_UNAVAILABLE', { reason: 'query failed' })));
-    }
-  });
+    },
+  );
   return app;
+}
+
+const okBody = {
+  type: 'object',
+  properties: { status: { type: 'string' } },
+  required: ['status'],
+} as const;
+const readyBody = {
+  type: 'object',
+  properties: { status: { type: 'string' }, schemaVersion: { type: 'integer' } },
+  required: ['status', 'schemaVersion'],
+} as const;
+
+/** A /v1 route's responses: its success, its error statuses (each with its own schema) and catch-alls. */
+function responses(status: number, success: unknown, errors: readonly ErrorStatus[] = []) {
+  const statuses = [...new Set([...COMMON_ERRORS, ...errors])].sort((a, b) => a - b);
+  return {
+    [status]: { ...(success as object), description: status === 201 ? 'Created' : 'OK' },
+    ...Object.fromEntries(statuses.map((s) => [s, ERROR_RESPONSES[s]])),
+    ...OTHER_ERRORS,
+  };
 }

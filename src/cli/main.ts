@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { defaultStreams, printErrors, type Streams } from './output.js';
+import { DEFAULT_RATE_LIMITS as LIMITS } from '../api/rate-limits.js';
 
 const version = (): string => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -262,7 +263,25 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .description('serve the runtime API (/v1, OpenAPI at /docs) and the dashboard (/)')
     .option('--port <port>', 'TCP port', '3000')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .addHelpText('after', examples(['credits serve', 'credits serve --port 8080 --host 0.0.0.0']))
+    .option('--rate-limit-admin <n>', `requests a minute per admin token (default ${LIMITS.admin})`)
+    .option(
+      '--rate-limit-service <n>',
+      `requests a minute per service token, e.g. a gateway's (default ${LIMITS.service})`,
+    )
+    .option('--rate-limit-member <n>', `requests a minute per member token (default ${LIMITS.member})`)
+    .option(
+      '--rate-limit-anonymous <n>',
+      `requests a minute per client address without a valid token; also its failed token lookups (default ${LIMITS.anonymous})`,
+    )
+    .addHelpText('after', '\nCREDITS_RATE_LIMIT=<n> sets every limit no flag sets.')
+    .addHelpText(
+      'after',
+      examples([
+        'credits serve',
+        'credits serve --port 8080 --host 0.0.0.0',
+        'credits serve --rate-limit-service 120000 --rate-limit-member 300',
+      ]),
+    )
     .action((opts) =>
       run(
         async () => (await import('./commands/serve.js')).serveCommand({ ...opts, ...db() }, streams),

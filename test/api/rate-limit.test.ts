@@ -1,9 +1,13 @@
-// Rate limiting over real HTTP: a bucket per token that authenticates, one per client address for anything
-// else (made-up tokens do not buy a bucket each), answered with the catalogue's 429.
+// Rate limiting over real HTTP: a bucket per token that authenticates, sized by its role, one per client
+// address for anything else (made-up tokens do not buy a bucket each), answered with the catalogue's 429.
 import { afterAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { pgWithConfig } from '../support/databases.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { buildServer } from '../../src/api/server.js';
 import { createToken } from '../../src/state/tokens.js';
 
@@ -18,9 +22,12 @@ groups:
 
 let app: FastifyInstance | undefined;
 const servers: FastifyInstance[] = [];
+const processes: ServeProcess[] = [];
 afterAll(async () => {
   await app?.close();
   await Promise.all(servers.map((s) => s.close()));
+  for (const p of processes) p.child.kill('SIGTERM');
+  await Promise.all(processes.map((p) => p.exited));
 });
 
 describe('API rate limit', () => {
@@ -95,6 +102,92 @@ describe('API rate limit on every request', () => {
     } finally {
       await locker.query('ROLLBACK');
       await locker.end();
+    }
+  });
+});
+
+describe('credits serve: limits per role', () => {
+  const roles = config.replace('id: paced', 'id: roles') + '    members:\n      alice@roles.test: 5\n';
+  /** Statuses of `n` calls in a row; every 429 must carry Retry-After and the coded body. */
+  const statuses = async (n: number, call: () => Promise<Response>) => {
+    const seen: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await call();
+      seen.push(res.status);
+      if (res.status === 429) {
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await res.json()).toEqual({ error: { code: 'RATE_LIMITED', message: 'too many requests' } });
+      } else await res.arrayBuffer();
+    }
+    return seen;
+  };
+  const repeat = (status: number, n: number) => Array<number>(n).fill(status);
+
+  it('sizes each token by its role (--rate-limit-<role>) and callers without one by address', async () => {
+    const { url, store } = await pgWithConfig(roles);
+    const token = async (role: 'admin' | 'service' | 'member') =>
+      (
+        await createToken(store, {
+          accountId: 'roles',
+          role,
+          member: role === 'member' ? 'alice@roles.test' : undefined,
+        })
+      ).token;
+    const [admin, service, member] = [await token('admin'), await token('service'), await token('member')];
+    const args = ['--rate-limit-admin', '3', '--rate-limit-service', '5', '--rate-limit-member', '2'];
+    const server = await startServeProcess(url, {}, [...args, '--rate-limit-anonymous', '4']);
+    processes.push(server);
+    const get = (path: string, bearer?: string) =>
+      fetch(server.base + path, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
+
+    const alice = '/v1/members/alice@roles.test';
+    expect(await statuses(4, () => get('/v1/overview', admin))).toEqual([...repeat(200, 3), 429]);
+    expect(await statuses(7, () => get(alice, service))).toEqual([...repeat(200, 5), 429, 429]);
+    expect(await statuses(3, () => get(alice, member))).toEqual([200, 200, 429]);
+    // Anonymous: the start-up check of /healthz was the address's first request.
+    expect(await statuses(4, () => get('/healthz'))).toEqual([200, 200, 200, 429]);
+    // Each token has its own bucket: a second service token is not held back by the first.
+    expect(await statuses(1, () => get(alice, service))).toEqual([429]);
+    const other = await token('service');
+    expect(await statuses(1, () => get(alice, other))).toEqual([200]);
+  });
+
+  it('CREDITS_RATE_LIMIT sets every limit no flag sets; failed authentication stays limited', async () => {
+    const { url, store } = await pgWithConfig(roles.replace('id: roles', 'id: roles_env'));
+    const admin = (await createToken(store, { accountId: 'roles_env', role: 'admin' })).token;
+    const service = (await createToken(store, { accountId: 'roles_env', role: 'service' })).token;
+    const server = await startServeProcess(url, { CREDITS_RATE_LIMIT: '3' }, ['--rate-limit-service', '6']);
+    processes.push(server);
+    const overview = (bearer: string) =>
+      fetch(`${server.base}/v1/overview`, { headers: { authorization: `Bearer ${bearer}` } });
+
+    expect(await statuses(4, () => overview(admin))).toEqual([...repeat(200, 3), 429]);
+    expect(
+      await statuses(7, () =>
+        fetch(`${server.base}/v1/members/alice@roles.test`, {
+          headers: { authorization: `Bearer ${service}` },
+        }),
+      ),
+    ).toEqual([...repeat(200, 6), 429]);
+    // Made-up tokens count against the address (3, one used by the start-up check), never a bucket each.
+    let i = 0;
+    const madeUp = () => overview(`cr_${String(i++).padStart(43, 'z')}`);
+    expect(await statuses(4, madeUp)).toEqual([401, 401, 429, 429]);
+  });
+
+  it('refuses a limit that is not a whole number of requests a minute, before serving', async () => {
+    for (const bad of ['0', '-5', '1.5', 'many', '1e3']) {
+      const failed = await promisify(execFile)(
+        process.execPath,
+        [resolve('bin/credits.js'), 'serve', '--port', '0', '--rate-limit-member', bad],
+        { env: { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', CREDITS_LOG: 'off' } },
+      ).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(failed.code, bad).toBe(1);
+      expect(failed.stderr).toContain('VALIDATION_FAILED');
+      expect(failed.stderr).toContain('--rate-limit-member');
     }
   });
 });

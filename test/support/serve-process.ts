@@ -21,13 +21,15 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `credits serve` against `databaseUrl` (plus `env`) and waits until /healthz answers. */
+/** Starts `credits serve` against `databaseUrl` (plus `env` and `args`) and waits until /healthz answers. */
 export async function startServeProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
+  args: string[] = [],
 ): Promise<ServeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve('bin/credits.js'), 'serve', '--port', String(port)], {
+  const argv = [resolve('bin/credits.js'), 'serve', '--port', String(port), ...args];
+  const child = spawn(process.execPath, argv, {
     env: { ...process.env, DATABASE_URL: databaseUrl, CREDITS_LOG: 'off', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -5,17 +5,56 @@ import { migrate } from '../../state/migrate.js';
 import { KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../ledger/idempotency.js';
 import { describeStore, embeddedDataDir } from '../with-store.js';
 import type { Streams } from '../output.js';
+import { CreditsError } from '../../errors.js';
+import { RATE_LIMIT_CLASSES, type RateLimits } from '../../api/rate-limits.js';
 
 export interface ServeOptions {
   port: string;
   host: string;
   databaseUrl?: string;
+  /** Requests per minute per token of each role, and per address without a token (--rate-limit-<class>). */
+  rateLimitAdmin?: string;
+  rateLimitService?: string;
+  rateLimitMember?: string;
+  rateLimitAnonymous?: string;
+}
+
+const MAX_RATE_LIMIT = 100_000_000;
+
+/** A requests-per-minute setting: a whole number from 1 up; anything else is refused before serving. */
+function perMinute(name: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = /^[1-9][0-9]{0,8}$/.test(text) ? Number(text) : NaN;
+  if (!(n <= MAX_RATE_LIMIT)) {
+    throw new CreditsError('VALIDATION_FAILED', {
+      reason: `${name} must be a whole number of requests per minute from 1 to ${MAX_RATE_LIMIT}, not ${JSON.stringify(text)}`,
+    });
+  }
+  return n;
+}
+
+const FLAG_OF = {
+  admin: 'rateLimitAdmin',
+  service: 'rateLimitService',
+  member: 'rateLimitMember',
+  anonymous: 'rateLimitAnonymous',
+} as const;
+
+/** The flags' limits, and CREDITS_RATE_LIMIT for every class no flag sets. */
+export function serveRateLimits(opts: ServeOptions, env = process.env) {
+  const own: Partial<RateLimits> = {};
+  for (const c of RATE_LIMIT_CLASSES) {
+    const n = perMinute(`--rate-limit-${c}`, opts[FLAG_OF[c]]);
+    if (n !== undefined) own[c] = n;
+  }
+  return { rateLimits: own, rateLimit: perMinute('CREDITS_RATE_LIMIT', env.CREDITS_RATE_LIMIT) };
 }
 
 const UPKEEP_FIRST_MS = 60_000;
 const UPKEEP_EVERY_MS = 60 * 60_000;
 
 export async function serveCommand(opts: ServeOptions, streams: Streams): Promise<number> {
+  const limits = serveRateLimits(opts);
   // An embedded folder is served by one process: this one owns it, or refuses (DATABASE_IN_USE) when another
   // server does. CLI commands run meanwhile go through this process (see state/open-store.ts).
   const store = await openStore({
@@ -26,9 +65,8 @@ export async function serveCommand(opts: ServeOptions, streams: Streams): Promis
       streams.stderr.write(`waiting for ${owner.command} (pid ${owner.pid}) to finish with the database\n`),
   });
   await migrate(store);
-  const rateLimit = Number(process.env.CREDITS_RATE_LIMIT) || undefined;
   if (store.kind === 'pglite') await store.exec('ANALYZE'); // see upkeep below
-  const app = await buildServer({ store, logger: process.env.CREDITS_LOG !== 'off', rateLimit });
+  const app = await buildServer({ store, logger: process.env.CREDITS_LOG !== 'off', ...limits });
   const address = await app.listen({ port: Number(opts.port), host: opts.host });
   streams.stderr.write(`credits serving ${describeStore(opts.databaseUrl)} on ${address}\n`);
   // Idempotency keys past their retention go every hour (replicas purging at once skip each other's rows).

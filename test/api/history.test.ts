@@ -199,7 +199,7 @@ describe('GET /v1/usage', () => {
     ['group=Not%20A%20Key', 'VALIDATION_FAILED'],
     ['colour=red', 'VALIDATION_FAILED'],
   ])('refuses %s with 400 %s', async (q, code) => {
-    for (const headers of [{}, { accept: 'text/csv' }]) {
+    for (const headers of [{}, { accept: 'text/csv' }] as Record<string, string>[]) {
       const res = await get(`/v1/usage?${q}`, tokens.admin, headers);
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/application\/json/);
@@ -435,7 +435,7 @@ describe('GET /v1/audit', () => {
 
   it('is for admins only: 403 for service and member tokens', async () => {
     for (const token of [tokens.service, tokens.alice]) {
-      for (const headers of [{}, { accept: 'text/csv' }]) {
+      for (const headers of [{}, { accept: 'text/csv' }] as Record<string, string>[]) {
         const res = await get('/v1/audit?limit=5000', token, headers);
         expect(res.status).toBe(403);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN');

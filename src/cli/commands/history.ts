@@ -16,6 +16,8 @@ import { AUDIT_CSV, SUMMARY_CSV, USAGE_CSV } from '../../ledger/history-csv.js';
 import { csvChunks, type CsvColumns } from '../../render/csv.js';
 import { withStore } from '../with-store.js';
 import { resolveAccount } from './ledger.js';
+import { listAccounts } from '../../state/inspect.js';
+import type { Store } from '../../state/store.js';
 import type { Streams } from '../output.js';
 
 type Format = 'table' | 'json' | 'csv';
@@ -147,6 +149,14 @@ const AUDIT_TABLE: CsvColumns<AuditEntry> = [
   ['after', (e) => (e.after === null ? '' : JSON.stringify(e.after))],
 ];
 
+/** The account to read: a named one must exist, or a typo would read as an empty history. */
+async function accountOf(store: Store, account: string | undefined): Promise<string> {
+  if (account !== undefined && !(await listAccounts(store)).includes(account)) {
+    throw new CreditsError('ACCOUNT_NOT_FOUND', { account });
+  }
+  return resolveAccount(store, account);
+}
+
 async function* single<T>(items: T[]): AsyncGenerator<T[]> {
   yield items;
 }
@@ -167,7 +177,7 @@ export async function usageCommand(
     });
   }
   return withStore(opts, async (store) => {
-    const accountId = await resolveAccount(store, opts.account);
+    const accountId = await accountOf(store, opts.account);
     if (opts.summary) {
       const { items } = await usageSummary(
         store,
@@ -202,7 +212,7 @@ export async function auditCommand(
   const { format, limit } = checkOptions(opts);
   const filter = { ...historyFilter(opts), actor: opts.actor ?? null, source: opts.source ?? null };
   return withStore(opts, async (store) => {
-    const accountId = await resolveAccount(store, opts.account);
+    const accountId = await accountOf(store, opts.account);
     const batches = auditBatches(store, accountId, filter, {
       batchSize: Math.min(limit ?? HISTORY_BATCH, HISTORY_BATCH),
     });

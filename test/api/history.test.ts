@@ -514,4 +514,26 @@ describe('a 100,000-row CSV export', () => {
     expect(grew).toBeLessThan(48 * 1048576);
     expect(serve.child.exitCode).toBeNull();
   }, 180_000);
+
+  it('stops reading when the client goes away, and serves on', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${serve.base}/v1/usage?member=bulk@acme.com`, {
+      headers: { authorization: `Bearer ${tokens.admin}`, accept: 'text/csv' },
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    controller.abort();
+    await new Promise((r) => setTimeout(r, 200));
+    // The export's queries have stopped: no statement of the server is left running on the database.
+    const { rows } = await store.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND state = 'active' AND query LIKE '%FROM ledger_entries%'
+          AND pid <> pg_backend_pid()`,
+    );
+    expect(rows[0]!.n).toBe('0');
+    expect(serve.child.exitCode).toBeNull();
+    const page = await json<PageBody<Entry>>('/v1/usage?member=bulk@acme.com&limit=3');
+    expect(page.items).toHaveLength(3);
+  }, 60_000);
 });

@@ -230,6 +230,17 @@ export const ERRORS = {
     'Send amounts as strings such as "12.5"; no exponent, sign, spaces or hex.',
   ),
   INVALID_CURSOR: spec(400, () => 'cursor is not one this list handed out', 'Start again without a cursor.'),
+  INVALID_DATE: spec(
+    400,
+    (p) => `${p.field} is not an ISO 8601 date or date-time: ${p.value}`,
+    'Give a date such as 2026-03-01 (UTC midnight) or a date-time with an offset, 2026-03-01T09:00:00Z.',
+  ),
+  INVALID_TIME_RANGE: spec(400, (p) => `from (${p.from}) must be before to (${p.to})`),
+  SUMMARY_TOO_LARGE: spec(
+    400,
+    (p) => `the summary has more than ${p.limit} rows`,
+    'Narrow it with from/to, a member or group filter, or bucket by day instead of hour.',
+  ),
   INVALID_JSON: spec(400, (p) => `request body is not valid JSON: ${p.reason}`),
   BODY_TOO_DEEP: spec(400, (p) => `request body is nested deeper than ${p.limit} levels`),
   PAYLOAD_TOO_LARGE: spec(413, (p) => `request body is larger than ${p.limit} bytes`),

@@ -179,4 +179,44 @@ export const RESPONSES = {
   request,
   requests: page(request),
   cycle: obj({ number: { type: 'integer' }, start: str, end: str }),
+  // History: usage entries, their sums, the audit log (src/ledger/usage-history.ts, usage-summary.ts,
+  // audit-history.ts). `metadata`, `before` and `after` are whatever JSON was stored.
+  usageEntries: page(
+    obj(
+      {
+        id: str,
+        member: str,
+        group: str,
+        credits: str,
+        costUsd: strOrNull,
+        model: strOrNull,
+        cycle: { type: 'integer' },
+        at: str,
+        metadata: { type: 'object', additionalProperties: true },
+      },
+      ['id', 'member', 'group', 'credits', 'costUsd', 'model', 'cycle', 'at'],
+    ),
+  ),
+  usageSummary: obj({
+    by: str,
+    bucket: str,
+    items: {
+      type: 'array',
+      items: obj({ key: str, bucket: str, credits: str, costUsd: strOrNull, entries: { type: 'integer' } }),
+    },
+  }),
+  auditEntries: page(
+    obj({
+      id: str,
+      serial: str,
+      actor: str,
+      source: str,
+      commitSha: strOrNull,
+      address: str,
+      action: str,
+      before: {},
+      after: {},
+      at: str,
+    }),
+  ),
 } as const;

@@ -20,6 +20,13 @@ import type { Role, TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { RESPONSES, type ErrorStatus } from './response-schemas.js';
 import type { IdempotencySpec } from '../ledger/idempotency.js';
+import { historyFilter, MAX_HISTORY_PAGE, DEFAULT_HISTORY_PAGE } from '../ledger/history-filter.js';
+import { listUsage, usageBatches } from '../ledger/usage-history.js';
+import { usageSummary, type SummaryBucket, type SummaryBy } from '../ledger/usage-summary.js';
+import { auditBatches, listAudit } from '../ledger/audit-history.js';
+import { AUDIT_CSV, SUMMARY_CSV, USAGE_CSV } from '../ledger/history-csv.js';
+import { csvChunks } from '../render/csv.js';
+import { csvReply, wantsCsv } from './csv-reply.js';
 
 // Amounts are checked before the schema, on the text the client sent (src/api/amounts.ts), and arrive here
 // as canonical strings; the schema documents them for OpenAPI and guards the type.
@@ -118,6 +125,30 @@ const spendInput = (c: RouteContext) => ({
   idempotencyKey: c.idempotencyKey,
   now: c.now,
 });
+
+/** The filters of the history routes; dates are checked by the ledger (INVALID_DATE, INVALID_TIME_RANGE). */
+const HISTORY_FILTERS = {
+  member: EMAIL,
+  group: KEY,
+  from: { type: 'string', minLength: 1, maxLength: 40 },
+  to: { type: 'string', minLength: 1, maxLength: 40 },
+} as const;
+const HISTORY_PAGE = {
+  ...PAGE,
+  limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY_PAGE, default: DEFAULT_HISTORY_PAGE },
+} as const;
+/** The history filters of a request; a member token sees its own rows only, and asking for another's is 403. */
+const historyQuery = (c: RouteContext) => {
+  const q = query(c) as Record<string, string | undefined>;
+  if (c.identity.role !== 'member') return { member: q.member, group: q.group, from: q.from, to: q.to };
+  if (q.member !== undefined && q.member.toLowerCase() !== c.identity.member) {
+    throw new CreditsError('FORBIDDEN', { role: 'member', action: "read another member's usage" });
+  }
+  return { member: c.identity.member!, group: q.group, from: q.from, to: q.to };
+};
+async function* oneBatch<T>(items: T[]): AsyncGenerator<T[]> {
+  yield items;
+}
 
 /** Settings that are text; the others are amounts. */
 const TEXT_SETTINGS = new Set(['name', 'cadence', 'timezone']);
@@ -464,6 +495,75 @@ export const ROUTES: RouteSpec[] = [
         idempotency: c.idempotency,
       });
       return { number: cycle.cycleNo, start: cycle.start.toISOString(), end: cycle.end.toISOString() };
+    },
+  },
+  // --- history: usage entries, their sums, the audit log (docs/api.md#history) --------------------------
+  // summary: List usage entries (JSON pages, or all of them as streamed CSV with Accept: text/csv).
+  {
+    method: 'GET',
+    url: '/v1/usage',
+    response: RESPONSES.usageEntries,
+    roles: ['admin', 'service', 'member'],
+    schema: { querystring: body({ ...HISTORY_FILTERS, ...HISTORY_PAGE }) },
+    handler: (c) => {
+      const filter = historyFilter(historyQuery(c));
+      const accountId = c.identity.accountId;
+      if (!wantsCsv(c.req)) return listUsage(c.store, accountId, filter, pageQuery(c));
+      const batches = usageBatches(c.store, accountId, filter, { cursor: pageQuery(c).cursor });
+      return Promise.resolve(csvReply(c.reply, 'usage.csv', csvChunks(USAGE_CSV, batches)));
+    },
+  },
+  // summary: Sum usage per member or group and per hour or day (UTC), in SQL.
+  {
+    method: 'GET',
+    url: '/v1/usage/summary',
+    response: RESPONSES.usageSummary,
+    roles: ['admin', 'service', 'member'],
+    schema: {
+      querystring: body({
+        ...HISTORY_FILTERS,
+        by: { enum: ['member', 'group'], default: 'member' },
+        bucket: { enum: ['day', 'hour'], default: 'day' },
+      }),
+    },
+    handler: async (c) => {
+      const q = query(c);
+      const summary = await usageSummary(
+        c.store,
+        c.identity.accountId,
+        historyFilter(historyQuery(c)),
+        q.by as SummaryBy,
+        q.bucket as SummaryBucket,
+      );
+      if (!wantsCsv(c.req)) return summary;
+      return csvReply(c.reply, 'usage-summary.csv', csvChunks(SUMMARY_CSV, oneBatch(summary.items)));
+    },
+  },
+  // summary: List the audit log: who changed what, when, from where (admin only).
+  {
+    method: 'GET',
+    url: '/v1/audit',
+    response: RESPONSES.auditEntries,
+    roles: ['admin'],
+    schema: {
+      querystring: body({
+        ...HISTORY_FILTERS,
+        actor: { type: 'string', minLength: 1, maxLength: 300 },
+        source: { type: 'string', minLength: 1, maxLength: 50 },
+        ...HISTORY_PAGE,
+      }),
+    },
+    handler: (c) => {
+      const q = query(c);
+      const filter = {
+        ...historyFilter(historyQuery(c)),
+        actor: (q.actor as string | undefined) ?? null,
+        source: (q.source as string | undefined) ?? null,
+      };
+      const accountId = c.identity.accountId;
+      if (!wantsCsv(c.req)) return listAudit(c.store, accountId, filter, pageQuery(c));
+      const batches = auditBatches(c.store, accountId, filter, { cursor: pageQuery(c).cursor });
+      return Promise.resolve(csvReply(c.reply, 'audit.csv', csvChunks(AUDIT_CSV, batches)));
     },
   },
 ];

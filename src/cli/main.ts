@@ -203,6 +203,58 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
       ),
     );
 
+  // History: usage entries (or their sums) and the audit log, read from the database (src/ledger).
+  const historyOptions = (command: Command) =>
+    command
+      .option('--account <id>', 'the account (optional when the database holds one)')
+      .option('--member <email>', "only this member's rows")
+      .option('--group <key>', "only this group's rows")
+      .option('--from <date>', 'from this instant on (ISO 8601: 2026-03-01 or 2026-03-01T09:00:00Z)')
+      .option('--to <date>', 'before this instant (exclusive)')
+      .option('--format <format>', 'table, json or csv', 'table')
+      .option('--limit <n>', 'at most this many rows (tables: 50 unless given; json and csv: all)');
+  historyOptions(
+    program
+      .command('usage')
+      .description('list usage entries, or with --summary their sums per member or group and day or hour'),
+  )
+    .option('--summary', 'sums instead of entries')
+    .option('--by <what>', 'with --summary: member or group', 'member')
+    .option('--bucket <size>', 'with --summary: day or hour (UTC)', 'day')
+    .addHelpText(
+      'after',
+      examples([
+        'credits usage --member alice@acme.com --from 2026-03-01',
+        'credits usage --format csv --from 2026-03-01 --to 2026-04-01 > march.csv',
+        'credits usage --summary --by group --bucket day --format json',
+      ]),
+    )
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/history.js')).usageCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+  historyOptions(
+    program.command('audit').description('list the audit log: who changed what, when, from where'),
+  )
+    .option('--actor <who>', 'only changes by this actor')
+    .option('--source <source>', 'only changes from this source (apply, api)')
+    .addHelpText(
+      'after',
+      examples([
+        'credits audit',
+        'credits audit --member alice@acme.com --format json',
+        'credits audit --format csv',
+      ]),
+    )
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/history.js')).auditCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+
   program
     .command('purge-keys')
     .description('delete idempotency keys past their retention (credits serve does this hourly)')

@@ -18,7 +18,7 @@ interface AccountOptions {
   databaseUrl?: string;
 }
 
-async function resolveAccount(store: Store, account: string | undefined): Promise<string> {
+export async function resolveAccount(store: Store, account: string | undefined): Promise<string> {
   if (account) return account;
   const accounts = await listAccounts(store);
   if (accounts.length === 1) return accounts[0]!;

@@ -498,10 +498,11 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   // --- history: usage entries, their sums, the audit log (docs/api.md#history) --------------------------
-  // summary: List usage entries (JSON pages, or all of them as streamed CSV with Accept: text/csv).
   {
     method: 'GET',
     url: '/v1/usage',
+    operationId: 'listUsage',
+    summary: 'List usage entries (JSON pages, or all of them as streamed CSV with Accept: text/csv)',
     response: RESPONSES.usageEntries,
     roles: ['admin', 'service', 'member'],
     schema: { querystring: body({ ...HISTORY_FILTERS, ...HISTORY_PAGE }) },
@@ -513,10 +514,11 @@ export const ROUTES: RouteSpec[] = [
       return Promise.resolve(csvReply(c.reply, 'usage.csv', csvChunks(USAGE_CSV, batches)));
     },
   },
-  // summary: Sum usage per member or group and per hour or day (UTC), in SQL.
   {
     method: 'GET',
     url: '/v1/usage/summary',
+    operationId: 'summariseUsage',
+    summary: 'Sum usage per member or group and per hour or day (UTC)',
     response: RESPONSES.usageSummary,
     roles: ['admin', 'service', 'member'],
     schema: {
@@ -539,10 +541,11 @@ export const ROUTES: RouteSpec[] = [
       return csvReply(c.reply, 'usage-summary.csv', csvChunks(SUMMARY_CSV, oneBatch(summary.items)));
     },
   },
-  // summary: List the audit log: who changed what, when, from where (admin only).
   {
     method: 'GET',
     url: '/v1/audit',
+    operationId: 'listAudit',
+    summary: 'List the audit log: who changed what, when, from where (admin only)',
     response: RESPONSES.auditEntries,
     roles: ['admin'],
     schema: {

@@ -15,8 +15,8 @@ export const errorResponse = {
     error: {
       type: 'object',
       additionalProperties: true,
-      properties: { code: str, message: str },
-      required: ['code', 'message'],
+      properties: { code: str, message: str, requestId: str },
+      required: ['code', 'message', 'requestId'],
     },
   },
   required: ['error'],

@@ -17,6 +17,8 @@ import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
 import { registerDashboard } from '../web/dashboard.js';
+import { registerMetrics } from './metrics.js';
+import { echoRequestId, requestIdOptions } from './request-id.js';
 
 export interface ServerOptions {
   store: Store;
@@ -41,9 +43,9 @@ const bearer = (req: FastifyRequest): string | undefined => {
   return m?.[1];
 };
 
-// Details come first: no detail can overwrite the code or the message.
-const errorBody = (err: CreditsError) => ({
-  error: { ...err.details, code: err.code, message: err.message },
+// Details come first: no detail can overwrite the code, the message or the request id.
+const errorBody = (err: CreditsError, requestId: string) => ({
+  error: { ...err.details, code: err.code, message: err.message, requestId },
 });
 
 /** What a client may see of a server-side failure: the code and the catalogue's words, no driver text. */
@@ -76,7 +78,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const app = Fastify({
     logger: opts.logger ? { redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'] } : false,
     bodyLimit: BODY_LIMIT,
+    ...requestIdOptions,
   });
+  echoRequestId(app);
+  registerMetrics(app, opts.store);
   const now = opts.now ?? (() => new Date());
   const bodyAjv = validators(false);
   const urlAjv = validators(true);
@@ -100,28 +105,33 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Every error leaves as {error:{code,message}}; nothing a client sends produces a stack trace.
   app.setErrorHandler((err, req, reply) => {
     if (isCreditsError(err)) {
-      if (err.status < 500) return reply.status(err.status).send(errorBody(err));
+      if (err.status < 500) return reply.status(err.status).send(errorBody(err, req.id));
       req.log.error({ code: err.code }, err.message);
       const shown = publicError(err);
-      return reply.status(shown.status).send(errorBody(shown));
+      return reply.status(shown.status).send(errorBody(shown, req.id));
     }
     const pgCode = (err as { code?: string }).code;
     // A deadlock victim or serialisation failure rolled back entirely: the client may retry (writers retry
     // these themselves first, src/ledger/retry.ts).
     if (isRetryable(err)) {
-      return reply.status(503).send(errorBody(new CreditsError('TRANSACTION_CONFLICT', { attempts: 1 })));
+      return reply
+        .status(503)
+        .send(errorBody(new CreditsError('TRANSACTION_CONFLICT', { attempts: 1 }), req.id));
     }
     // Bad values that got past the schema (e.g. a numeric overflow) are the client's, not a server fault.
     if (pgCode && /^22/.test(pgCode)) {
       return reply
         .status(400)
-        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' })));
+        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' }), req.id));
     }
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
     if (e.validation) {
-      return reply.status(400).send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: e.message })));
+      return reply
+        .status(400)
+        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: e.message }), req.id));
     }
-    if (e.statusCode === 429) return reply.status(429).send(errorBody(new CreditsError('RATE_LIMITED')));
+    if (e.statusCode === 429)
+      return reply.status(429).send(errorBody(new CreditsError('RATE_LIMITED'), req.id));
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const coded =
         e.statusCode === 413
@@ -131,16 +141,19 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
             : e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
               ? new CreditsError('INVALID_JSON', { reason: e.message })
               : new CreditsError('BAD_REQUEST', { reason: e.message });
-      return reply.status(coded.status).send(errorBody(coded));
+      return reply.status(coded.status).send(errorBody(coded, req.id));
     }
     req.log.error({ err }, 'unhandled error');
-    return reply.status(500).send(errorBody(new CreditsError('INTERNAL')));
+    return reply.status(500).send(errorBody(new CreditsError('INTERNAL'), req.id));
   });
   app.setNotFoundHandler((req, reply) =>
     reply
       .status(404)
       .send(
-        errorBody(new CreditsError('NOT_FOUND', { what: `route ${req.method} ${req.url.split('?')[0]}` })),
+        errorBody(
+          new CreditsError('NOT_FOUND', { what: `route ${req.method} ${req.url.split('?')[0]}` }),
+          req.id,
+        ),
       ),
   );
 
@@ -271,19 +284,19 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   await registerDashboard(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', async (req, reply) => {
     try {
       const { current, expected } = await schemaStatus(opts.store);
       if (current !== expected) {
         return reply
           .status(503)
-          .send(errorBody(new CreditsError('MIGRATIONS_PENDING', { current, expected })));
+          .send(errorBody(new CreditsError('MIGRATIONS_PENDING', { current, expected }), req.id));
       }
       return { status: 'ready', schemaVersion: current };
     } catch {
       return reply
         .status(503)
-        .send(errorBody(new CreditsError('DATABASE_UNAVAILABLE', { reason: 'query failed' })));
+        .send(errorBody(new CreditsError('DATABASE_UNAVAILABLE', { reason: 'query failed' }), req.id));
     }
   });
   return app;

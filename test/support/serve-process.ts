@@ -21,15 +21,19 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `credits serve` against `databaseUrl` (plus `env`) and waits until /healthz answers. */
+/**
+ * Starts `credits serve` against `databaseUrl` (plus `env`) and waits until /healthz answers. With `stdout`,
+ * the child's stdout (its log, when `env` turns CREDITS_LOG on) is a pipe the test must read.
+ */
 export async function startServeProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
+  opts: { stdout?: boolean } = {},
 ): Promise<ServeProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [resolve('bin/credits.js'), 'serve', '--port', String(port)], {
     env: { ...process.env, DATABASE_URL: databaseUrl, CREDITS_LOG: 'off', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const base = `http://127.0.0.1:${port}`;

@@ -4,7 +4,9 @@
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { pgWithConfig } from '../support/databases.js';
+import { pgWithConfig, storeKinds } from '../support/databases.js';
+import { makePlan } from '../../src/apply/make-plan.js';
+import { applyPlan } from '../../src/apply/apply-plan.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { createToken } from '../../src/state/tokens.js';
 import { buildServer } from '../../src/api/server.js';
@@ -253,54 +255,60 @@ describe('cycle rollovers in metrics', () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  it('counts a cycle once when concurrent requests roll over, and not when the rollover was rolled back', async () => {
-    const { store } = await pgWithConfig(config('rolling'));
-    const admin = (await createToken(store, { accountId: 'rolling', role: 'admin' })).token;
-    // A second server in the same process, on another database: registries are per server.
-    const other = await pgWithConfig(config('bystander'));
-    let clock = new Date();
-    const app = await buildServer({ store, now: () => clock });
-    const bystander = await buildServer({ store: other.store });
-    servers.push(app, bystander);
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
-    const otherBase = await bystander.listen({ port: 0, host: '127.0.0.1' });
-    const post = (path: string, body: unknown) =>
-      fetch(base + path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+  it.each(storeKinds)(
+    'counts a cycle once when concurrent requests roll over, and not when the rollover was rolled back (%s)',
+    async (_kind, fresh) => {
+      const store = await fresh();
+      await applyPlan(store, await makePlan(store, { bytes: config('rolling'), file: 'credits.yaml' }), {
+        actor: 'test',
       });
-    const rollovers = async (url: string) =>
-      valueOf(await scrape(url), 'credits_cycles_opened_total', { reason: 'rollover' });
-    const rolloverRows = async () =>
-      Number(
-        (
-          await store.query<{ n: string }>(
-            "SELECT count(*) AS n FROM cycles WHERE account_id = 'rolling' AND reason = 'rollover'",
-          )
-        ).rows[0]!.n,
+      const admin = (await createToken(store, { accountId: 'rolling', role: 'admin' })).token;
+      // A second server in the same process, on another database: registries are per server.
+      const other = await pgWithConfig(config('bystander'));
+      let clock = new Date();
+      const app = await buildServer({ store, now: () => clock });
+      const bystander = await buildServer({ store: other.store });
+      servers.push(app, bystander);
+      const base = await app.listen({ port: 0, host: '127.0.0.1' });
+      const otherBase = await bystander.listen({ port: 0, host: '127.0.0.1' });
+      const post = (path: string, body: unknown) =>
+        fetch(base + path, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const rollovers = async (url: string) =>
+        valueOf(await scrape(url), 'credits_cycles_opened_total', { reason: 'rollover' });
+      const rolloverRows = async () =>
+        Number(
+          (
+            await store.query<{ n: string }>(
+              "SELECT count(*) AS n FROM cycles WHERE account_id = 'rolling' AND reason = 'rollover'",
+            )
+          ).rows[0]!.n,
+        );
+
+      clock = new Date(Date.now() + 62 * 24 * 3600_000); // past the end of this month's cycle
+      // A reservation the budget refuses opens the next cycle inside its transaction, which is rolled back.
+      const refused = await post('/v1/reservations', { member: 'ann@metered.test', credits: '11' });
+      expect(refused.status).toBe(402);
+      expect(await rolloverRows()).toBe(0);
+      expect(await rollovers(base)).toBe(0);
+
+      // Ten usage events find the cycle ended at once; one of them opens the next.
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, () => post('/v1/usage', { member: 'ann@metered.test', credits: '0.5' })),
       );
+      expect(statuses.map((r) => r.status)).toEqual(Array(10).fill(201));
+      expect(await rolloverRows()).toBe(1);
+      expect(await rollovers(base)).toBe(1);
+      const after = await scrape(base);
+      expect(valueOf(after, 'credits_usage_events_accepted_total')).toBe(10);
+      expect(valueOf(after, 'credits_usage_events_refused_total', { blocked_by: 'member' })).toBe(0);
 
-    clock = new Date(Date.now() + 62 * 24 * 3600_000); // past the end of this month's cycle
-    // A reservation the budget refuses opens the next cycle inside its transaction, which is rolled back.
-    const refused = await post('/v1/reservations', { member: 'ann@metered.test', credits: '11' });
-    expect(refused.status).toBe(402);
-    expect(await rolloverRows()).toBe(0);
-    expect(await rollovers(base)).toBe(0);
-
-    // Ten usage events find the cycle ended at once; one of them opens the next.
-    const statuses = await Promise.all(
-      Array.from({ length: 10 }, () => post('/v1/usage', { member: 'ann@metered.test', credits: '0.5' })),
-    );
-    expect(statuses.map((r) => r.status)).toEqual(Array(10).fill(201));
-    expect(await rolloverRows()).toBe(1);
-    expect(await rollovers(base)).toBe(1);
-    const after = await scrape(base);
-    expect(valueOf(after, 'credits_usage_events_accepted_total')).toBe(10);
-    expect(valueOf(after, 'credits_usage_events_refused_total', { blocked_by: 'member' })).toBe(0);
-
-    const elsewhere = await scrape(otherBase);
-    expect(valueOf(elsewhere, 'credits_usage_events_accepted_total')).toBe(0);
-    expect(valueOf(elsewhere, 'credits_cycles_opened_total', { reason: 'rollover' })).toBe(0);
-  });
+      const elsewhere = await scrape(otherBase);
+      expect(valueOf(elsewhere, 'credits_usage_events_accepted_total')).toBe(0);
+      expect(valueOf(elsewhere, 'credits_cycles_opened_total', { reason: 'rollover' })).toBe(0);
+    },
+  );
 });

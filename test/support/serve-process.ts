@@ -21,19 +21,16 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/**
- * Starts `credits serve` against `databaseUrl` (plus `env`) and waits until /healthz answers. With `stdout`,
- * the child's stdout (its log, when `env` turns CREDITS_LOG on) is a pipe the test must read.
- */
+/** Starts `credits serve` against `databaseUrl` (plus `env`) and waits until /healthz answers. */
 export async function startServeProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
-  opts: { stdout?: boolean } = {},
 ): Promise<ServeProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [resolve('bin/credits.js'), 'serve', '--port', String(port)], {
     env: { ...process.env, DATABASE_URL: databaseUrl, CREDITS_LOG: 'off', ...env },
-    stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
+    // With the log on (CREDITS_LOG in `env`), stdout is a pipe: the test reads the log lines from it.
+    stdio: ['ignore', env.CREDITS_LOG && env.CREDITS_LOG !== 'off' ? 'pipe' : 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const base = `http://127.0.0.1:${port}`;

@@ -3,6 +3,7 @@
 // transaction reports nothing: a cycle opened by a reservation that was then refused was never opened.
 import type { Queryable, Store } from '../state/store.js';
 import type { CycleReason } from './cycles.js';
+import type { UsageOutcome } from './usage-batches.js';
 
 export type BlockedBy = 'member' | 'group' | 'account';
 
@@ -37,8 +38,22 @@ export function observeLedger(store: Store, observer: LedgerObserver): () => voi
   };
 }
 
-/** The observers of a store (not of a transaction): events reported through them are already committed. */
-export const storeObservers = (store: Store): readonly LedgerObserver[] | undefined => byStore.get(store);
+/**
+ * A committed batch of usage events (one statement of SQL credits_record_usage_batch or alike): its size, each
+ * event written or refused, each replay. Every path that records usage in SQL reports here.
+ */
+export function reportUsageBatch(store: Store, outcomes: readonly UsageOutcome[]): void {
+  const observers = byStore.get(store);
+  if (!observers) return;
+  for (const observer of observers) {
+    observer.usageBatch(outcomes.length);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'ok') observer.usage('accepted');
+      else if (outcome.status === 'blocked') observer.usage(outcome.level);
+      else if (outcome.status === 'replay') observer.idempotencyReplay();
+    }
+  }
+}
 
 /** Whether anything would hear an event on `db` (a store or a transaction of one). */
 export const isObserved = (db: Queryable): boolean => byTransaction.has(db) || byStore.has(db as Store);

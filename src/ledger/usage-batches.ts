@@ -3,7 +3,7 @@
 // slot is free and otherwise joins the next batch, so a lone caller waits for nothing.
 import { retrying } from './retry.js';
 import type { Store } from '../state/store.js';
-import { storeObservers, type LedgerObserver } from './observe.js';
+import { reportUsageBatch } from './observe.js';
 
 export interface UsageEventRow {
   email: string;
@@ -92,8 +92,7 @@ class UsageBatches {
       return;
     }
     batch.forEach((p, i) => p.resolve(outcomes[i]!));
-    const observers = storeObservers(this.store);
-    if (observers) for (const o of observers) tell(o, outcomes);
+    reportUsageBatch(this.store, outcomes);
   }
 
   private async send(
@@ -104,16 +103,6 @@ class UsageBatches {
       this.store.query<{ r: UsageOutcome[] }>(SQL, [accountId, JSON.stringify(events)]),
     );
     return rows[0]!.r;
-  }
-}
-
-/** A committed batch as the observer hears it: its size, each written or refused event, each replay. */
-function tell(observer: LedgerObserver, outcomes: UsageOutcome[]): void {
-  observer.usageBatch(outcomes.length);
-  for (const outcome of outcomes) {
-    if (outcome.status === 'ok') observer.usage('accepted');
-    else if (outcome.status === 'blocked') observer.usage(outcome.level);
-    else if (outcome.status === 'replay') observer.idempotencyReplay();
   }
 }
 

@@ -20,10 +20,19 @@ export const requestIdOptions = {
   },
 } satisfies Pick<FastifyServerOptions, 'requestIdHeader' | 'genReqId'>;
 
-/** Every answer says which request it answers, the ones refused before routing included. */
-export function echoRequestId(app: FastifyInstance): void {
+/**
+ * Every answer says which request it answers (the header is set first thing, so answers refused before
+ * routing carry it too), and every error body carries it as `requestId`: added as the body is serialised,
+ * after the error's details, so no detail can stand in for it, and next to `code` and `message`, never over.
+ */
+export function useRequestIds(app: FastifyInstance): void {
   app.addHook('onRequest', (req, reply, done) => {
     reply.header(REQUEST_ID_HEADER, req.id);
     done();
+  });
+  app.addHook('preSerialization', (req, reply, payload, done) => {
+    const error = reply.statusCode >= 400 ? (payload as { error?: unknown } | null)?.error : undefined;
+    if (error && typeof error === 'object') (error as Record<string, unknown>).requestId = req.id;
+    done(null, payload);
   });
 }

@@ -18,7 +18,7 @@ import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
 import { registerDashboard } from '../web/dashboard.js';
 import { registerMetrics } from './metrics.js';
-import { echoRequestId, requestIdOptions } from './request-id.js';
+import { useRequestIds, requestIdOptions } from './request-id.js';
 
 export interface ServerOptions {
   store: Store;
@@ -43,9 +43,10 @@ const bearer = (req: FastifyRequest): string | undefined => {
   return m?.[1];
 };
 
-// Details come first: no detail can overwrite the code, the message or the request id.
-const errorBody = (err: CreditsError, requestId: string) => ({
-  error: { ...err.details, code: err.code, message: err.message, requestId },
+// Details come first: no detail can overwrite the code or the message (the request id is added to every
+// error body as it is sent, src/api/request-id.ts).
+const errorBody = (err: CreditsError) => ({
+  error: { ...err.details, code: err.code, message: err.message },
 });
 
 /** What a client may see of a server-side failure: the code and the catalogue's words, no driver text. */
@@ -80,7 +81,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     bodyLimit: BODY_LIMIT,
     ...requestIdOptions,
   });
-  echoRequestId(app);
+  useRequestIds(app);
   registerMetrics(app, opts.store);
   const now = opts.now ?? (() => new Date());
   const bodyAjv = validators(false);
@@ -105,33 +106,28 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Every error leaves as {error:{code,message}}; nothing a client sends produces a stack trace.
   app.setErrorHandler((err, req, reply) => {
     if (isCreditsError(err)) {
-      if (err.status < 500) return reply.status(err.status).send(errorBody(err, req.id));
+      if (err.status < 500) return reply.status(err.status).send(errorBody(err));
       req.log.error({ code: err.code }, err.message);
       const shown = publicError(err);
-      return reply.status(shown.status).send(errorBody(shown, req.id));
+      return reply.status(shown.status).send(errorBody(shown));
     }
     const pgCode = (err as { code?: string }).code;
     // A deadlock victim or serialisation failure rolled back entirely: the client may retry (writers retry
     // these themselves first, src/ledger/retry.ts).
     if (isRetryable(err)) {
-      return reply
-        .status(503)
-        .send(errorBody(new CreditsError('TRANSACTION_CONFLICT', { attempts: 1 }), req.id));
+      return reply.status(503).send(errorBody(new CreditsError('TRANSACTION_CONFLICT', { attempts: 1 })));
     }
     // Bad values that got past the schema (e.g. a numeric overflow) are the client's, not a server fault.
     if (pgCode && /^22/.test(pgCode)) {
       return reply
         .status(400)
-        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' }), req.id));
+        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' })));
     }
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
     if (e.validation) {
-      return reply
-        .status(400)
-        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: e.message }), req.id));
+      return reply.status(400).send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: e.message })));
     }
-    if (e.statusCode === 429)
-      return reply.status(429).send(errorBody(new CreditsError('RATE_LIMITED'), req.id));
+    if (e.statusCode === 429) return reply.status(429).send(errorBody(new CreditsError('RATE_LIMITED')));
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const coded =
         e.statusCode === 413
@@ -141,19 +137,16 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
             : e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
               ? new CreditsError('INVALID_JSON', { reason: e.message })
               : new CreditsError('BAD_REQUEST', { reason: e.message });
-      return reply.status(coded.status).send(errorBody(coded, req.id));
+      return reply.status(coded.status).send(errorBody(coded));
     }
     req.log.error({ err }, 'unhandled error');
-    return reply.status(500).send(errorBody(new CreditsError('INTERNAL'), req.id));
+    return reply.status(500).send(errorBody(new CreditsError('INTERNAL')));
   });
   app.setNotFoundHandler((req, reply) =>
     reply
       .status(404)
       .send(
-        errorBody(
-          new CreditsError('NOT_FOUND', { what: `route ${req.method} ${req.url.split('?')[0]}` }),
-          req.id,
-        ),
+        errorBody(new CreditsError('NOT_FOUND', { what: `route ${req.method} ${req.url.split('?')[0]}` })),
       ),
   );
 
@@ -284,19 +277,19 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   await registerDashboard(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (req, reply) => {
+  app.get('/readyz', async (_req, reply) => {
     try {
       const { current, expected } = await schemaStatus(opts.store);
       if (current !== expected) {
         return reply
           .status(503)
-          .send(errorBody(new CreditsError('MIGRATIONS_PENDING', { current, expected }), req.id));
+          .send(errorBody(new CreditsError('MIGRATIONS_PENDING', { current, expected })));
       }
       return { status: 'ready', schemaVersion: current };
     } catch {
       return reply
         .status(503)
-        .send(errorBody(new CreditsError('DATABASE_UNAVAILABLE', { reason: 'query failed' }), req.id));
+        .send(errorBody(new CreditsError('DATABASE_UNAVAILABLE', { reason: 'query failed' })));
     }
   });
   return app;

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgWithConfig } from '../support/databases.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { createToken } from '../../src/state/tokens.js';
+import { createPgStore } from '../../src/state/pg-store.js';
+import { buildServer } from '../../src/api/server.js';
 
 const config = `version: 1
 account:
@@ -120,6 +122,26 @@ describe('request ids', () => {
         if (given) expect(res.id).toBe(given);
         else expect(res.id).toMatch(UUID);
       }
+    }
+  });
+
+  it('puts the id in server-side error bodies too (503 from /readyz without a database)', async () => {
+    const store = createPgStore('postgres://credits@127.0.0.1:1/nowhere', { max: 1 });
+    const app = await buildServer({ store });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz', headers: { 'x-request-id': 'down-1' } });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['x-request-id']).toBe('down-1');
+      expect(res.json()).toEqual({
+        error: {
+          code: 'DATABASE_UNAVAILABLE',
+          message: 'cannot reach the database: query failed',
+          requestId: 'down-1',
+        },
+      });
+    } finally {
+      await app.close();
+      await store.close();
     }
   });
 

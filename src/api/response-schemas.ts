@@ -16,7 +16,7 @@ export const errorResponse = {
       type: 'object',
       additionalProperties: true,
       properties: { code: str, message: str, requestId: str },
-      required: ['code', 'message', 'requestId'],
+      required: ['code', 'message'],
     },
   },
   required: ['error'],

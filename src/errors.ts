@@ -194,6 +194,11 @@ export const ERRORS = {
   UNAUTHORIZED: spec(401, () => 'missing or invalid bearer token'),
   FORBIDDEN: spec(403, (p) => `the ${p.role} role may not ${p.action}`),
   NOT_FOUND: spec(404, (p) => `${p.what} not found`),
+  METRICS_FORBIDDEN: spec(
+    403,
+    () => 'metrics are served only to clients on this machine, not through a proxy',
+    'Scrape /metrics from the same host or network namespace (a sidecar), at 127.0.0.1 or ::1.',
+  ),
   VALIDATION_FAILED: spec(400, (p) => `invalid request: ${p.reason}`),
   BUDGET_EXCEEDED: spec(402, (p) => `budget exceeded at the ${p.blockedBy} level`),
   GROUP_BUDGET_INSUFFICIENT: spec(

@@ -16,7 +16,7 @@ export const errorResponse = {
     error: {
       type: 'object',
       additionalProperties: true,
-      properties: { code: str, message: str },
+      properties: { code: str, message: str, requestId: str },
       required: ['code', 'message'],
     },
   },

@@ -18,6 +18,8 @@ import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
 import { registerDashboard } from '../web/dashboard.js';
+import { registerMetrics } from './metrics.js';
+import { useRequestIds, requestIdOptions } from './request-id.js';
 
 export interface ServerOptions {
   store: Store;
@@ -44,7 +46,8 @@ const bearer = (req: FastifyRequest): string | undefined => {
   return m?.[1];
 };
 
-// Details come first: no detail can overwrite the code or the message.
+// Details come first: no detail can overwrite the code or the message (the request id is added to every
+// error body as it is sent, src/api/request-id.ts).
 const errorBody = (err: CreditsError) => ({
   error: { ...err.details, code: err.code, message: err.message },
 });
@@ -90,7 +93,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const app = Fastify({
     logger: opts.logger ? { redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'] } : false,
     bodyLimit: BODY_LIMIT,
+    ...requestIdOptions,
   });
+  useRequestIds(app);
+  registerMetrics(app, opts.store);
   const now = opts.now ?? (() => new Date());
   const bodyAjv = validators(false);
   const urlAjv = validators(true);

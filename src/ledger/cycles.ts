@@ -5,6 +5,7 @@ import { parseCadence } from '../config/cadence.js';
 import { cycleContaining } from './cycle.js';
 import { lockCycles } from './locks.js';
 import type { Queryable } from '../state/store.js';
+import { isObserved, report } from './observe.js';
 
 export type CycleReason = 'created' | 'cadence-change' | 'reset' | 'rollover';
 
@@ -63,19 +64,36 @@ export async function currentCycle(db: Queryable, accountId: string, now: Date):
     const window = cycleContaining(last.anchor, cadence, last.timezone, now);
     const lastWindow = cycleContaining(last.anchor, cadence, last.timezone, new Date(last.end.getTime() - 1));
     const cycleNo = last.cycleNo + Math.max(1, window.index - lastWindow.index);
-    await db.query('SELECT credits_open_rollover($1, $2, $3, $4, $5, $6, $7, $8)', [
-      accountId,
-      last.cycleNo,
-      cycleNo,
-      window.start,
-      window.end,
-      last.cadence,
-      last.timezone,
-      last.anchor,
-    ]);
+    // The transaction id the rollover ran in, if it wrote anything: the function inserts nothing when
+    // another cycle was opened meanwhile, and only the row's own xmin tells whose insert it was.
+    const { rows } = await db.query<{ xid: string | null }>(
+      `WITH rollover AS MATERIALIZED (SELECT credits_open_rollover($1, $2, $3, $4, $5, $6, $7, $8))
+       SELECT pg_current_xact_id_if_assigned()::text AS xid FROM rollover`,
+      [accountId, last.cycleNo, cycleNo, window.start, window.end, last.cadence, last.timezone, last.anchor],
+    );
     last = (await latestCycle(db, accountId))!;
+    const xid = rows[0]?.xid;
+    if (
+      xid &&
+      last.cycleNo === cycleNo &&
+      isObserved(db) &&
+      (await insertedBy(db, accountId, cycleNo, xid))
+    ) {
+      report(db, openedByRollover);
+    }
   }
   return last;
+}
+
+const openedByRollover = (o: { cycleOpened(reason: CycleReason): void }) => o.cycleOpened('rollover');
+
+/** Whether the cycle row was inserted by transaction `xid` (a 64-bit id; xmin holds its low 32 bits). */
+async function insertedBy(db: Queryable, accountId: string, cycleNo: number, xid: string): Promise<boolean> {
+  const { rows } = await db.query<{ xmin: string }>(
+    'SELECT xmin::text AS xmin FROM cycles WHERE account_id = $1 AND cycle_no = $2',
+    [accountId, cycleNo],
+  );
+  return rows[0] !== undefined && BigInt(rows[0].xmin) === BigInt(xid) % 2n ** 32n;
 }
 
 /**
@@ -120,6 +138,7 @@ export async function openCycle(
      VALUES ($1, $2, $3, $4, $5, $6, $7, $3)`,
     [accountId, (last?.cycleNo ?? 0) + 1, now, end, cadenceText, timezone, reason],
   );
+  report(db, (o) => o.cycleOpened(reason));
   return (await latestCycle(db, accountId))!;
 }
 

@@ -4,6 +4,9 @@
 import { createHash } from 'node:crypto';
 import { CreditsError } from '../errors.js';
 import type { Queryable } from '../state/store.js';
+import { report } from './observe.js';
+
+const replayed = (o: { idempotencyReplay(): void }) => o.idempotencyReplay();
 
 export const requestHash = (value: unknown): string =>
   createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -56,6 +59,7 @@ export async function idempotent<T>(
     await tx.query('DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2', [accountId, key]);
   } else if (first) {
     if (first.request_hash !== hash) throw new CreditsError('IDEMPOTENCY_KEY_REUSED');
+    report(tx, replayed);
     return first.response;
   }
   const result = await fn();

@@ -4,6 +4,7 @@
 import { CreditsError } from '../errors.js';
 import { once, type IdempotencySpec } from './idempotency.js';
 import { shareDeclaredState } from './locks.js';
+import { observedTransaction } from './observe.js';
 import type { Queryable, Store } from '../state/store.js';
 
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -28,7 +29,7 @@ export const ledgerTransaction = <T>(
 
 /** One transaction, run again when PostgreSQL aborted it as a deadlock victim or serialisation failure. */
 export const retriedTransaction = <T>(store: Store, fn: (tx: Queryable) => Promise<T>): Promise<T> =>
-  retrying(() => store.transaction(fn));
+  retrying(() => observedTransaction(store, fn));
 
 /** Runs an operation that is one whole transaction (or one statement), again when it was aborted as a victim. */
 export async function retrying<T>(operation: () => Promise<T>): Promise<T> {

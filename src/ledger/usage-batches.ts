@@ -3,6 +3,7 @@
 // slot is free and otherwise joins the next batch, so a lone caller waits for nothing.
 import { retrying } from './retry.js';
 import type { Store } from '../state/store.js';
+import { reportUsageBatch } from './observe.js';
 
 export interface UsageEventRow {
   email: string;
@@ -77,18 +78,21 @@ class UsageBatches {
   }
 
   private async run(accountId: string, batch: Pending[]): Promise<void> {
+    let outcomes: UsageOutcome[];
     try {
-      const outcomes = await this.send(
+      outcomes = await this.send(
         accountId,
         batch.map((p, ord) => ({ ord, ...p.event })),
       );
-      batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
       // One event's failure (a value the server refuses) must not fail its neighbours: alone, each
       // event succeeds or fails on its own.
       await Promise.all(batch.map((p) => this.run(accountId, [p])));
+      return;
     }
+    batch.forEach((p, i) => p.resolve(outcomes[i]!));
+    reportUsageBatch(this.store, outcomes);
   }
 
   private async send(

@@ -245,6 +245,7 @@ export function createPgStore(url: string, opts: PgStoreOptions = {}): Store {
       closing ??= pool.end();
       return closing;
     },
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
   if (opts.copy === false) delete store.copyRows;
   return store;

@@ -50,6 +50,16 @@ export interface Store extends Queryable {
   exec(sql: string): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
+  /** The connection pool as it stands (metrics); absent where there is no pool (in-process PGlite). */
+  stats?(): PoolStats;
+}
+
+export interface PoolStats {
+  /** Connections open, busy or idle. */
+  total: number;
+  idle: number;
+  /** Callers queued for a connection because all `max` are busy. */
+  waiting: number;
 }
 
 /**

@@ -44,7 +44,13 @@ describe('API rate limit', () => {
     const limited = await get(first);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await limited.json()).toEqual({ error: { code: 'RATE_LIMITED', message: 'too many requests' } });
+    expect(await limited.json()).toEqual({
+      error: {
+        code: 'RATE_LIMITED',
+        message: 'too many requests',
+        requestId: limited.headers.get('x-request-id'),
+      },
+    });
     expect((await get(second)).status).toBe(200); // another token, another bucket
 
     const madeUp = (i: number) => `cr_${String(i).padStart(43, 'x')}`;

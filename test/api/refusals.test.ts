@@ -47,6 +47,7 @@ describe.each(storeKinds)('402 BUDGET_EXCEEDED over HTTP on %s', (_kind, freshSt
         code: 'BUDGET_EXCEEDED',
         message: `budget exceeded at the ${r.body.blockedBy} level`,
         ...r.body,
+        requestId: res.headers.get('x-request-id'),
       },
     });
     // Again with the token known to the server (it remembers one for 2 s): the refusal's only round trip

@@ -31,7 +31,8 @@ export async function startServeProcess(
   const argv = [resolve('bin/credits.js'), 'serve', '--port', String(port), ...args];
   const child = spawn(process.execPath, argv, {
     env: { ...process.env, DATABASE_URL: databaseUrl, CREDITS_LOG: 'off', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // With the log on (CREDITS_LOG in `env`), stdout is a pipe: the test reads the log lines from it.
+    stdio: ['ignore', env.CREDITS_LOG && env.CREDITS_LOG !== 'off' ? 'pipe' : 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const base = `http://127.0.0.1:${port}`;

@@ -43,6 +43,7 @@ const budgetExceeded = {
           additionalProperties: false,
           properties: { member: amountLeft, group: amountLeft, account: amountLeft },
         },
+        requestId: str,
       },
       required: ['code', 'message', 'blockedBy', 'remaining'],
     },

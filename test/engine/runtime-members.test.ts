@@ -108,7 +108,10 @@ describe.each(storeKinds)(
         },
       ]);
       expect(drifted.warnings).toEqual([
-        { code: 'CHANGED_OUTSIDE_FILE', message: expect.stringMatching(/^1 value was changed outside credits.yaml/) },
+        {
+          code: 'CHANGED_OUTSIDE_FILE',
+          message: expect.stringMatching(/^1 value was changed outside credits.yaml/),
+        },
       ]);
       // An edited file (another group's entry changed) plans her the same way.
       expect(addresses(await plan(store, file(5)))).toEqual(['group.ops.extra', 'member.her@acme.test']);

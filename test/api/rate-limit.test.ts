@@ -122,7 +122,9 @@ describe('credits serve: limits per role', () => {
       seen.push(res.status);
       if (res.status === 429) {
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect(await res.json()).toEqual({ error: { code: 'RATE_LIMITED', message: 'too many requests' } });
+        expect(await res.json()).toEqual({
+          error: { code: 'RATE_LIMITED', message: 'too many requests', requestId: expect.any(String) },
+        });
       } else await res.arrayBuffer();
     }
     return seen;

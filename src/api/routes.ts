@@ -20,6 +20,8 @@ import type { Role, TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { RESPONSES } from './response-schemas.js';
 import type { IdempotencySpec } from '../ledger/idempotency.js';
+import { BATCH_BODY_LIMIT, MAX_BATCH_EVENTS, recordBatch } from './usage-batch.js';
+import { memberSelf } from '../ledger/member-self.js';
 
 // Amounts are checked before the schema, on the text the client sent (src/api/amounts.ts), and arrive here
 // as canonical strings; the schema documents them for OpenAPI and guards the type.
@@ -87,6 +89,8 @@ export interface RouteSpec {
   status?: number;
   /** The ledger stores the Idempotency-Key in the same transaction as the effect. */
   ledgerIdempotency?: boolean;
+  /** Largest body accepted, in bytes (64 KiB unless given). */
+  bodyLimit?: number;
   handler: (ctx: RouteContext) => Promise<unknown>;
 }
 
@@ -113,6 +117,19 @@ const spendInput = (c: RouteContext) => ({
 
 /** Settings that are text; the others are amounts. */
 const TEXT_SETTINGS = new Set(['name', 'cadence', 'timezone']);
+
+// POST /v1/usage/batch: an event is the body of POST /v1/usage plus its own idempotencyKey. Each event is
+// validated on its own (src/api/usage-batch.ts), so the body's schema lets any object through and the
+// event's schema is there for OpenAPI.
+const USAGE_EVENT = {
+  ...spendBody({
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    model: { type: 'string', maxLength: 200 },
+    metadata: { type: 'object', maxProperties: 50 },
+  }),
+  required: ['member', 'idempotencyKey'],
+};
+const USAGE_EVENT_AMOUNTS = ['credits', 'costUsd'] as const;
 
 export const ROUTES: RouteSpec[] = [
   {
@@ -406,5 +423,45 @@ export const ROUTES: RouteSpec[] = [
       });
       return { number: cycle.cycleNo, start: cycle.start.toISOString(), end: cycle.end.toISOString() };
     },
+  },
+  // Batch ingestion: up to 1,000 usage events, each answered in its place as POST /v1/usage answers it.
+  {
+    method: 'POST',
+    url: '/v1/usage/batch',
+    response: RESPONSES.usageBatch,
+    ledgerIdempotency: true,
+    roles: ['admin', 'service'],
+    bodyLimit: BATCH_BODY_LIMIT,
+    schema: {
+      body: body(
+        {
+          events: {
+            type: 'array',
+            minItems: 1,
+            maxItems: MAX_BATCH_EVENTS,
+            items: { anyOf: [USAGE_EVENT, { type: 'object' }] },
+          },
+        },
+        ['events'],
+      ),
+    },
+    handler: (c) =>
+      recordBatch({
+        store: c.store,
+        identity: c.identity,
+        req: c.req,
+        eventSchema: USAGE_EVENT,
+        amounts: USAGE_EVENT_AMOUNTS,
+        now: c.now,
+      }),
+  },
+  // The member's own view: remaining credits, this cycle's use and grants, the latest requests.
+  {
+    method: 'GET',
+    url: '/v1/me',
+    response: RESPONSES.me,
+    roles: ['member'],
+    schema: {},
+    handler: (c) => memberSelf(c.store, c.identity.accountId, c.identity.member!, c.now),
   },
 ];

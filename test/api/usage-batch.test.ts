@@ -82,12 +82,15 @@ describe('POST /v1/usage/batch', () => {
       {"idempotencyKey": "a1", "member": "alice@b.test", "credits": "4"},
       {"idempotencyKey": "a11", "member": "pool1@b.test", "costUsd": 0.5, "model": "m", "metadata": {"n": 1.5}},
       {"idempotencyKey": "a12", "member": "alice@b.test", "credits": 1e2},
-      {"idempotencyKey": "a13", "member": "alice@b.test", "credits": "1", "costUsd": "1"}
+      {"idempotencyKey": "a13", "member": "alice@b.test", "credits": "1", "costUsd": "1"},
+      {"idempotencyKey": "a2", "member": "ALICE@b.test", "credits": "2.50"}
     ]}`;
     const { status, body: out } = await post(body);
     expect(status).toBe(200);
     const r = out.results;
-    expect(r.map((x) => x.status)).toEqual([201, 201, 402, 400, 400, 404, 400, 400, 400, 422, 201, 400, 400]);
+    expect(r.map((x) => x.status)).toEqual([
+      201, 201, 402, 400, 400, 404, 400, 400, 400, 422, 201, 400, 400, 201,
+    ]);
     expect(r[0]!.result).toMatchObject({ member: 'alice@b.test', credits: '3', charged: true });
     expect(r[0]!.result!.remaining.member).toBe('7');
     expect(r[1]!.result).toMatchObject({ credits: '2.5', remaining: { member: '4.5' } });
@@ -104,6 +107,8 @@ describe('POST /v1/usage/batch', () => {
     expect(r[10]!.result).toMatchObject({ member: 'pool1@b.test', credits: '1' });
     expect(r[11]!.error).toMatchObject({ code: 'INVALID_AMOUNT' });
     expect(r[12]!.error!.code).toBe('VALIDATION_FAILED');
+    // The same key and the same event (amounts and e-mails compare canonically): one event, replayed.
+    expect(r[13]!.result).toEqual(r[1]!.result);
     for (const item of r) expect(JSON.stringify(item)).not.toMatch(/stack|at .*\.js/);
     expect(await entries(store)).toBe(3);
     expect((await verifyLedger(store, 'batch')).mismatches).toEqual([]);

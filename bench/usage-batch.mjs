@@ -3,8 +3,10 @@
 // keep-alive connections over loopback, each request a batch of 1,000 events with distinct keys, one
 // account with 1,000 members), against `pgbench -N -c 32 -j 2` on the same server in the same run. Events
 // are counted in the ledger (entries written during the load), not from the answers. Each run measures the
-// floor, then the route; the last line gives the medians.
+// floor, then the route; the last line gives the medians. Both are warmed up first, unmeasured (--warmup
+// seconds each): the cycle's first events create its counters, and pgbench's first run meets fresh tables.
 // Usage: npm run build && node bench/usage-batch.mjs [--seconds 10] [--runs 3] [--size 1000] [--connections 32]
+//        [--warmup 5]
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { httpLoad } from './http-load.mjs';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     size: { type: 'string', default: '1000' },
     connections: { type: 'string', default: '32' },
+    warmup: { type: 'string', default: '5' },
   },
 });
 const seconds = Number(values.seconds);
@@ -77,35 +80,42 @@ try {
       ).rows[0].n,
     );
 
+  const batchRequest = (prefix) => (i) => ({
+    method: 'POST',
+    path: '/v1/usage/batch',
+    headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      events: Array.from({ length: size }, (_, e) => ({
+        idempotencyKey: `${prefix}-${i}-${e}`,
+        member: `u${Math.floor(Math.random() * 1000)}@bench.test`,
+        credits: '1.5',
+      })),
+    }),
+  });
+  const pgbench = (s) =>
+    spawnSync(pg.bin('pgbench'), ['-N', '-c', '32', '-j', '2', '-T', String(s), ...pg.connArgs('bench')], {
+      encoding: 'utf8',
+    });
+  const warmup = Number(values.warmup);
+  if (warmup > 0) {
+    pgbench(warmup);
+    await httpLoad({ port, connections, seconds: warmup, request: batchRequest('w') });
+  }
+
   console.log('| run | batch route events/s | requests/s, p99 | floor: pgbench -N -c 32 | ratio |');
   console.log('| --- | --- | --- | --- | --- |');
   const rates = [];
   const floors = [];
   for (let run = 0; run < Number(values.runs); run++) {
-    const pgbench = spawnSync(
-      pg.bin('pgbench'),
-      ['-N', '-c', '32', '-j', '2', '-T', String(seconds), ...pg.connArgs('bench')],
-      { encoding: 'utf8' },
-    );
-    const floorTps = Number(/tps = ([\d.]+)/.exec(pgbench.stdout)?.[1]);
+    const floor = pgbench(seconds);
+    const floorTps = Number(/tps = ([\d.]+)/.exec(floor.stdout)?.[1]);
     const before = await usageEntries();
     const started = performance.now();
     const load = await httpLoad({
       port,
       connections,
       seconds,
-      request: (i) => ({
-        method: 'POST',
-        path: '/v1/usage/batch',
-        headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          events: Array.from({ length: size }, (_, e) => ({
-            idempotencyKey: `r${run}-${i}-${e}`,
-            member: `u${Math.floor(Math.random() * 1000)}@bench.test`,
-            credits: '1.5',
-          })),
-        }),
-      }),
+      request: batchRequest(`r${run}`),
     });
     const elapsed = (performance.now() - started) / 1000;
     const events = (await usageEntries()) - before;

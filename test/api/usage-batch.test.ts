@@ -194,6 +194,16 @@ describe('POST /v1/usage/batch', () => {
     expect(ok.status).toBe(200);
     expect(ok.body.results.filter((r) => r.status === 201)).toHaveLength(1000);
     expect(await entries(store)).toBe(1000);
+    const huge = await post(
+      JSON.stringify({
+        events: [{ idempotencyKey: 'h', member: 'pool1@b.test', model: 'm'.repeat(1100 * 1024) }],
+      }),
+    );
+    expect(huge.status).toBe(413);
+    expect(huge.body.error).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: expect.stringContaining('1048576'),
+    });
     const empty = await post(JSON.stringify({ events: [] }));
     expect(empty.status).toBe(400);
     expect((await post(JSON.stringify({ events: [5] }))).status).toBe(400);

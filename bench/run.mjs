@@ -3,7 +3,7 @@
 // them). `npm run bench` runs all; `npm run bench -- usage refusals` runs those named. Build first.
 import { spawnSync } from 'node:child_process';
 
-const ALL = ['validate', 'plan-apply', 'usage', 'api', 'refusals', 'replay'];
+const ALL = ['validate', 'plan-apply', 'usage', 'api', 'usage-batch', 'refusals', 'replay'];
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const unknown = names.filter((n) => !ALL.includes(n));
 if (unknown.length) {

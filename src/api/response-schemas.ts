@@ -220,4 +220,35 @@ export const RESPONSES = {
       at: str,
     }),
   ),
+  // POST /v1/usage/batch: per event, in order, the status POST /v1/usage would answer and its body.
+  usageBatch: obj({
+    results: {
+      type: 'array',
+      items: obj(
+        {
+          status: { type: 'integer' },
+          result: obj({ id: str, member: str, credits: str, charged: { type: 'boolean' }, remaining }),
+          error: errorResponse.properties.error,
+        },
+        ['status'],
+      ),
+    },
+  }),
+  // GET /v1/me: the member view, the cycle, its grants and the member's latest requests.
+  me: obj({
+    email: str,
+    name: strOrNull,
+    group: str,
+    allocation: strOrNull,
+    extra: str,
+    used: str,
+    remaining,
+    cycle: obj({ number: { type: 'integer' }, start: str, end: str }),
+    grants: obj({
+      total: str,
+      count: { type: 'integer' },
+      recent: { type: 'array', items: obj({ credits: str, requestId: strOrNull, at: str }) },
+    }),
+    requests: obj({ recent: { type: 'array', items: request }, nextCursor: strOrNull }),
+  }),
 } as const;

@@ -27,6 +27,8 @@ import { auditBatches, listAudit } from '../ledger/audit-history.js';
 import { AUDIT_CSV, SUMMARY_CSV, USAGE_CSV } from '../ledger/history-csv.js';
 import { csvChunks } from '../render/csv.js';
 import { csvReply, wantsCsv } from './csv-reply.js';
+import { BATCH_BODY_LIMIT, MAX_BATCH_EVENTS, recordBatch } from './usage-batch.js';
+import { memberSelf } from '../ledger/member-self.js';
 
 // Amounts are checked before the schema, on the text the client sent (src/api/amounts.ts), and arrive here
 // as canonical strings; the schema documents them for OpenAPI and guards the type.
@@ -102,6 +104,8 @@ export interface RouteSpec {
   status?: number;
   /** The ledger stores the Idempotency-Key in the same transaction as the effect. */
   ledgerIdempotency?: boolean;
+  /** Largest body accepted, in bytes (64 KiB unless given). */
+  bodyLimit?: number;
   handler: (ctx: RouteContext) => Promise<unknown>;
 }
 
@@ -152,6 +156,24 @@ async function* oneBatch<T>(items: T[]): AsyncGenerator<T[]> {
 
 /** Settings that are text; the others are amounts. */
 const TEXT_SETTINGS = new Set(['name', 'cadence', 'timezone']);
+
+// POST /v1/usage/batch: an event is the body of POST /v1/usage plus its own idempotencyKey. Each event is
+// validated on its own (src/api/usage-batch.ts), so the body's schema lets any object through and the
+// event's schema is there for OpenAPI.
+const USAGE_EVENT = {
+  ...spendBody({
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    model: { type: 'string', maxLength: 200 },
+    metadata: { type: 'object', maxProperties: 50 },
+  }),
+  required: ['member', 'idempotencyKey'],
+  // Nested in the batch body, linters read each branch alone: it names the property it requires.
+  oneOf: [
+    { required: ['credits'], properties: { credits: AMOUNT } },
+    { required: ['costUsd'], properties: { costUsd: AMOUNT } },
+  ],
+};
+const USAGE_EVENT_AMOUNTS = ['credits', 'costUsd'] as const;
 
 export const ROUTES: RouteSpec[] = [
   {
@@ -568,5 +590,50 @@ export const ROUTES: RouteSpec[] = [
       const batches = auditBatches(c.store, accountId, filter, { cursor: pageQuery(c).cursor });
       return Promise.resolve(csvReply(c.reply, 'audit.csv', csvChunks(AUDIT_CSV, batches)));
     },
+  },
+  // Batch ingestion: up to 1,000 usage events, each answered in its place as POST /v1/usage answers it.
+  {
+    method: 'POST',
+    url: '/v1/usage/batch',
+    operationId: 'recordUsageBatch',
+    summary: 'Record up to 1,000 usage events, each answered in its place',
+    errors: [402, 409, 422],
+    response: RESPONSES.usageBatch,
+    ledgerIdempotency: true,
+    roles: ['admin', 'service'],
+    bodyLimit: BATCH_BODY_LIMIT,
+    schema: {
+      body: body(
+        {
+          events: {
+            type: 'array',
+            minItems: 1,
+            maxItems: MAX_BATCH_EVENTS,
+            items: { anyOf: [USAGE_EVENT, { type: 'object' }] },
+          },
+        },
+        ['events'],
+      ),
+    },
+    handler: (c) =>
+      recordBatch({
+        store: c.store,
+        identity: c.identity,
+        req: c.req,
+        eventSchema: USAGE_EVENT,
+        amounts: USAGE_EVENT_AMOUNTS,
+        now: c.now,
+      }),
+  },
+  // The member's own view: remaining credits, this cycle's use and grants, the latest requests.
+  {
+    method: 'GET',
+    url: '/v1/me',
+    operationId: 'getMe',
+    summary: "The member's own view: remaining credits, this cycle, grants, latest requests",
+    response: RESPONSES.me,
+    roles: ['member'],
+    schema: {},
+    handler: (c) => memberSelf(c.store, c.identity.accountId, c.identity.member!, c.now),
   },
 ];

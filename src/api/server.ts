@@ -14,6 +14,7 @@ import { authenticationGate } from './auth-gate.js';
 import { COMMON_ERRORS, ERROR_RESPONSES, OTHER_ERRORS, type ErrorStatus } from './response-schemas.js';
 import { rateLimits, type RateLimits } from './rate-limits.js';
 import { openApiDocument, PUBLIC } from './openapi.js';
+import { scopedKey } from './idempotency-scope.js';
 import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
@@ -145,7 +146,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const coded =
         e.statusCode === 413
-          ? new CreditsError('PAYLOAD_TOO_LARGE', { limit: BODY_LIMIT })
+          ? new CreditsError('PAYLOAD_TOO_LARGE', { limit: req.routeOptions.bodyLimit ?? BODY_LIMIT })
           : e.statusCode === 415
             ? new CreditsError('UNSUPPORTED_MEDIA_TYPE')
             : e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
@@ -215,6 +216,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     app.route({
       method: route.method,
       url: route.url,
+      bodyLimit: route.bodyLimit ?? BODY_LIMIT,
       schema: {
         ...route.schema,
         operationId: route.operationId,
@@ -261,14 +263,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         const identity = req.identity!;
         const header = req.headers['idempotency-key'];
         const clientKey = typeof header === 'string' ? header : undefined; // length checked in preValidation
-        // Keys are the caller's own: a member's keys are that member's, and admin and service tokens each
-        // have their role's namespace, so one role's key never blocks or replays another's; a retry with a
-        // rotated token of the same role still replays.
-        const key = !clientKey
-          ? undefined
-          : identity.role === 'member'
-            ? `member:${identity.member}:${clientKey}`
-            : `${identity.role}:${clientKey}`;
+        // Keys are the caller's own (src/api/idempotency-scope.ts).
+        const key = clientKey ? scopedKey(identity, clientKey) : undefined;
         // The other POSTs key their effect by route and by the whole request; the handler hands the key to
         // the ledger, which stores it in the effect's own transaction (src/ledger/idempotency.ts).
         const idempotency =

@@ -12,6 +12,7 @@ import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken } from '../../src/state/tokens.js';
 import type { Store } from '../../src/state/store.js';
+import { seriousViolations } from './axe.js';
 
 const fillers = Array.from(
   { length: 22 },
@@ -52,6 +53,20 @@ groups:
     allocation: 500
     members:
       olga@locked.test: 100
+`;
+
+// Many requests, for paging and search: p01…p08 and Zed Zimmer (a name only the members route knows).
+const MANY = `version: 1
+account:
+  id: many
+  name: Many Requests
+  creditLimit: 1000000
+groups:
+  team:
+    name: Team
+    allocation: 500000
+    members:
+${Array.from({ length: 8 }, (_, i) => `      p0${i + 1}@many.test: 1000\n`).join('')}      zed@many.test: 1000
 `;
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -128,6 +143,7 @@ beforeAll(async () => {
   for (const [id, yaml] of [
     ['web', WEB],
     ['locked', LOCKED],
+    ['many', MANY],
   ] as const) {
     await applyPlan(store, await makePlan(store, { bytes: yaml, file: `${id}.yaml` }), { actor: 'test' });
     admin[id] = (await createToken(store, { accountId: id, role: 'admin' })).token;
@@ -136,6 +152,23 @@ beforeAll(async () => {
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 
   const t = admin.web!;
+  // Names come from sign-up (a declared member keeps its terms and gains the name).
+  for (const [email, name] of [
+    ['alice@web.test', 'Alice Adams'],
+    ['bob@web.test', 'Bob Brown'],
+  ]) {
+    expect((await api('POST', '/v1/users', t, { email, name })).status).toBeLessThan(300);
+  }
+  expect(
+    (await api('POST', '/v1/users', admin.many!, { email: 'zed@many.test', name: 'Zed Zimmer' })).status,
+  ).toBeLessThan(300);
+  // 45 requests: 40 from p01…p08 (5 each), 5 from Zed, created in that order.
+  for (let i = 0; i < 45; i++) {
+    const member = i < 40 ? `p0${(i % 8) + 1}@many.test` : 'zed@many.test';
+    const reason = i === 7 ? 'GPU burst for the quarterly benchmark' : `request number ${i + 1}`;
+    const made = await api('POST', '/v1/requests', admin.many!, { member, amount: String(i + 1), reason });
+    expect(made.status).toBe(201);
+  }
   const usage = await api('POST', '/v1/usage', t, { member: 'alice@web.test', credits: '1200' });
   expect(usage.status).toBe(201);
   for (const [member, amount, reason] of [
@@ -315,58 +348,150 @@ describe('dashboard in Chromium', () => {
     ]);
   });
 
-  it('Requests: filter by status, approve one for less, deny one, green and red badges', async () => {
+  it('Requests: a Status select; name and e-mail; a selected pending row reveals Approve and Deny; Deny asks a reason', async () => {
     const page = await open(admin.web!, 'requests');
-    expect(await page.locator('#requests-table tbody tr').count()).toBe(3);
+    const rows = page.locator('#requests-table tbody tr[data-request]');
+    await expect.poll(() => rows.count()).toBe(3);
+    const status = page.getByLabel('Status', { exact: true });
+    expect(await status.evaluate((e) => (e as { tagName: string }).tagName)).toBe('SELECT');
+    expect(await status.locator('option').allTextContents()).toEqual([
+      'All Statuses',
+      'Pending',
+      'Approved',
+      'Denied',
+      'Auto-Approved',
+    ]);
+    const row = (who: string) => page.locator('#requests-table tbody tr[data-request]', { hasText: who });
+    // The requester's name (from the member) and e-mail; dave signed no name, so the e-mail alone.
+    expect(await row('alice@web.test').locator('.requester-name').textContent()).toBe('Alice Adams');
+    expect(await row('alice@web.test').locator('.requester-email').textContent()).toBe('alice@web.test');
+    expect(await row('dave@web.test').locator('.requester-name').textContent()).toBe('dave@web.test');
     // The hostile reason is text, not markup.
-    const dave = page.locator('#requests-table tbody tr', { hasText: 'dave@web.test' });
-    expect(await dave.locator('.reason').textContent()).toBe('<img src=x onerror=alert(1)> & more');
+    expect(await row('dave@web.test').locator('.reason').textContent()).toBe(
+      '<img src=x onerror=alert(1)> & more',
+    );
     expect(await page.locator('#requests-table img').count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
 
-    await page.locator('#request-filter [data-status="pending"]').click();
-    await ready(page, 'requests').waitFor();
-    expect(await page.locator('#request-filter [aria-pressed="true"]').textContent()).toBe('Pending');
+    await status.selectOption({ label: 'Pending' });
+    await expect.poll(() => page.locator('#requests-count').textContent()).toContain('3 pending requests');
     expect(await page.locator('#requests-table tbody tr[data-status="pending"]').count()).toBe(3);
 
-    const row = (who: string) => page.locator('#requests-table tbody tr', { hasText: who });
-    await row('alice@web.test').getByLabel('Amount to approve for alice@web.test').fill('400');
-    await row('alice@web.test').getByRole('button', { name: 'Approve' }).click();
+    // Nothing to click before a row is selected; a click on the row reveals Approve and Deny.
+    const approve = page.getByRole('button', { name: 'Approve' });
+    const deny = page.getByRole('button', { name: 'Deny' });
+    expect(await approve.count()).toBe(0);
+    await row('alice@web.test').click();
+    expect(await row('alice@web.test').getAttribute('aria-current')).toBe('true');
+    expect(await approve.count()).toBe(1);
+    expect(await deny.count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    // More than requested is refused in place, before the API.
+    await page.getByLabel('Amount to approve').fill('501');
+    await approve.click();
+    await expect.poll(() => page.locator('.field-error').textContent()).toContain('at most 500');
+    await page.getByLabel('Amount to approve').fill('400');
+    await approve.click();
     await expect
       .poll(() => page.locator('#banner-title').textContent())
       .toBe('Approved 400 credits for alice@web.test.');
-    await expect.poll(() => page.locator('#requests-table tbody tr').count()).toBe(2);
-    await row('bob@web.test').getByRole('button', { name: 'Deny' }).click();
+    await expect.poll(() => rows.count()).toBe(2);
+
+    // Deny opens a dialog with a Reason; Escape leaves the request pending, the dialog's Deny decides it.
+    await row('dave@web.test').click();
+    await deny.click();
+    const dialog = page.getByRole('dialog', { name: 'Deny this request?' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await row('bob@web.test').click();
+    expect(await page.locator('tr.request-actions').count()).toBe(1); // one selection at a time
+    await deny.click();
+    await dialog.waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await dialog.getByLabel('Reason').fill('No budget left this quarter');
+    await dialog.getByRole('button', { name: 'Deny' }).click();
     await expect
       .poll(() => page.locator('#banner-title').textContent())
       .toContain('Denied the request of bob');
-    await expect.poll(() => page.locator('#requests-table tbody tr').count()).toBe(1);
+    await expect.poll(() => rows.count()).toBe(1);
 
-    await page.locator('#request-filter [data-status="approved"]').click();
-    await ready(page, 'requests').waitFor();
+    await status.selectOption({ label: 'Approved' });
+    await expect.poll(() => rows.count()).toBe(1);
     const approved = row('alice@web.test');
     expect(await approved.locator('td').nth(1).textContent()).toBe('400');
     const green = approved.locator('.badge-approved');
     expect(await green.textContent()).toBe('Approved');
     expect(await green.evaluate(colour)).toBe('rgb(19, 122, 61)');
 
-    await page.locator('#request-filter [data-status="denied"]').click();
-    await ready(page, 'requests').waitFor();
+    await status.selectOption({ label: 'Denied' });
+    await expect.poll(() => page.locator('#requests-count').textContent()).toContain('1 denied request');
     const red = row('bob@web.test').locator('.badge-denied');
     expect(await red.textContent()).toBe('Denied');
     expect(await red.evaluate(colour)).toBe('rgb(180, 35, 24)');
+    expect(await row('bob@web.test').locator('.reason').textContent()).toContain(
+      'Decision: No budget left this quarter',
+    );
 
     const fromApi = await api('GET', '/v1/requests', admin.web!);
     const byMember = Object.fromEntries(
-      (fromApi.body.items as { member: string; status: string; approvedAmount: string | null }[]).map((r) => [
-        r.member,
-        [r.status, r.approvedAmount],
-      ]),
+      (
+        fromApi.body.items as {
+          member: string;
+          status: string;
+          approvedAmount: string | null;
+          decisionReason: string | null;
+        }[]
+      ).map((r) => [r.member, [r.status, r.approvedAmount, r.decisionReason]]),
     );
     expect(byMember).toEqual({
-      'alice@web.test': ['approved', '400'],
-      'bob@web.test': ['denied', null],
-      'dave@web.test': ['pending', null],
+      'alice@web.test': ['approved', '400', null],
+      'bob@web.test': ['denied', null, 'No budget left this quarter'],
+      'dave@web.test': ['pending', null, null],
     });
+  });
+
+  it('Requests: 45 requests come 20 a page; search finds a requester by name, or a reason', async () => {
+    const page = await open(admin.many!, 'requests');
+    const rows = page.locator('#requests-table tbody tr[data-request]');
+    const amounts = () => rows.locator('td:nth-child(2)').allTextContents();
+    await expect.poll(() => rows.count()).toBe(20);
+    expect((await amounts())[0]).toBe('45'); // newest first
+    const height = await page
+      .locator('#requests-table')
+      .evaluate((e) => (e as { offsetHeight: number }).offsetHeight);
+    expect(height).toBeLessThan(2000);
+    const next = page.getByRole('button', { name: 'Next ›' });
+    const previous = page.getByRole('button', { name: '‹ Previous' });
+    expect(await previous.isDisabled()).toBe(true);
+    await next.click();
+    await expect.poll(() => page.locator('#requests-page').textContent()).toBe('Page 2');
+    expect((await amounts())[0]).toBe('25');
+    await next.click();
+    await expect.poll(() => rows.count()).toBe(5);
+    expect(await amounts()).toEqual(['5', '4', '3', '2', '1']);
+    expect(await next.isDisabled()).toBe(true);
+    await previous.click();
+    await expect.poll(async () => (await amounts())[0]).toBe('25');
+
+    // By name: the request rows carry only the e-mail; the members route knows Zed Zimmer.
+    await page.getByLabel('Search requests').fill('zimmer');
+    await expect.poll(() => rows.count()).toBe(5);
+    expect(await rows.locator('.requester-name').allTextContents()).toEqual(Array(5).fill('Zed Zimmer'));
+    expect(await page.locator('#requests-page').textContent()).toBe('Page 1');
+    // By reason, across API pages.
+    await page.getByLabel('Search requests').fill('quarterly benchmark');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await amounts()).toEqual(['8']);
+    // 'many.test' matches every e-mail: pages of 20 again, scanned from the API's pages.
+    await page.getByLabel('Search requests').fill('many.test');
+    await expect.poll(async () => (await amounts())[0]).toBe('45');
+    expect(await rows.count()).toBe(20);
+    await next.click();
+    await expect.poll(async () => (await amounts())[0]).toBe('25');
+    await next.click();
+    await expect.poll(() => rows.count()).toBe(5);
+    expect(await next.isDisabled()).toBe(true);
   });
 
   it('Settings: credit limit and cadence behind "Apply change", Reset Cycle Now behind a cannot-be-undone dialog', async () => {

@@ -94,7 +94,12 @@ export const paths = {
   },
   member: (email) => `/v1/members/${enc(email)}`,
   settings: () => '/v1/settings',
-  requests: (status) => (status ? `/v1/requests?status=${enc(status)}` : '/v1/requests'),
+  requests: ({ status, cursor, limit }) => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (status) q.set('status', status);
+    if (cursor) q.set('cursor', cursor);
+    return `/v1/requests?${q}`;
+  },
   approve: (id) => `/v1/requests/${enc(id)}/approve`,
   deny: (id) => `/v1/requests/${enc(id)}/deny`,
   resetCycle: () => '/v1/cycle/reset',

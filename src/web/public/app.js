@@ -81,6 +81,43 @@ function confirmDialog({ title, body, warning = '', ok = 'Confirm', danger = fal
   });
 }
 
+/**
+ * A dialog with one text field (the Deny reason): resolves to the text typed (perhaps '') or null on Cancel
+ * or Escape. Built per use and removed after, so it never holds an earlier answer.
+ */
+function promptDialog({ title, body, label, ok, danger = false, maxLength = 2000 }) {
+  const field = h('textarea', { id: 'prompt-field', rows: '3', maxlength: String(maxLength) });
+  const okButton = h(
+    'button',
+    { type: 'button', class: `button ${danger ? 'danger' : 'primary'}`, id: 'prompt-ok' },
+    ok,
+  );
+  const cancel = h('button', { type: 'button', class: 'button', id: 'prompt-cancel' }, 'Cancel');
+  const dialog = h('dialog', { id: 'prompt', 'aria-labelledby': 'prompt-title' }, [
+    h('h2', { id: 'prompt-title' }, title),
+    body ? h('p', null, body) : null,
+    h('label', { for: 'prompt-field', class: 'field-label' }, label),
+    field,
+    h('div', { class: 'dialog-buttons' }, [cancel, okButton]),
+  ]);
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      if (dialog.open) dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    okButton.addEventListener('click', () => done(field.value.trim()));
+    cancel.addEventListener('click', () => done(null));
+    dialog.addEventListener('cancel', (e) => {
+      e.preventDefault();
+      done(null);
+    });
+    dialog.showModal();
+    field.focus();
+  });
+}
+
 // --- tabs ----------------------------------------------------------------------------------------------
 const ctx = {
   api,
@@ -90,6 +127,7 @@ const ctx = {
   clearBanner,
   fail,
   confirm: confirmDialog,
+  prompt: promptDialog,
   state,
   rerender: () => show(state.tab),
   setAccount: (account) => {

@@ -494,38 +494,71 @@ describe('dashboard in Chromium', () => {
     expect(await next.isDisabled()).toBe(true);
   });
 
-  it('Settings: credit limit and cadence behind "Apply change", Reset Cycle Now behind a cannot-be-undone dialog', async () => {
+  it('Settings: "Credits per cycle" with usage below, each setting its own Save behind "Apply change"/"Cancel"; cadence and time zone from lists', async () => {
     const page = await open(admin.web!, 'settings');
-    expect(await page.locator('[data-setting="credit-limit"] .current').textContent()).toBe('100,000');
-    expect(await page.locator('#cadence').textContent()).toBe('calendar-month · UTC');
+    const limit = page.getByLabel('Credits per cycle', { exact: true });
+    expect(await limit.inputValue()).toBe('100000');
+    expect(await page.locator('#below-credit-limit').textContent()).toBe(
+      'Current usage: 1,200 of 100,000 credits (1.2%) this cycle.',
+    );
     expect(await page.locator('.tab-settings .notice').textContent()).toContain('credits.yaml');
-    const dialog = page.locator('#confirm');
+    const saves = page.getByRole('button', { name: 'Save', exact: true });
+    expect(await saves.count()).toBe(5); // credits per cycle, factor, signup, cadence, time zone
+    expect(await page.getByLabel('Internal credit units per $1 of cost').inputValue()).toBe('1000');
+    expect(await page.getByLabel('Credits per new user').inputValue()).toBe('0');
+    expect(await seriousViolations(page)).toEqual([]);
+    const dialog = page.getByRole('dialog');
+    const save = (id: string) => page.locator(`#save-${id}`);
 
-    await page.fill('#setting-credit-limit', '120000');
-    await page.click('#apply-credit-limit');
+    // Refused in place, before any dialog.
+    await limit.fill('12,5');
+    await save('credit-limit').click();
+    await expect.poll(() => page.locator('#error-credit-limit').textContent()).toContain('is not an amount');
+    expect(await limit.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.count()).toBe(0);
+
+    // Cancel restores the field and changes nothing.
+    await limit.fill('120000');
+    await save('credit-limit').click();
     await dialog.waitFor();
-    expect(await page.locator('#confirm-title').textContent()).toBe('Change the credit limit?');
+    expect(await page.locator('#confirm-title').textContent()).toBe('Change credits per cycle?');
     expect(await page.locator('#confirm-body').textContent()).toContain('changed outside credits.yaml');
-    await page.click('#confirm-cancel');
+    expect(await dialog.getByRole('button').allTextContents()).toEqual(['Cancel', 'Apply change']);
+    expect(await seriousViolations(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
+    expect(await limit.inputValue()).toBe('100000');
     expect((await api('GET', '/v1/overview', admin.web!)).body.creditLimit).toBe('100000');
-    await page.click('#apply-credit-limit');
-    await page.click('#confirm-ok');
+    // Below what is used: the dialog warns.
+    await limit.fill('1000');
+    await save('credit-limit').click();
+    await expect
+      .poll(() => page.locator('#confirm-warning').textContent())
+      .toContain('below the 1,200 credits');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await limit.inputValue()).toBe('100000');
+
+    await limit.fill('120000');
+    await save('credit-limit').click();
+    await dialog.getByRole('button', { name: 'Apply change' }).click();
     await expect
       .poll(() => page.locator('#banner-title').textContent())
-      .toBe('Credit limit changed to 120,000.');
+      .toBe('Credits per cycle changed to 120,000.');
     expect((await api('GET', '/v1/overview', admin.web!)).body.creditLimit).toBe('120000');
     await expect
-      .poll(() => page.locator('[data-setting="credit-limit"] .current').textContent())
-      .toBe('120,000');
+      .poll(() => page.getByLabel('Credits per cycle', { exact: true }).inputValue())
+      .toBe('120000');
 
-    // Signup credits: no current value from the API, but the edit works the same way.
-    await page.fill('#setting-signup-credits', '25');
-    await page.click('#apply-signup-credits');
-    await page.click('#confirm-ok');
+    // Each setting saves on its own: signup credits, and the factor is untouched.
+    await page.getByLabel('Credits per new user').fill('25');
+    await save('signup-credits').click();
+    await dialog.getByRole('button', { name: 'Apply change' }).click();
     await expect
       .poll(() => page.locator('#banner-title').textContent())
-      .toBe('Signup credits changed to 25.');
+      .toBe('Credits per new user changed to 25.');
+    const account = (await api('GET', '/v1/overview', admin.web!)).body.account as Record<string, string>;
+    expect([account.signupCredits, account.creditFactor]).toEqual(['25', '1000']);
 
     const cycleBefore = ((await api('GET', '/v1/overview', admin.web!)).body.cycle as { number: number })
       .number;
@@ -547,44 +580,69 @@ describe('dashboard in Chromium', () => {
       cycleBefore + 1,
     );
 
-    // Cadence and time zone: a bad cadence is refused with its code and changes nothing; a good change
-    // starts a fresh cycle now.
-    await page.fill('#setting-cadence', 'fortnightly');
-    await page.click('#apply-cadence');
+    // Cadence: a select with the console's options, each explained; Cancel puts the old one back.
+    const cadence = page.getByLabel('Cycle cadence', { exact: true });
+    expect(await cadence.evaluate((e) => (e as { tagName: string }).tagName)).toBe('SELECT');
+    expect(await cadence.locator('option').allTextContents()).toEqual([
+      'Calendar month',
+      '15 days',
+      '1 week',
+      '1 day',
+      '12 hours',
+      '6 hours',
+      '1 hour',
+      '15 minutes',
+    ]);
+    expect(await cadence.inputValue()).toBe('calendar-month');
+    const explained = page.locator('#below-cadence');
+    expect(await explained.textContent()).toContain('calendar month');
+    await cadence.selectOption({ label: '1 day' });
+    expect(await explained.textContent()).toBe(
+      'Back-to-back 24-hour cycles, the first starting when the change is applied.',
+    );
+    await save('cadence').click();
     await dialog.waitFor();
     expect(await page.locator('#confirm-title').textContent()).toBe('Change the cycle cadence?');
     expect(await page.locator('#confirm-body').textContent()).toContain('a fresh cycle starts');
-    expected.push(/status of 400/);
-    await page.click('#confirm-ok');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await cadence.inputValue()).toBe('calendar-month');
+    expect(await explained.textContent()).toContain('calendar month');
+    await cadence.selectOption({ label: '1 day' });
+    await save('cadence').click();
+    await dialog.getByRole('button', { name: 'Apply change' }).click();
     await expect
       .poll(() => page.locator('#banner-title').textContent())
-      .toBe('Changing the cycle was refused: UNKNOWN_CADENCE');
+      .toBe('Cycle cadence changed to 1 day; a fresh cycle started.');
     expect((await api('GET', '/v1/overview', admin.web!)).body.cycle).toMatchObject({
-      cadence: 'calendar-month',
-      number: cycleBefore + 1,
+      cadence: '1d',
+      timezone: 'UTC',
+      number: cycleBefore + 2,
     });
-    // The refusal re-renders the tab (fresh inputs with the live values): wait for it before typing.
-    await expect.poll(() => page.inputValue('#setting-cadence')).toBe('calendar-month');
-    await page.fill('#setting-cadence', '1d');
-    await page.fill('#setting-timezone', 'Europe/Berlin');
-    await page.click('#apply-cadence');
-    await page.click('#confirm-ok');
+
+    // Time zone: chosen from the browser's list of IANA zones.
+    const zone = page.getByLabel('Time zone', { exact: true });
+    await expect.poll(() => page.getByLabel('Cycle cadence', { exact: true }).inputValue()).toBe('1d');
+    expect(await zone.locator('option').count()).toBeGreaterThan(300);
+    expect(await zone.inputValue()).toBe('UTC');
+    await zone.selectOption('Europe/Berlin');
+    await save('timezone').click();
+    await dialog.getByRole('button', { name: 'Apply change' }).click();
     await expect
       .poll(() => page.locator('#banner-title').textContent())
-      .toBe('Cycle changed to 1d · Europe/Berlin; a fresh cycle started.');
+      .toBe('Time zone changed to Europe/Berlin; a fresh cycle started.');
     expect((await api('GET', '/v1/overview', admin.web!)).body.cycle).toMatchObject({
       cadence: '1d',
       timezone: 'Europe/Berlin',
-      number: cycleBefore + 2,
+      number: cycleBefore + 3,
     });
-    await expect.poll(() => page.locator('#cadence').textContent()).toBe('1d · Europe/Berlin');
+    await expect.poll(() => page.getByLabel('Time zone', { exact: true }).inputValue()).toBe('Europe/Berlin');
 
     // Refresh re-reads the API: the Overview shows the new cycle and no usage in it.
     await showTab(page, 'overview');
     await page.click('#refresh');
     await ready(page, 'overview').waitFor();
     expect(await page.locator('[data-stat="cycle"] .stat-value').textContent()).toMatch(
-      new RegExp(`^#${cycleBefore + 2} `),
+      new RegExp(`^#${cycleBefore + 3} `),
     );
     expect(await page.locator('[data-stat="used"] .stat-value').textContent()).toBe('0');
   });
@@ -623,9 +681,9 @@ describe('dashboard in Chromium', () => {
 
     await showTab(page, 'settings');
     expect(await page.locator('#managed-by-git').textContent()).toContain('managedBy: git');
-    expect(await page.locator('#apply-credit-limit').isDisabled()).toBe(true);
+    expect(await page.locator('#save-credit-limit').isDisabled()).toBe(true);
     // Current values come from the overview (this account has tracking off).
-    expect(await page.locator('[data-setting="credit-factor"] .current').textContent()).toBe('0');
+    expect(await page.getByLabel('Internal credit units per $1 of cost').inputValue()).toBe('0');
 
     // Sign out forgets the token, and with it the managedBy flag.
     await page.click('#forget-token');

@@ -2,7 +2,8 @@
 // Chromium by playwright-core. Each tab with real data, edits that become drift, requests decided from the
 // Requests tab, the reset dialog, the managedBy: git refusal, and no console errors on the way.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -695,5 +696,20 @@ describe('dashboard in Chromium', () => {
     await showTab(page, 'allocations');
     expect(await page.locator('#managed-by-git').count()).toBe(0);
     expect(await page.locator('.badge-unsaved').count()).toBe(0);
+  });
+
+  it('every tab at desktop width: no serious or critical axe violation; a screenshot of each', async () => {
+    // CREDITS_SCREENSHOTS=1 writes them to docs/screenshots/ (for the docs); otherwise to a temp directory.
+    const dir = process.env.CREDITS_SCREENSHOTS
+      ? join(import.meta.dirname, '../../docs/screenshots')
+      : join(tmpdir(), 'credits-dashboard-screenshots');
+    mkdirSync(dir, { recursive: true });
+    const page = await open(admin.web!);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    for (const tab of ['overview', 'allocations', 'requests', 'settings']) {
+      await showTab(page, tab);
+      expect(await seriousViolations(page), tab).toEqual([]);
+      await page.screenshot({ path: join(dir, `${tab}-desktop.png`), fullPage: true });
+    }
   });
 });

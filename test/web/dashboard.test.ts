@@ -294,15 +294,51 @@ describe('dashboard in Chromium', () => {
     const page = await open(admin.web!, 'allocations');
     const eng = page.locator('#groups-table tr[data-group="engineering"]');
     const cell = (row: typeof eng, n: number) => row.locator('td').nth(n);
-    expect(await eng.getByLabel('Monthly of Engineering').inputValue()).toBe('40000');
-    expect(await eng.getByLabel('Extra of Engineering').inputValue()).toBe('5000');
+    // Values show formatted when not being edited; the exact value is in the tooltip.
+    const engMonthly = eng.getByLabel('Monthly of Engineering');
+    expect(await engMonthly.inputValue()).toBe('40,000');
+    expect(await engMonthly.getAttribute('title')).toBe('40,000 credits');
+    expect(await eng.getByLabel('Extra of Engineering').inputValue()).toBe('5,000');
     expect(await cell(eng, 3).textContent()).toBe('10,700'); // Distributed
-    expect(await cell(eng, 4).textContent()).toBe('34,300'); // Available
+    expect(await cell(eng, 4).textContent()).toBe('1,200'); // Used
+    expect(await cell(eng, 5).textContent()).toBe('34,300'); // Available
     expect(await eng.getByLabel('Auto-Approve of Engineering').inputValue()).toBe('0');
-    expect(await page.locator('thead').first().textContent()).toContain('credits.yaml');
+    expect(await page.locator('#groups-table thead th').allTextContents()).toEqual([
+      'Group',
+      'Members',
+      'Monthly credits.yaml',
+      'Extra credits.yaml',
+      'Distributed',
+      'Used',
+      'Available',
+      'Auto-Approve credits.yaml',
+      'Status',
+      'Actions',
+    ]);
+    expect(await page.getByRole('button', { name: 'Members' }).count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // A group is chosen by clicking its name or anywhere on its row, Default included.
+    expect(await eng.getAttribute('aria-current')).toBe('true');
+    expect(await page.locator('#members-title').textContent()).toBe('Members of Engineering');
+    expect(await page.getByLabel('Search members').getAttribute('placeholder')).toBe(
+      'Search members in Engineering…',
+    );
+    await page.locator('#groups-table').getByRole('button', { name: 'Research' }).click();
+    await page.locator('#members-table tr[data-member="dave@web.test"]').waitFor();
+    expect(await page.getByLabel('Search members').getAttribute('placeholder')).toBe(
+      'Search members in Research…',
+    );
+    await cell(page.locator('#groups-table tr[data-group="default"]'), 0).click(); // the Members count
+    await expect.poll(() => page.locator('#members-title').textContent()).toBe('Members of Default');
+    await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 1 of 1 · 0 members');
+    expect(await page.locator('#groups-table tr[data-group="default"]').getAttribute('aria-current')).toBe(
+      'true',
+    );
+    await cell(eng, 5).click();
+    await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 1 of 3 · 24 members');
 
     // Pagination and search over the members of Engineering (10 a page).
-    await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 1 of 3 · 24 members');
     expect(await page.locator('#members-table tbody tr').count()).toBe(10);
     await page.getByRole('button', { name: 'Next ›' }).click();
     await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 2 of 3 · 24 members');
@@ -310,30 +346,58 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#members-page').textContent()).toBe('Page 1 of 1 · 1 member');
     expect(await page.locator('#members-table .runtime').count()).toBe(0); // alice is in credits.yaml
 
-    // Inline edit: alice 5000 → 5600. Unsaved badges; Distributed, Available and the totals move by 600.
+    // A click on a member row selects it.
     const alice = page.locator('#members-table tr[data-member="alice@web.test"]');
-    await alice.getByLabel('Monthly of alice@web.test').fill('5600');
+    await alice.locator('th').click();
+    expect(await alice.getAttribute('aria-current')).toBe('true');
+    expect(await alice.evaluate((e) => (e as { className: string }).className)).toContain('selected');
+
+    // Click the value to edit it: the plain number while editing; 5000 → 5600. An accent border, the
+    // tooltip, the Unsaved badge and the row's Save; Distributed, Available and the totals move by 600.
+    const usedHeader = page.locator('#members-table thead th').nth(3);
+    const xBefore = (await usedHeader.boundingBox())!.x;
+    const monthly = alice.getByLabel('Monthly of alice@web.test');
+    expect(await alice.getByRole('button', { name: 'Save', exact: true }).count()).toBe(0);
+    await monthly.click();
+    expect(await monthly.inputValue()).toBe('5000');
+    await monthly.fill('5600');
     await alice.locator('.badge-unsaved', { hasText: 'Unsaved' }).waitFor();
-    await eng.locator('.badge-unsaved').waitFor();
+    expect(await monthly.getAttribute('title')).toBe('5,600 credits');
+    const border = await monthly.evaluate(
+      (e) =>
+        (
+          globalThis as unknown as { getComputedStyle(e: unknown): { borderTopColor: string } }
+        ).getComputedStyle(e).borderTopColor,
+    );
+    expect(border).toBe('rgb(109, 40, 217)');
+    const rowSave = alice.getByRole('button', { name: 'Save', exact: true });
+    expect(await rowSave.isVisible()).toBe(true);
+    expect((await usedHeader.boundingBox())!.x).toBe(xBefore); // the badge and button shift no column
     expect(await cell(eng, 3).textContent()).toBe('11,300');
-    expect(await cell(eng, 4).textContent()).toBe('33,700');
+    expect(await cell(eng, 5).textContent()).toBe('33,700');
+    expect(await cell(eng, 5).getAttribute('title')).toBe('33,700 credits (saved: 34,300)');
     const totals = page.locator('#groups-totals td');
     expect(await totals.nth(3).textContent()).toBe('21,300'); // 10,700 + 10,000 + 0 + 600
     expect(await page.locator('#unsaved-count').textContent()).toBe('1 unsaved change');
+    expect(await seriousViolations(page)).toEqual([]);
     // Something that is not an amount blocks Save until corrected.
     await alice.getByLabel('Extra of alice@web.test').fill('1e3');
+    expect(await rowSave.isDisabled()).toBe(true);
     expect(await page.locator('#save').isDisabled()).toBe(true);
     await alice.getByLabel('Extra of alice@web.test').fill('0');
 
     const before = await serial('web');
-    await page.click('#save');
-    await expect.poll(() => page.locator('#banner-title').textContent()).toBe('Saved 1 change.');
-    expect(await page.locator('#banner-message').textContent()).toContain('drift');
+    await rowSave.click();
+    const banner = page.locator('#saved-members');
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('Saved alice@web.test: Monthly 5,000 → 5,600.');
+    expect(await banner.evaluate(colour)).toBe('rgb(19, 122, 61)');
     await ready(page, 'allocations').waitFor();
     await expect.poll(() => page.locator('.badge-unsaved').count()).toBe(0);
-    expect(await cell(page.locator('#groups-table tr[data-group="engineering"]'), 3).textContent()).toBe(
-      '11,300',
-    );
+    const engAfter = page.locator('#groups-table tr[data-group="engineering"]');
+    expect(await cell(engAfter, 3).textContent()).toBe('11,300');
+    expect(await cell(engAfter, 5).textContent()).toBe('33,700');
+    expect(await page.locator('#groups-totals td').nth(3).textContent()).toBe('21,300');
 
     // The edit is drift: serial moved, an api audit row, and the next plan sets it back.
     expect(await serial('web')).toBe(before + 1);
@@ -347,6 +411,39 @@ describe('dashboard in Chromium', () => {
     expect(plan.changes).toEqual([
       expect.objectContaining({ address: 'member.alice@web.test.allocation', before: '5600', after: '5000' }),
     ]);
+  });
+
+  it('Allocations: an over-budget value warns in place while typing; large values are abbreviated with the exact one in the tooltip', async () => {
+    const page = await open(admin.web!, 'allocations');
+    const research = page.locator('#groups-table tr[data-group="research"]');
+    const available = research.locator('td').nth(5);
+    expect(await available.textContent()).toBe('20,000');
+    // Research gives dave 10,000: a Monthly of 5,000 leaves −5,000. Red, not the amber of any edit.
+    await research.getByLabel('Monthly of Research').fill('5000');
+    await research.locator('.badge-over', { hasText: 'Over budget' }).waitFor();
+    expect(await available.textContent()).toBe('-5,000');
+    expect(await available.evaluate(colour)).toBe('rgb(180, 35, 24)');
+    expect(await research.locator('.status').textContent()).toContain('Available would be -5,000');
+    await research.getByLabel('Monthly of Research').fill('10000');
+    await research.locator('.badge-unsaved', { hasText: 'Unsaved' }).waitFor();
+    expect(await research.locator('.badge-over').count()).toBe(0);
+    expect(await available.evaluate(colour)).toBe('rgb(138, 90, 0)'); // amber: changed, not over
+
+    // 2,000,000,000 shows as 2B once the editor is left; the tooltip has it exactly.
+    const extra = page.locator('#groups-table tr[data-group="default"]').getByLabel('Extra of Default');
+    await extra.fill('2000000000.5');
+    await page.locator('#groups-table thead').click();
+    expect(await extra.inputValue()).toBe('2B');
+    expect(await extra.getAttribute('title')).toBe('2,000,000,000.5 credits');
+    expect(await page.locator('#budget-line').textContent()).toContain('over the limit');
+    await extra.click();
+    expect(await extra.inputValue()).toBe('2000000000.5');
+    await page.click('#discard');
+    await ready(page, 'allocations').waitFor();
+    await expect.poll(() => page.locator('.badge-unsaved').count()).toBe(0);
+    expect((await api('GET', '/v1/groups', admin.web!)).body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ key: 'research', allocation: '30000' })]),
+    );
   });
 
   it('Requests: a Status select; name and e-mail; a selected pending row reveals Approve and Deny; Deny asks a reason', async () => {
@@ -653,7 +750,7 @@ describe('dashboard in Chromium', () => {
       300,
     );
     const page = await open(admin.web!, 'allocations');
-    await page.selectOption('#members-group', 'default');
+    await page.locator('#groups-table').getByRole('button', { name: 'Default' }).click();
     const row = page.locator('#members-table tr[data-member="newcomer@web.test"]');
     await row.waitFor();
     expect(await row.locator('.runtime').textContent()).toBe('signed up, not in credits.yaml');

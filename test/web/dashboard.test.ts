@@ -247,7 +247,7 @@ describe('dashboard: serving', () => {
 describe('dashboard in Chromium', () => {
   it('takes the token from the URL fragment, keeps it in sessionStorage and clears the address bar', async () => {
     const page = await open(admin.web!);
-    expect(new URL(page.url()).hash).toBe('');
+    expect(new URL(page.url()).hash).toBe('#tab=overview'); // the token is gone, only the tab remains
     expect(await page.evaluate("sessionStorage.getItem('credits.adminToken')")).toBe(admin.web);
     await expect.poll(() => page.locator('#account-name').textContent()).toBe('Web Corp (web)');
     // A reload keeps the tab's token; nothing is in the URL any more.
@@ -266,6 +266,34 @@ describe('dashboard in Chromium', () => {
     await fresh.fill('#token-input', admin.web!);
     await fresh.click('#login button[type="submit"]');
     await ready(fresh, 'overview').waitFor();
+  });
+
+  it('the tab is in the URL and Back returns to the last one; a #token= URL pasted on the sign-in form signs in', async () => {
+    const page = await open(admin.web!);
+    expect(new URL(page.url()).hash).toBe('#tab=overview');
+    await showTab(page, 'requests');
+    expect(new URL(page.url()).hash).toBe('#tab=requests');
+    await showTab(page, 'settings');
+    expect(new URL(page.url()).hash).toBe('#tab=settings');
+    await page.goBack();
+    await ready(page, 'requests').waitFor();
+    expect(await page.locator('#tab-requests').getAttribute('aria-selected')).toBe('true');
+    await page.goBack();
+    await ready(page, 'overview').waitFor();
+    await page.goForward();
+    await ready(page, 'requests').waitFor();
+    // A link to a tab opens it (the token is this browser tab's).
+    await page.goto(`${base}/#tab=allocations`);
+    await ready(page, 'allocations').waitFor();
+
+    const fresh = await newPage();
+    await fresh.goto(`${base}/`);
+    await fresh.locator('#login').waitFor();
+    await fresh.evaluate(`location.hash = '#token=${encodeURIComponent(admin.web!)}'`);
+    await ready(fresh, 'overview').waitFor();
+    expect(await fresh.evaluate("sessionStorage.getItem('credits.adminToken')")).toBe(admin.web);
+    expect(new URL(fresh.url()).hash).toBe('#tab=overview');
+    expect(await fresh.locator('#login').isHidden()).toBe(true);
   });
 
   it('Overview: cycle, limit, usage, balance and every group from the API', async () => {

@@ -137,9 +137,24 @@ const ctx = {
   },
 };
 
-async function show(tab) {
+/** The tab named in the address (#tab=requests), if any. */
+function tabInUrl() {
+  const tab = new URLSearchParams(location.hash.slice(1)).get('tab');
+  return TABS[tab] ? tab : null;
+}
+
+/** Puts the tab in the address: a new history entry when the person moved (so Back returns), else replaced. */
+function putTabInUrl(tab, push) {
+  if (tabInUrl() === tab) return;
+  const url = `${location.pathname}${location.search}#tab=${tab}`;
+  if (push) history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+async function show(tab, { push = false } = {}) {
   state.tab = TABS[tab] ? tab : 'overview';
   sessionStorage.setItem(TAB_KEY, state.tab);
+  putTabInUrl(state.tab, push);
   for (const button of document.querySelectorAll('[role="tab"]')) {
     const selected = button.dataset.tab === state.tab;
     button.setAttribute('aria-selected', String(selected));
@@ -186,14 +201,14 @@ function showDashboard() {
   $('panel').hidden = false;
   $('tabs').hidden = false;
   $('top-actions').hidden = false;
-  return show(sessionStorage.getItem(TAB_KEY) ?? 'overview');
+  return show(tabInUrl() ?? sessionStorage.getItem(TAB_KEY) ?? 'overview');
 }
 
 function wire() {
   for (const button of document.querySelectorAll('[role="tab"]')) {
     button.addEventListener('click', () => {
       clearBanner();
-      show(button.dataset.tab);
+      show(button.dataset.tab, { push: true });
     });
   }
   $('tabs').addEventListener('keydown', (e) => {
@@ -201,7 +216,7 @@ function wire() {
     const names = Object.keys(TABS);
     const next =
       names[(names.indexOf(state.tab) + (e.key === 'ArrowRight' ? 1 : names.length - 1)) % names.length];
-    show(next).then(() => $(`tab-${next}`).focus());
+    show(next, { push: true }).then(() => $(`tab-${next}`).focus());
   });
   $('refresh').addEventListener('click', () => show(state.tab));
   $('forget-token').addEventListener('click', () => {
@@ -220,6 +235,20 @@ function wire() {
 }
 
 wire();
+// Back and Forward move between tabs; a #token= URL pasted into the address bar signs in (or switches token).
+window.addEventListener('popstate', () => {
+  if (getToken() && !$('panel').hidden && tabInUrl() && tabInUrl() !== state.tab) {
+    clearBanner();
+    show(tabInUrl());
+  }
+});
+window.addEventListener('hashchange', () => {
+  if (!new URLSearchParams(location.hash.slice(1)).get('token')) return;
+  for (const tab of Object.values(TABS)) tab.reset?.();
+  state.managedByGit = false;
+  takeTokenFromFragment();
+  showDashboard();
+});
 takeTokenFromFragment();
 if (getToken()) showDashboard();
 else showLogin();

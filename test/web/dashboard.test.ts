@@ -837,4 +837,21 @@ describe('dashboard in Chromium', () => {
       await page.screenshot({ path: join(dir, `${tab}-desktop.png`), fullPage: true });
     }
   });
+
+  it('at phone width (390 px) no tab scrolls sideways: wide tables scroll inside their card', async () => {
+    const dir = process.env.CREDITS_SCREENSHOTS
+      ? join(import.meta.dirname, '../../docs/screenshots')
+      : join(tmpdir(), 'credits-dashboard-screenshots');
+    mkdirSync(dir, { recursive: true });
+    const page = await open(admin.web!);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const widths: Record<string, number> = {};
+    for (const tab of ['overview', 'allocations', 'requests', 'settings']) {
+      await showTab(page, tab);
+      widths[tab] = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+      expect(await seriousViolations(page), tab).toEqual([]);
+      await page.screenshot({ path: join(dir, `${tab}-phone.png`), fullPage: true });
+    }
+    expect(widths).toEqual({ overview: 390, allocations: 390, requests: 390, settings: 390 });
+  });
 });

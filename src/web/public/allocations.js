@@ -366,7 +366,13 @@ export async function render(ctx) {
   // --- members of one group ----------------------------------------------------------------------------
   let memberRows = [];
   const membersTitle = h('h2', { id: 'members-title' });
-  const membersBox = h('div', { class: 'scroll', id: 'members-box' });
+  const membersBox = h('div', {
+    class: 'scroll',
+    id: 'members-box',
+    tabindex: '0',
+    role: 'region',
+    'aria-labelledby': 'members-title',
+  });
   const pager = h('div', { class: 'pager' });
   const search = h('input', {
     id: 'members-search',
@@ -673,7 +679,7 @@ export async function render(ctx) {
         'Click a group to show its members; click a Monthly, Extra or Auto-Approve value to edit it.',
       ),
       flashBanner('groups'),
-      h('div', { class: 'scroll' }, groupsTable),
+      h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Groups table' }, groupsTable),
       budgetLine,
     ]),
     h('section', { class: 'card' }, [

@@ -97,7 +97,11 @@ export async function render(ctx) {
     stats,
     h('section', { class: 'card' }, [
       h('h2', null, 'Allocation by group'),
-      h('div', { class: 'scroll' }, table),
+      h(
+        'div',
+        { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Allocation by group table' },
+        table,
+      ),
     ]),
   ]);
 }

@@ -191,7 +191,7 @@ export async function render(ctx) {
     value: view.search,
   });
   const count = h('p', { class: 'hint', id: 'requests-count', 'aria-live': 'polite' });
-  const box = h('div', { class: 'scroll' });
+  const box = h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Requests table' });
   const pager = h('div', { class: 'pager' });
 
   const restart = () => {

@@ -95,8 +95,8 @@ async function api(method: string, path: string, token: string, body?: unknown) 
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext();
+async function newPage(options: { colorScheme?: 'dark' | 'light' } = {}): Promise<Page> {
+  const context = await browser.newContext(options);
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
@@ -117,8 +117,8 @@ const colour = (e: unknown) => (globalThis as unknown as Styles).getComputedStyl
 
 const ready = (page: Page, tab: string) => page.locator(`#panel[data-state="ready"][data-tab="${tab}"]`);
 
-async function open(token: string, tab = 'overview'): Promise<Page> {
-  const page = await newPage();
+async function open(token: string, tab = 'overview', options: { colorScheme?: 'dark' } = {}): Promise<Page> {
+  const page = await newPage(options);
   await page.goto(`${base}/#token=${encodeURIComponent(token)}`);
   await ready(page, 'overview').waitFor();
   if (tab !== 'overview') await showTab(page, tab);
@@ -853,5 +853,30 @@ describe('dashboard in Chromium', () => {
       await page.screenshot({ path: join(dir, `${tab}-phone.png`), fullPage: true });
     }
     expect(widths).toEqual({ overview: 390, allocations: 390, requests: 390, settings: 390 });
+  });
+
+  it('dark mode follows prefers-color-scheme, with enough contrast on every tab', async () => {
+    const dir = process.env.CREDITS_SCREENSHOTS
+      ? join(import.meta.dirname, '../../docs/screenshots')
+      : join(tmpdir(), 'credits-dashboard-screenshots');
+    mkdirSync(dir, { recursive: true });
+    const page = await open(admin.web!, 'overview', { colorScheme: 'dark' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const background = (await page.evaluate(
+      'getComputedStyle(document.documentElement).backgroundColor',
+    )) as string;
+    expect(background).toBe('rgb(15, 20, 32)');
+    for (const tab of ['overview', 'allocations', 'requests', 'settings']) {
+      await showTab(page, tab);
+      if (tab === 'requests')
+        await page.locator('#requests-table tbody tr[data-status="pending"]').first().click();
+      if (tab === 'allocations') {
+        // An edit in progress: the accent border, the Unsaved badge and the row's Save in dark colours.
+        await page.getByLabel('Extra of Research').fill('250');
+        await page.locator('.badge-unsaved').first().waitFor();
+      }
+      expect(await seriousViolations(page), tab).toEqual([]);
+      await page.screenshot({ path: join(dir, `${tab}-dark.png`), fullPage: true });
+    }
   });
 });

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { freshPgStore } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
+import { ROUTES } from '../../src/api/routes.js';
 import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken } from '../../src/state/tokens.js';
@@ -77,6 +78,9 @@ let app: FastifyInstance;
 let base: string;
 let browser: Browser;
 const admin: Record<string, string> = {};
+let bobToken = '';
+/** GET /v1/me, which the member's page reads; the member tests wait for it where the API lacks it. */
+const HAS_ME_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/me');
 const contexts: BrowserContext[] = [];
 /** Console errors and uncaught exceptions of every page, checked after each test. */
 let problems: string[] = [];
@@ -149,6 +153,7 @@ beforeAll(async () => {
     await applyPlan(store, await makePlan(store, { bytes: yaml, file: `${id}.yaml` }), { actor: 'test' });
     admin[id] = (await createToken(store, { accountId: id, role: 'admin' })).token;
   }
+  bobToken = (await createToken(store, { accountId: 'web', role: 'member', member: 'bob@web.test' })).token;
   app = await buildServer({ store, rateLimit: 100_000 });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 
@@ -879,4 +884,63 @@ describe('dashboard in Chromium', () => {
       await page.screenshot({ path: join(dir, `${tab}-dark.png`), fullPage: true });
     }
   });
+
+  it.skipIf(!HAS_ME_ROUTE)(
+    "a member token opens the member's own page: remaining, used, reset, grants, requests and a request form; never the admin tabs",
+    async () => {
+      const dir = process.env.CREDITS_SCREENSHOTS
+        ? join(import.meta.dirname, '../../docs/screenshots')
+        : join(tmpdir(), 'credits-dashboard-screenshots');
+      mkdirSync(dir, { recursive: true });
+      expected.push(/status of 403/); // the overview's refusal is how the page learns it is a member token
+      const page = await newPage();
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto(`${base}/#token=${encodeURIComponent(bobToken)}`);
+      await ready(page, 'member').waitFor();
+      expect(await page.getByRole('tab').count()).toBe(0);
+      expect(await page.locator('#tabs').isHidden()).toBe(true);
+      expect(await page.locator('#account-name').textContent()).toBe('Bob Brown (bob@web.test)');
+      const view = (await api('GET', '/v1/members/bob@web.test', admin.web!)).body as {
+        used: string;
+        remaining: { member: string };
+      };
+      const stat = (name: string) => page.locator(`[data-stat="${name}"] .stat-value`).textContent();
+      expect(await stat('remaining')).toBe(Number(view.remaining.member).toLocaleString('en-US'));
+      expect(await stat('used')).toBe(Number(view.used).toLocaleString('en-US'));
+      expect(await page.locator('[data-stat="resets"] .stat-detail').textContent()).toMatch(/cycle #\d+/);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // Refused in place; then sent, and the admin sees it pending.
+      const pendingBefore = (await api('GET', '/v1/requests?status=pending', admin.web!)).body
+        .items as unknown[];
+      await page.getByLabel('Amount', { exact: true }).fill('12,5');
+      await page.getByLabel('Reason', { exact: true }).fill('Demo prep');
+      await page.getByRole('button', { name: 'Request credits' }).click();
+      await expect.poll(() => page.locator('#request-error').textContent()).toContain('Enter an amount');
+      expect((await api('GET', '/v1/requests?status=pending', admin.web!)).body.items).toHaveLength(
+        pendingBefore.length,
+      );
+      await page.getByLabel('Amount', { exact: true }).fill('250');
+      await page.getByRole('button', { name: 'Request credits' }).click();
+      await expect
+        .poll(() => page.locator('#banner-title').textContent())
+        .toBe('Requested 250 credits: an admin will decide.');
+      await ready(page, 'member').waitFor();
+      const mine = page.locator('#my-requests tbody tr', { hasText: 'Demo prep' });
+      await mine.waitFor();
+      expect(await mine.locator('.badge-pending').textContent()).toBe('Pending');
+      const items = (await api('GET', '/v1/requests?status=pending', admin.web!)).body.items as {
+        member: string;
+        amount: string;
+        reason: string;
+      }[];
+      expect(items).toContainEqual(
+        expect.objectContaining({ member: 'bob@web.test', amount: '250', reason: 'Demo prep' }),
+      );
+      await page.screenshot({ path: join(dir, 'member-desktop.png'), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBe(390);
+      await page.screenshot({ path: join(dir, 'member-phone.png'), fullPage: true });
+    },
+  );
 });

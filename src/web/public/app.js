@@ -4,8 +4,10 @@ import {
   apiList,
   ApiError,
   forgetToken,
+  getRole,
   getToken,
   paths,
+  setRole,
   setToken,
   takeTokenFromFragment,
 } from './api.js';
@@ -14,12 +16,13 @@ import * as overview from './overview.js';
 import * as allocations from './allocations.js';
 import * as requests from './requests.js';
 import * as settings from './settings.js';
+import * as member from './member.js';
 
 const TABS = { overview, allocations, requests, settings };
 const TAB_KEY = 'credits.tab';
 const $ = (id) => document.getElementById(id);
 
-const state = { tab: 'overview', managedByGit: false, renders: 0 };
+const state = { tab: 'overview', managedByGit: false, renders: 0, role: null };
 
 // --- banner: confirmations and errors ------------------------------------------------------------------
 function notify(kind, title, message = '', hint = '') {
@@ -40,7 +43,7 @@ function fail(err, what = 'The request failed') {
   if (err instanceof ApiError) {
     if (err.status === 401) {
       forgetToken();
-      showLogin('That token was not accepted (401). Paste an admin token.');
+      showLogin('That token was not accepted (401). Paste an admin or member token.');
       return;
     }
     if (err.code === 'MANAGED_BY_GIT') state.managedByGit = true;
@@ -152,6 +155,7 @@ function putTabInUrl(tab, push) {
 }
 
 async function show(tab, { push = false } = {}) {
+  if (state.role === 'member') return renderPanel(member, 'member');
   state.tab = TABS[tab] ? tab : 'overview';
   sessionStorage.setItem(TAB_KEY, state.tab);
   putTabInUrl(state.tab, push);
@@ -160,16 +164,29 @@ async function show(tab, { push = false } = {}) {
     button.setAttribute('aria-selected', String(selected));
     button.tabIndex = selected ? 0 : -1;
   }
+  return renderPanel(TABS[state.tab], state.tab);
+}
+
+/** Draws one tab (or the member's page) into the panel; a later click or refresh wins over this one. */
+async function renderPanel(module, name) {
   const panel = $('panel');
   const render = ++state.renders;
-  panel.setAttribute('aria-labelledby', `tab-${state.tab}`);
+  if (name === 'member') {
+    panel.setAttribute('role', 'region');
+    panel.setAttribute('aria-label', 'Your credits');
+    panel.removeAttribute('aria-labelledby');
+  } else {
+    panel.setAttribute('role', 'tabpanel');
+    panel.removeAttribute('aria-label');
+    panel.setAttribute('aria-labelledby', `tab-${name}`);
+  }
   panel.setAttribute('aria-busy', 'true');
   panel.dataset.state = 'loading';
   try {
-    const node = await TABS[state.tab].render(ctx);
-    if (render !== state.renders) return; // a later click or refresh won
+    const node = await module.render(ctx);
+    if (render !== state.renders) return;
     panel.replaceChildren(node);
-    panel.dataset.tab = state.tab;
+    panel.dataset.tab = name;
     panel.dataset.state = 'ready';
   } catch (err) {
     if (render !== state.renders) return;
@@ -185,7 +202,9 @@ function showLogin(message = '') {
   // Whatever the next token opens starts clean: no edits, filters or managedBy flag of the last one.
   for (const tab of Object.values(TABS)) tab.reset?.();
   state.managedByGit = false;
+  state.role = null;
   sessionStorage.removeItem(TAB_KEY);
+  if (tabInUrl()) history.replaceState(null, '', `${location.pathname}${location.search}`);
   $('login').hidden = false;
   $('panel').hidden = true;
   $('tabs').hidden = true;
@@ -196,11 +215,37 @@ function showLogin(message = '') {
   $('token-input').focus();
 }
 
-function showDashboard() {
+/**
+ * Admin or member: the overview answers an admin token and refuses a member one with 403, so the first
+ * call tells them apart (once per token: the answer is kept with it).
+ */
+async function roleOfToken() {
+  const known = getRole();
+  if (known) return known;
+  let role = 'admin';
+  try {
+    await api('GET', paths.overview());
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 403) throw err;
+    role = 'member';
+  }
+  setRole(role);
+  return role;
+}
+
+async function showDashboard() {
   $('login').hidden = true;
   $('panel').hidden = false;
-  $('tabs').hidden = false;
   $('top-actions').hidden = false;
+  try {
+    state.role = await roleOfToken();
+  } catch (err) {
+    fail(err, 'Signing in failed');
+    return;
+  }
+  // A member sees their own page only: never the admin tabs.
+  $('tabs').hidden = state.role !== 'admin';
+  if (state.role === 'member') return renderPanel(member, 'member');
   return show(tabInUrl() ?? sessionStorage.getItem(TAB_KEY) ?? 'overview');
 }
 
@@ -237,7 +282,7 @@ function wire() {
 wire();
 // Back and Forward move between tabs; a #token= URL pasted into the address bar signs in (or switches token).
 window.addEventListener('popstate', () => {
-  if (getToken() && !$('panel').hidden && tabInUrl() && tabInUrl() !== state.tab) {
+  if (state.role === 'admin' && getToken() && !$('panel').hidden && tabInUrl() && tabInUrl() !== state.tab) {
     clearBanner();
     show(tabInUrl());
   }

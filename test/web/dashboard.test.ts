@@ -81,6 +81,8 @@ const admin: Record<string, string> = {};
 let bobToken = '';
 /** GET /v1/me, which the member's page reads; the member tests wait for it where the API lacks it. */
 const HAS_ME_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/me');
+/** GET /v1/audit, which the Activity tab reads. */
+const HAS_AUDIT_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/audit');
 const contexts: BrowserContext[] = [];
 /** Console errors and uncaught exceptions of every page, checked after each test. */
 let problems: string[] = [];
@@ -941,6 +943,50 @@ describe('dashboard in Chromium', () => {
       await page.setViewportSize({ width: 390, height: 844 });
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBe(390);
       await page.screenshot({ path: join(dir, 'member-phone.png'), fullPage: true });
+    },
+  );
+
+  it.skipIf(!HAS_AUDIT_ROUTE)(
+    'Activity: the audit log, newest first, 25 a page, filtered by source: who changed what, when, from where',
+    async () => {
+      const edit = await api('PATCH', '/v1/groups/research', admin.web!, { autoApprove: '5' });
+      expect(edit.status).toBe(200);
+      const page = await open(admin.web!, 'activity');
+      const rows = page.locator('#audit-table tbody tr[data-audit]');
+      await expect.poll(() => rows.count()).toBe(25);
+      // The newest: the edit just made through the API, by its token.
+      const newest = rows.first();
+      expect(await newest.getAttribute('data-source')).toBe('api');
+      expect(await newest.locator('.address').textContent()).toContain('group.research.autoApprove');
+      expect(await newest.locator('.change').textContent()).toBe('0 → 5');
+      expect(await newest.locator('.actor').textContent()).toMatch(/^token:/);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Next ›' }).click();
+      await expect.poll(() => page.locator('#audit-page').textContent()).toBe('Page 2');
+
+      await page.getByLabel('Source', { exact: true }).selectOption({ label: 'credits apply' });
+      await expect.poll(() => page.locator('#audit-page').textContent()).toBe('Page 1');
+      await expect.poll(() => rows.first().getAttribute('data-source')).toBe('apply');
+      expect(
+        new Set(
+          await rows.evaluateAll((es) =>
+            es.map((e) => (e as { dataset: { source: string } }).dataset.source),
+          ),
+        ),
+      ).toEqual(new Set(['apply']));
+      expect(await rows.first().locator('td').nth(2).textContent()).toContain('credits apply');
+      await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Dashboard / API edit' });
+      await expect
+        .poll(
+          async () =>
+            new Set(
+              await rows.evaluateAll((es) =>
+                es.map((e) => (e as { dataset: { source: string } }).dataset.source),
+              ),
+            ),
+        )
+        .toEqual(new Set(['api']));
+      expect(await page.locator('#audit-table').textContent()).toContain('member.alice@web.test.allocation');
     },
   );
 });

@@ -17,8 +17,9 @@ import * as allocations from './allocations.js';
 import * as requests from './requests.js';
 import * as settings from './settings.js';
 import * as member from './member.js';
+import * as activity from './activity.js';
 
-const TABS = { overview, allocations, requests, settings };
+const TABS = { overview, allocations, requests, settings, activity };
 const TAB_KEY = 'credits.tab';
 const $ = (id) => document.getElementById(id);
 

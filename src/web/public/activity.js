@@ -1,4 +1,4 @@
-// Activity tab: the audit log, newest first, 25 a page: who changed what, when and from where (credits
+// Activity tab: the audit log in the API's order (oldest first), 25 a page: who changed what, when and from where (credits
 // apply with its commit, or an edit through the API such as this dashboard), filtered by source, actor and
 // date range. GET /v1/audit.
 import { h, when } from './dom.js';
@@ -120,7 +120,7 @@ export async function render(ctx) {
         ),
       ]),
     );
-    count.textContent = `Page ${view.page + 1}: ${rows.length} change${rows.length === 1 ? '' : 's'}, newest first.`;
+    count.textContent = `Page ${view.page + 1}: ${rows.length} change${rows.length === 1 ? '' : 's'}, oldest first.`;
     pager.replaceChildren(
       h(
         'button',

@@ -83,6 +83,8 @@ let bobToken = '';
 const HAS_ME_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/me');
 /** GET /v1/audit, which the Activity tab reads. */
 const HAS_AUDIT_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/audit');
+/** GET /v1/usage/summary, which the Overview's chart reads (without it the Overview says so, after a 404). */
+const HAS_SUMMARY_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/usage/summary');
 const contexts: BrowserContext[] = [];
 /** Console errors and uncaught exceptions of every page, checked after each test. */
 let problems: string[] = [];
@@ -205,6 +207,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(contexts.splice(0).map((c) => c.close()));
+  if (!HAS_SUMMARY_ROUTE) expected.push(/status of 404/);
   const unexpected = problems.filter((p) => !expected.some((re) => re.test(p)));
   problems = [];
   expected = [];
@@ -983,6 +986,37 @@ describe('dashboard in Chromium', () => {
       mkdirSync(dir, { recursive: true });
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.screenshot({ path: join(dir, 'activity-desktop.png'), fullPage: true });
+    },
+  );
+
+  it.skipIf(!HAS_SUMMARY_ROUTE)(
+    'Overview: usage over the cycle per group, drawn as an image named for usage, and the same numbers as a table',
+    async () => {
+      for (const [member, credits] of [
+        ['dave@web.test', '70'],
+        ['alice@web.test', '30.5'],
+      ]) {
+        expect((await api('POST', '/v1/usage', admin.web!, { member, credits })).status).toBe(201);
+      }
+      const page = await open(admin.web!);
+      const chart = page.getByRole('img', { name: /^Usage per (day|hour) this cycle, by group/ });
+      await chart.waitFor();
+      expect(await chart.locator('rect').count()).toBeGreaterThanOrEqual(2);
+      const rows = page.locator('#usage-table tbody tr');
+      const last = rows.last();
+      const heads = await page.locator('#usage-table thead th').allTextContents();
+      const at = (name: string) => last.locator('th, td').nth(heads.indexOf(name));
+      expect(await at('Research').textContent()).toBe('70');
+      expect(await at('Engineering').textContent()).toMatch(/30\.5$/);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByText('Show as a table').click();
+      expect(await page.locator('#usage-table').isVisible()).toBe(true);
+      const dir = process.env.CREDITS_SCREENSHOTS
+        ? join(import.meta.dirname, '../../docs/screenshots')
+        : join(tmpdir(), 'credits-dashboard-screenshots');
+      mkdirSync(dir, { recursive: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.screenshot({ path: join(dir, 'overview-chart-desktop.png'), fullPage: true });
     },
   );
 });

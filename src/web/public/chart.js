@@ -17,6 +17,23 @@ const svg = (tag, attrs, ...children) => {
   return el;
 };
 
+/**
+ * Every bucket of the cycle so far (the API's UTC days or hours, "YYYY-MM-DDTHH:MM:SSZ"), empty ones too, so
+ * the bars keep their places in time; plus any bucket the API returned that the range missed.
+ */
+function cycleBuckets(cycle, bucket, items) {
+  const stepMs = bucket === 'hour' ? 3_600_000 : 24 * 3_600_000;
+  const start = new Date(cycle.start);
+  if (bucket === 'hour') start.setUTCMinutes(0, 0, 0);
+  else start.setUTCHours(0, 0, 0, 0);
+  const end = Math.min(new Date(cycle.end).getTime(), Date.now());
+  const all = new Set(items.map((i) => i.bucket));
+  for (let t = start.getTime(); t < end && all.size < 800; t += stepMs) {
+    all.add(new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  }
+  return [...all].sort();
+}
+
 /** Usage per bucket and group, or a note when the API cannot tell. */
 export async function usageChart(ctx, ov) {
   const c = ov.cycle;
@@ -40,14 +57,14 @@ export async function usageChart(ctx, ov) {
   for (const item of data.items) {
     if (!groups.some((g) => g.key === item.key)) groups.push({ key: item.key, name: item.key });
   }
-  const buckets = [...new Set(data.items.map((i) => i.bucket))].sort();
+  const buckets = cycleBuckets(c, bucket, data.items);
   const cell = new Map(data.items.map((i) => [`${i.bucket} ${i.key}`, i.credits]));
   const value = (b, g) => cell.get(`${b} ${g}`) ?? '0';
   const totals = buckets.map((b) => add(...groups.map((g) => value(b, g.key))));
   const label = (b) => (short ? when(b) : when(b, false));
   const title = `Usage per ${bucket} this cycle, by group (credits)`;
 
-  if (!buckets.length) {
+  if (!data.items.length) {
     return h('p', { class: 'hint', id: 'usage-chart-empty' }, `No usage recorded in cycle #${c.number} yet.`);
   }
 

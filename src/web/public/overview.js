@@ -57,7 +57,14 @@ export async function render(ctx) {
       h('td', { class: 'num' }, format(g.used)),
       h('td', { class: 'num' }, format(g.available)),
       h('td', { class: 'num' }, `${format(g.autoApproveLeft)} / ${format(g.autoApprove)}`),
-      h('td', { class: 'meter-cell' }, [meter(usedPct, `${g.name} usage`), h('span', null, `${usedPct}%`)]),
+      h(
+        'td',
+        null,
+        h('div', { class: 'meter-cell' }, [
+          meter(usedPct, `${g.name} usage`),
+          h('span', null, `${usedPct}%`),
+        ]),
+      ),
     ]);
   });
   const totals = (field) => format(add(...ov.groups.map((g) => g[field])));

@@ -5,12 +5,14 @@ import { Decimal as DecimalJs } from 'decimal.js';
 import {
   add,
   cmp,
+  compact,
   format,
   fromUnits,
   isAmount,
   percent,
   sub,
   toUnits,
+  typed,
 } from '../../src/web/public/decimal.js';
 
 // The reference must not round: decimal.js keeps 20 significant digits unless told otherwise.
@@ -70,5 +72,18 @@ describe('dashboard decimal helper', () => {
         expect(sub(values[0] ?? '0', b)).toBe(new Decimal(values[0] ?? '0').minus(b).toFixed());
       }),
     );
+  });
+
+  it('abbreviates from a billion on, never rounding up, and reads typed thousands separators', () => {
+    expect(compact('999999999.5')).toBe('999,999,999.5');
+    expect(compact('1000000000')).toBe('1B');
+    expect(compact('1299999999.999999')).toBe('1.2B');
+    expect(compact('-992499000000')).toBe('-992.4B');
+    expect(compact('1500000000000')).toBe('1.5T');
+    expect(compact('999999999999999.999999')).toBe('999.9T');
+    expect(typed(' 45,000.5 ')).toBe('45000.5');
+    expect(typed('1,234,567')).toBe('1234567');
+    expect(typed('12,5')).toBe('12,5'); // a decimal comma is not a separator: left for isAmount to refuse
+    expect(typed('1e3')).toBe('1e3');
   });
 });

@@ -1,14 +1,18 @@
-// Allocations tab: groups (Monthly, Extra, Distributed, Available, Auto-Approve) and the members of one
-// group, both editable inline. Edits wait as "Unsaved" with totals recalculated exactly (decimal.js) until
-// Save sends them as PATCHes; they are declared fields, so each saved edit is drift from credits.yaml.
+// Allocations tab, as the console has it: a groups table (click a row or its name to show its members) and
+// the members of that group. A Monthly or Extra value is edited where it stands: the cell gets an accent
+// border and its row an "Unsaved" badge and a Save button; Distributed, Available and the totals follow at
+// once (exactly, decimal.js), and a value that would overspend warns in place. Saved edits are PATCHes of
+// declared fields, so each is drift from credits.yaml.
 import { badge, declaredNotice, declaredTag, h, setText } from './dom.js';
-import { add, cmp, format, isAmount, sub } from './decimal.js';
+import { add, cmp, compact, format, isAmount, sub, typed } from './decimal.js';
 
 const PAGE_SIZE = 10;
 const INVALID = Symbol('invalid');
+const SVG = 'http://www.w3.org/2000/svg';
 
-// Survives tab switches and Refresh: which group's members are shown, and the edits not yet saved.
-const view = { group: undefined, search: '', page: 1, cursors: [] };
+// Survives tab switches and Refresh: the group shown, the member selected, the edits not yet saved, and
+// the message of the last save (shown above the table it concerns after the tab is drawn again).
+const view = { group: undefined, search: '', page: 1, cursors: [], member: null, flash: null };
 const pending = {
   /** group key → { allocation?, extra?, autoApprove? } (new values) */
   groups: new Map(),
@@ -21,7 +25,7 @@ let saving = false;
 
 /** Forgets the shown group and the unsaved edits (another token, perhaps another account). */
 export function reset() {
-  Object.assign(view, { group: undefined, search: '', page: 1, cursors: [] });
+  Object.assign(view, { group: undefined, search: '', page: 1, cursors: [], member: null, flash: null });
   pending.groups.clear();
   pending.members.clear();
   pending.invalid.clear();
@@ -32,25 +36,62 @@ const memberBudget = (allocation, extra) => add(allocation ?? '0', extra);
 const changeCount = () =>
   [...pending.groups.values()].reduce((n, p) => n + Object.keys(p).length, 0) +
   [...pending.members.values()].reduce((n, p) => n + ('allocation' in p ? 1 : 0) + ('extra' in p ? 1 : 0), 0);
+const FIELD_NAMES = { allocation: 'Monthly', extra: 'Extra', autoApprove: 'Auto-Approve' };
 
-/** An inline amount editor; `onValue` gets the new value, null (empty, where allowed) or INVALID. */
-function amountInput(value, label, onValue, { nullable = false, disabled = false } = {}) {
+/** The floppy-disk icon of the row's Save button (drawn, so the CSP's img-src needs nothing more). */
+function saveIcon() {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute(
+    'd',
+    'M5 3h11l5 5v11a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm2 2v5h8V5H7zm5 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z',
+  );
+  svg.append(path);
+  return svg;
+}
+
+/**
+ * An amount shown as the table shows it (formatted, abbreviated when large, the exact value in the tooltip)
+ * that becomes an editor when clicked: focus shows the plain number, blur formats it again. `onValue` gets
+ * the new value, null (empty, where allowed) or INVALID.
+ */
+function cellInput(value, label, onValue, { nullable = false, disabled = false } = {}) {
+  let current = value;
+  const shown = (v) => (v === null ? '' : v === INVALID ? null : compact(v));
   const input = h('input', {
-    class: 'amount',
+    class: 'amount cell-input',
     type: 'text',
     inputmode: 'decimal',
     autocomplete: 'off',
     spellcheck: 'false',
-    value: value ?? '',
+    value: shown(value) ?? '',
     placeholder: nullable ? 'pool' : '0',
     'aria-label': label,
     disabled,
   });
+  const tooltip = () => {
+    if (current === INVALID) input.title = 'Not an amount: digits, at most 6 decimal places';
+    else if (current === null) input.title = 'Empty: draws from the group’s pool';
+    else input.title = `${format(current)} credits`;
+  };
+  tooltip();
+  input.addEventListener('focus', () => {
+    if (current !== INVALID) input.value = current ?? '';
+    input.select();
+  });
+  input.addEventListener('blur', () => {
+    const text = shown(current);
+    if (text !== null) input.value = text;
+  });
   input.addEventListener('input', () => {
-    const text = input.value.trim();
-    const next = text === '' && nullable ? null : isAmount(text) ? text : INVALID;
-    input.setAttribute('aria-invalid', String(next === INVALID));
-    onValue(next);
+    const text = typed(input.value);
+    current = text === '' && nullable ? null : isAmount(text) ? text : INVALID;
+    input.setAttribute('aria-invalid', String(current === INVALID));
+    tooltip();
+    onValue(current);
   });
   return input;
 }
@@ -88,18 +129,46 @@ function preview(g) {
     allocation,
     extra,
     autoApprove,
+    used: g.used,
     distributed: add(g.distributed, memberDelta),
     available: sub(add(g.available, budgetDelta), memberDelta),
   };
 }
 
+/** A figure the edits move: amber while it differs from the saved one, red when it goes below zero. */
 function computedCell(cell, value, original) {
-  setText(cell, format(value));
+  setText(cell, compact(value));
   const changed = !same(value, original);
-  cell.classList.toggle('changed', changed);
-  if (changed) cell.title = `saved value: ${format(original)}`;
-  else cell.removeAttribute('title');
+  const over = cmp(value, '0') < 0;
+  cell.classList.toggle('changed', changed && !over);
+  cell.classList.toggle('over', over);
+  cell.title = changed ? `${format(value)} credits (saved: ${format(original)})` : `${format(value)} credits`;
 }
+
+/** The row's status cell: nothing, "Unsaved", or "Over budget" (with what it would leave). */
+function statusBadge(cell, unsaved, over) {
+  if (over) {
+    const b = badge('Over budget', 'over');
+    b.title = `Available would be ${format(over)}: the group cannot cover its members with these values.`;
+    cell.replaceChildren(b, h('span', { class: 'visually-hidden' }, ` Available would be ${format(over)}`));
+  } else cell.replaceChildren(unsaved ? badge('Unsaved', 'unsaved') : '');
+}
+
+/** The icon button that saves one row's edits (hidden, but its column kept, while the row has none). */
+function rowSaveButton(onclick) {
+  const button = h('button', {
+    type: 'button',
+    class: 'icon-button row-save',
+    'aria-label': 'Save',
+    title: 'Save this row’s changes',
+    hidden: true,
+    onclick,
+  });
+  button.append(saveIcon());
+  return button;
+}
+
+const isControl = (target) => target instanceof Element && target.closest('input, button, select, a');
 
 export async function render(ctx) {
   const [groups, ov] = await Promise.all([
@@ -111,16 +180,91 @@ export async function render(ctx) {
     view.group = groups[0]?.key;
     view.page = 1;
     view.search = '';
+    view.member = null;
   }
   const locked = ctx.state.managedByGit;
+  const groupName = (key) => groups.find((g) => g.key === key)?.name ?? key;
+  const flash = view.flash;
+  view.flash = null;
+  const flashBanner = (where) =>
+    flash?.where === where
+      ? h('div', { class: 'inline-banner banner-ok', role: 'status', id: `saved-${where}` }, flash.text)
+      : null;
+
+  // --- saving one row ------------------------------------------------------------------------------------
+  async function saveRows(ops) {
+    if (!ops.length || saving) return;
+    saving = true;
+    recalc();
+    const done = [];
+    try {
+      for (const op of ops) {
+        try {
+          await ctx.api('PATCH', op.path, op.body);
+        } catch (err) {
+          ctx.fail(err, `Saving ${op.what} was refused`);
+          return;
+        }
+        op.map.delete(op.id);
+        done.push(op);
+      }
+      const changes = done.reduce((n, op) => n + Object.keys(op.body).length, 0);
+      view.flash = {
+        where: done.every((op) => op.map === pending.members) ? 'members' : 'groups',
+        text:
+          done.length === 1
+            ? `Saved ${done[0].what}: ${done[0].said}. The totals are recalculated; the change is drift from credits.yaml until the file says the same.`
+            : `Saved ${changes} changes. The totals are recalculated; the changes are drift from credits.yaml until the file says the same.`,
+      };
+    } finally {
+      saving = false;
+      await ctx.rerender();
+    }
+  }
+  const said = (body, orig) =>
+    Object.entries(body)
+      .map(
+        ([k, v]) =>
+          `${FIELD_NAMES[k]} ${orig[k] === null ? 'pool' : format(orig[k])} → ${v === null ? 'pool' : format(v)}`,
+      )
+      .join(', ');
+  const groupOp = (g) => {
+    const body = { ...pending.groups.get(g.key) };
+    return {
+      what: g.name,
+      said: said(body, g),
+      path: ctx.paths.group(g.key),
+      body,
+      id: g.key,
+      map: pending.groups,
+    };
+  };
+  const memberOp = (email) => {
+    const p = pending.members.get(email);
+    const body = {};
+    if ('allocation' in p) body.allocation = p.allocation;
+    if ('extra' in p) body.extra = p.extra;
+    return {
+      what: email,
+      said: said(body, p.orig),
+      path: ctx.paths.member(email),
+      body,
+      id: email,
+      map: pending.members,
+    };
+  };
 
   // --- groups table ------------------------------------------------------------------------------------
   const groupRows = groups.map((g) => {
-    const cells = { distributed: h('td', { class: 'num' }), available: h('td', { class: 'num' }) };
+    const cells = {
+      distributed: h('td', { class: 'num' }),
+      available: h('td', { class: 'num' }),
+    };
     const status = h('td', { class: 'status' });
     const p = pending.groups.get(g.key) ?? {};
-    const input = (field, label) =>
-      amountInput(
+    const inputs = {};
+    const input = (field, label) => {
+      inputs[field] = cellInput(
         p[field] ?? g[field],
         `${label} of ${g.name}`,
         (v) => {
@@ -129,36 +273,52 @@ export async function render(ctx) {
         },
         { disabled: locked },
       );
-    const row = h('tr', { dataset: { group: g.key } }, [
-      h('th', { scope: 'row' }, [h('div', null, g.name), h('div', { class: 'sub' }, g.key)]),
-      h('td', { class: 'num' }, String(g.members)),
-      h('td', { class: 'num' }, input('allocation', 'Monthly')),
-      h('td', { class: 'num' }, input('extra', 'Extra')),
-      cells.distributed,
-      cells.available,
-      h('td', { class: 'num' }, input('autoApprove', 'Auto-Approve')),
-      status,
-      h(
-        'td',
-        null,
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'button small',
-            'aria-label': `Show members of ${g.name}`,
-            onclick: () => selectGroup(g.key),
-          },
-          'Members',
-        ),
-      ),
-    ]);
-    return { g, row, cells, status };
+      return inputs[field];
+    };
+    const save = rowSaveButton(() => saveRows([groupOp(g)]));
+    const selected = g.key === view.group;
+    const row = h(
+      'tr',
+      {
+        class: `selectable${selected ? ' selected' : ''}`,
+        'aria-current': selected ? 'true' : undefined,
+        dataset: { group: g.key },
+        onclick: (e) => {
+          if (!isControl(e.target)) selectGroup(g.key);
+        },
+      },
+      [
+        h('th', { scope: 'row' }, [
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link group-name',
+              onclick: () => selectGroup(g.key),
+              title: `Show the members of ${g.name}`,
+            },
+            g.name,
+          ),
+          h('div', { class: 'sub' }, g.key),
+        ]),
+        h('td', { class: 'num' }, String(g.members)),
+        h('td', { class: 'num' }, input('allocation', 'Monthly')),
+        h('td', { class: 'num' }, input('extra', 'Extra')),
+        cells.distributed,
+        h('td', { class: 'num', title: `${format(g.used)} credits` }, compact(g.used)),
+        cells.available,
+        h('td', { class: 'num' }, input('autoApprove', 'Auto-Approve')),
+        status,
+        h('td', { class: 'actions-cell' }, save),
+      ],
+    );
+    return { g, row, cells, status, inputs, save };
   });
   const totalCells = {
     allocation: h('td', { class: 'num' }),
     extra: h('td', { class: 'num' }),
     distributed: h('td', { class: 'num' }),
+    used: h('td', { class: 'num' }),
     available: h('td', { class: 'num' }),
     autoApprove: h('td', { class: 'num' }),
   };
@@ -173,10 +333,11 @@ export async function render(ctx) {
         h('th', { scope: 'col', class: 'num' }, ['Monthly ', declaredTag()]),
         h('th', { scope: 'col', class: 'num' }, ['Extra ', declaredTag()]),
         h('th', { scope: 'col', class: 'num' }, 'Distributed'),
+        h('th', { scope: 'col', class: 'num' }, 'Used'),
         h('th', { scope: 'col', class: 'num' }, 'Available'),
         h('th', { scope: 'col', class: 'num' }, ['Auto-Approve ', declaredTag()]),
-        h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Status')),
-        h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Members')),
+        h('th', { scope: 'col', class: 'status' }, h('span', { class: 'visually-hidden' }, 'Status')),
+        h('th', { scope: 'col', class: 'actions-cell' }, 'Actions'),
       ]),
     ),
     h(
@@ -193,6 +354,7 @@ export async function render(ctx) {
         totalCells.allocation,
         totalCells.extra,
         totalCells.distributed,
+        totalCells.used,
         totalCells.available,
         totalCells.autoApprove,
         h('td'),
@@ -203,21 +365,26 @@ export async function render(ctx) {
 
   // --- members of one group ----------------------------------------------------------------------------
   let memberRows = [];
-  const membersBox = h('div', { class: 'scroll', id: 'members-box' });
+  const membersTitle = h('h2', { id: 'members-title' });
+  const membersBox = h('div', {
+    class: 'scroll',
+    id: 'members-box',
+    tabindex: '0',
+    role: 'region',
+    'aria-labelledby': 'members-title',
+  });
   const pager = h('div', { class: 'pager' });
-  const groupSelect = h(
-    'select',
-    { id: 'members-group', 'aria-label': 'Group' },
-    groups.map((g) => h('option', { value: g.key, selected: g.key === view.group }, g.name)),
-  );
-  groupSelect.addEventListener('change', () => selectGroup(groupSelect.value));
   const search = h('input', {
     id: 'members-search',
     type: 'search',
-    placeholder: 'Search e-mail or name',
     'aria-label': 'Search members',
     value: view.search,
   });
+  const nameTheGroup = () => {
+    setText(membersTitle, `Members of ${groupName(view.group)}`);
+    search.placeholder = `Search members in ${groupName(view.group)}…`;
+  };
+  nameTheGroup();
   let searchTimer;
   search.addEventListener('input', () => {
     clearTimeout(searchTimer);
@@ -229,11 +396,20 @@ export async function render(ctx) {
   });
 
   function selectGroup(key) {
-    view.group = key;
-    view.page = 1;
-    view.search = '';
-    search.value = '';
-    groupSelect.value = key;
+    if (key !== view.group) {
+      view.group = key;
+      view.page = 1;
+      view.search = '';
+      view.member = null;
+      search.value = '';
+    }
+    for (const r of groupRows) {
+      const on = r.g.key === key;
+      r.row.classList.toggle('selected', on);
+      if (on) r.row.setAttribute('aria-current', 'true');
+      else r.row.removeAttribute('aria-current');
+    }
+    nameTheGroup();
     loadMembers();
     membersBox.scrollIntoView?.({ block: 'nearest' });
   }
@@ -264,14 +440,25 @@ export async function render(ctx) {
     }
   }
 
+  function selectMember(email) {
+    view.member = view.member === email ? null : email;
+    for (const r of memberRows) {
+      const on = r.m.email === view.member;
+      r.row.classList.toggle('selected', on);
+      if (on) r.row.setAttribute('aria-current', 'true');
+      else r.row.removeAttribute('aria-current');
+    }
+  }
+
   function drawMembers(data) {
     const groupKey = view.group;
     memberRows = data.items.map((m) => {
       const p = pending.members.get(m.email) ?? {};
       const orig = { allocation: m.allocation, extra: m.extra };
       const status = h('td', { class: 'status' });
-      const input = (field, label, nullable) =>
-        amountInput(
+      const inputs = {};
+      const input = (field, label, nullable) => {
+        inputs[field] = cellInput(
           field in p ? p[field] : m[field],
           `${label} of ${m.email}`,
           (v) => {
@@ -283,19 +470,41 @@ export async function render(ctx) {
           },
           { nullable, disabled: locked },
         );
-      const row = h('tr', { dataset: { member: m.email } }, [
-        h('th', { scope: 'row' }, [
-          h('div', null, m.email),
-          m.name ? h('div', { class: 'sub' }, m.name) : null,
-          m.declared ? null : h('div', { class: 'sub runtime' }, 'signed up, not in credits.yaml'),
-        ]),
-        h('td', { class: 'num' }, input('allocation', 'Monthly', true)),
-        h('td', { class: 'num' }, input('extra', 'Extra', false)),
-        h('td', { class: 'num' }, format(m.used)),
-        h('td', { class: 'num' }, format(m.remaining)),
-        status,
-      ]);
-      return { m, row, status };
+        return inputs[field];
+      };
+      const save = rowSaveButton(() => saveRows([memberOp(m.email)]));
+      const selected = view.member === m.email;
+      const row = h(
+        'tr',
+        {
+          class: `selectable${selected ? ' selected' : ''}`,
+          'aria-current': selected ? 'true' : undefined,
+          tabindex: '0',
+          dataset: { member: m.email },
+          onclick: (e) => {
+            if (!isControl(e.target)) selectMember(m.email);
+          },
+          onkeydown: (e) => {
+            if (e.target !== e.currentTarget || (e.key !== 'Enter' && e.key !== ' ')) return;
+            e.preventDefault();
+            selectMember(m.email);
+          },
+        },
+        [
+          h('th', { scope: 'row' }, [
+            h('div', null, m.name ?? m.email),
+            m.name ? h('div', { class: 'sub' }, m.email) : null,
+            m.declared ? null : h('div', { class: 'sub runtime' }, 'signed up, not in credits.yaml'),
+          ]),
+          h('td', { class: 'num' }, input('allocation', 'Monthly', true)),
+          h('td', { class: 'num' }, input('extra', 'Extra', false)),
+          h('td', { class: 'num', title: `${format(m.used)} credits` }, compact(m.used)),
+          h('td', { class: 'num', title: `${format(m.remaining)} credits` }, compact(m.remaining)),
+          status,
+          h('td', { class: 'actions-cell' }, save),
+        ],
+      );
+      return { m, row, status, inputs, save };
     });
     const table = h('table', { class: 'table', id: 'members-table' }, [
       h(
@@ -307,7 +516,8 @@ export async function render(ctx) {
           h('th', { scope: 'col', class: 'num' }, ['Extra ', declaredTag()]),
           h('th', { scope: 'col', class: 'num' }, 'Used'),
           h('th', { scope: 'col', class: 'num' }, 'Remaining'),
-          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Status')),
+          h('th', { scope: 'col', class: 'status' }, h('span', { class: 'visually-hidden' }, 'Status')),
+          h('th', { scope: 'col', class: 'actions-cell' }, 'Actions'),
         ]),
       ),
       h(
@@ -315,7 +525,7 @@ export async function render(ctx) {
         null,
         memberRows.length
           ? memberRows.map((r) => r.row)
-          : h('tr', null, h('td', { colspan: '6', class: 'empty' }, 'No members match.')),
+          : h('tr', null, h('td', { colspan: '7', class: 'empty' }, 'No members match.')),
       ),
     ]);
     membersBox.replaceChildren(table);
@@ -357,9 +567,9 @@ export async function render(ctx) {
     recalc();
   }
 
-  // --- unsaved edits: badges, recalculated figures, the save bar -----------------------------------------
+  // --- unsaved edits: borders, badges, row Save buttons, recalculated figures, the save bar --------------
   const saveCount = h('span', { id: 'unsaved-count' });
-  const saveButton = h('button', { type: 'button', id: 'save', class: 'button primary' }, 'Save changes');
+  const saveButton = h('button', { type: 'button', id: 'save', class: 'button primary' }, 'Save all');
   const discardButton = h('button', { type: 'button', id: 'discard', class: 'button' }, 'Discard');
   const saveBar = h('div', { class: 'save-bar', id: 'save-bar', hidden: true }, [
     saveCount,
@@ -369,17 +579,38 @@ export async function render(ctx) {
     saveButton,
   ]);
 
+  const markInputs = (inputs, edited, over) => {
+    for (const [field, input] of Object.entries(inputs)) {
+      input.classList.toggle('edited', field in edited);
+      input.classList.toggle('over', field in edited && over !== null);
+    }
+  };
+
   function recalc() {
-    const totals = { allocation: '0', extra: '0', distributed: '0', available: '0', autoApprove: '0' };
+    const totals = {
+      allocation: '0',
+      extra: '0',
+      distributed: '0',
+      used: '0',
+      available: '0',
+      autoApprove: '0',
+    };
+    const overByGroup = new Map();
     for (const r of groupRows) {
       const v = preview(r.g);
       computedCell(r.cells.distributed, v.distributed, r.g.distributed);
       computedCell(r.cells.available, v.available, r.g.available);
       for (const k of Object.keys(totals)) totals[k] = add(totals[k], v[k]);
-      const unsaved =
-        pending.groups.has(r.g.key) || [...pending.members.values()].some((m) => m.group === r.g.key);
-      r.status.replaceChildren(unsaved ? badge('Unsaved', 'unsaved') : '');
+      const over = cmp(v.available, '0') < 0 && !same(v.available, r.g.available) ? v.available : null;
+      overByGroup.set(r.g.key, over);
+      const edits = pending.groups.get(r.g.key) ?? {};
+      const unsaved = pending.groups.has(r.g.key);
+      statusBadge(r.status, unsaved, unsaved ? over : null);
+      markInputs(r.inputs, edits, over);
       r.row.classList.toggle('unsaved', unsaved);
+      r.save.hidden = !unsaved;
+      r.save.disabled =
+        saving || locked || [...pending.invalid].some((k) => k.startsWith(`group:${r.g.key}:`));
     }
     for (const [k, cell] of Object.entries(totalCells)) {
       const saved = add(...groups.map((g) => g[k]));
@@ -394,9 +625,15 @@ export async function render(ctx) {
     );
     budgetLine.classList.toggle('error-text', over);
     for (const r of memberRows) {
+      const edits = pending.members.get(r.m.email) ?? {};
       const unsaved = pending.members.has(r.m.email);
-      r.status.replaceChildren(unsaved ? badge('Unsaved', 'unsaved') : '');
+      const groupOver = unsaved ? (overByGroup.get(edits.group) ?? null) : null;
+      statusBadge(r.status, unsaved, groupOver);
+      markInputs(r.inputs, edits, groupOver);
       r.row.classList.toggle('unsaved', unsaved);
+      r.save.hidden = !unsaved;
+      r.save.disabled =
+        saving || locked || [...pending.invalid].some((k) => k.startsWith(`member:${r.m.email}:`));
     }
     const n = changeCount();
     saveBar.hidden = n === 0 && pending.invalid.size === 0;
@@ -418,54 +655,12 @@ export async function render(ctx) {
     ctx.rerender();
   });
 
-  saveButton.addEventListener('click', async () => {
-    const ops = [];
-    for (const [key, p] of pending.groups) {
-      ops.push({
-        what: `group ${key}`,
-        path: ctx.paths.group(key),
-        body: { ...p },
-        id: key,
-        map: pending.groups,
-      });
-    }
-    for (const [email, p] of pending.members) {
-      const body = {};
-      if ('allocation' in p) body.allocation = p.allocation;
-      if ('extra' in p) body.extra = p.extra;
-      ops.push({
-        what: `member ${email}`,
-        path: ctx.paths.member(email),
-        body,
-        id: email,
-        map: pending.members,
-      });
-    }
-    saving = true;
-    recalc();
-    let saved = 0;
-    try {
-      for (const op of ops) {
-        try {
-          await ctx.api('PATCH', op.path, op.body);
-        } catch (err) {
-          ctx.fail(err, `Saving ${op.what} was refused`);
-          return;
-        }
-        op.map.delete(op.id);
-        saved += Object.keys(op.body).length;
-      }
-      ctx.notify(
-        'ok',
-        `Saved ${saved} change${saved === 1 ? '' : 's'}.`,
-        'These values are declared in credits.yaml: the next credits plan shows them as "changed outside ' +
-          'credits.yaml" (drift), and credits apply sets them back unless the file is updated to match.',
-      );
-    } finally {
-      saving = false;
-      await ctx.rerender();
-    }
-  });
+  saveButton.addEventListener('click', () =>
+    saveRows([
+      ...groups.filter((g) => pending.groups.has(g.key)).map(groupOp),
+      ...[...pending.members.keys()].map(memberOp),
+    ]),
+  );
 
   // --- the tab -----------------------------------------------------------------------------------------
   const notice = declaredNotice(
@@ -478,19 +673,23 @@ export async function render(ctx) {
     notice,
     h('section', { class: 'card' }, [
       h('h2', null, 'Groups'),
-      h('div', { class: 'scroll' }, groupsTable),
+      h(
+        'p',
+        { class: 'hint' },
+        'Click a group to show its members; click a Monthly, Extra or Auto-Approve value to edit it.',
+      ),
+      flashBanner('groups'),
+      h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Groups table' }, groupsTable),
       budgetLine,
     ]),
     h('section', { class: 'card' }, [
-      h('div', { class: 'card-head' }, [
-        h('h2', null, 'Members'),
-        h('div', { class: 'filters' }, [groupSelect, search]),
-      ]),
+      h('div', { class: 'card-head' }, [membersTitle, h('div', { class: 'filters' }, [search])]),
       h(
         'p',
         { class: 'hint' },
         'Monthly is the member’s individual allocation; leave it empty to draw from the group’s pool.',
       ),
+      flashBanner('members'),
       membersBox,
       pager,
     ]),

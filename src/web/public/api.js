@@ -1,5 +1,7 @@
 // The dashboard's only link to the server: the /v1 API with the admin token kept in sessionStorage.
 const TOKEN_KEY = 'credits.adminToken';
+/** Whether the token is an admin's or a member's, learnt from the API once per token. */
+const ROLE_KEY = 'credits.role';
 
 /** Hints for the codes an admin can act on (the API sends code and message; the hint is the console's). */
 const HINTS = {
@@ -7,7 +9,7 @@ const HINTS = {
   GROUP_BUDGET_INSUFFICIENT: 'Approve a smaller amount, or raise the group budget in credits.yaml.',
   REQUEST_ALREADY_DECIDED: 'Someone else decided it first; refresh to see the current state.',
   UNAUTHORIZED: 'The token is missing, revoked or wrong: paste an admin token.',
-  FORBIDDEN: 'The dashboard needs an admin token, not a member or service token.',
+  FORBIDDEN: 'The dashboard takes an admin or a member token, not a service token.',
 };
 
 export class ApiError extends Error {
@@ -30,14 +32,23 @@ export function takeTokenFromFragment() {
   const token = params.get('token');
   if (!token) return;
   sessionStorage.setItem(TOKEN_KEY, token.trim());
+  sessionStorage.removeItem(ROLE_KEY);
   params.delete('token');
   const rest = params.toString();
   history.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
 }
 
 export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
-export const setToken = (token) => sessionStorage.setItem(TOKEN_KEY, token.trim());
-export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
+export const setToken = (token) => {
+  sessionStorage.setItem(TOKEN_KEY, token.trim());
+  sessionStorage.removeItem(ROLE_KEY);
+};
+export const forgetToken = () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(ROLE_KEY);
+};
+export const getRole = () => sessionStorage.getItem(ROLE_KEY);
+export const setRole = (role) => sessionStorage.setItem(ROLE_KEY, role);
 
 /** One API call; resolves to the JSON body or rejects with an ApiError carrying the API's code. */
 export async function api(method, path, body) {
@@ -94,8 +105,15 @@ export const paths = {
   },
   member: (email) => `/v1/members/${enc(email)}`,
   settings: () => '/v1/settings',
-  requests: (status) => (status ? `/v1/requests?status=${enc(status)}` : '/v1/requests'),
+  requests: ({ status, cursor, limit }) => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (status) q.set('status', status);
+    if (cursor) q.set('cursor', cursor);
+    return `/v1/requests?${q}`;
+  },
   approve: (id) => `/v1/requests/${enc(id)}/approve`,
   deny: (id) => `/v1/requests/${enc(id)}/deny`,
   resetCycle: () => '/v1/cycle/reset',
+  me: () => '/v1/me',
+  createRequest: () => '/v1/requests',
 };

@@ -4,8 +4,10 @@ import {
   apiList,
   ApiError,
   forgetToken,
+  getRole,
   getToken,
   paths,
+  setRole,
   setToken,
   takeTokenFromFragment,
 } from './api.js';
@@ -14,12 +16,14 @@ import * as overview from './overview.js';
 import * as allocations from './allocations.js';
 import * as requests from './requests.js';
 import * as settings from './settings.js';
+import * as member from './member.js';
+import * as activity from './activity.js';
 
-const TABS = { overview, allocations, requests, settings };
+const TABS = { overview, allocations, requests, settings, activity };
 const TAB_KEY = 'credits.tab';
 const $ = (id) => document.getElementById(id);
 
-const state = { tab: 'overview', managedByGit: false, renders: 0 };
+const state = { tab: 'overview', managedByGit: false, renders: 0, role: null };
 
 // --- banner: confirmations and errors ------------------------------------------------------------------
 function notify(kind, title, message = '', hint = '') {
@@ -40,7 +44,7 @@ function fail(err, what = 'The request failed') {
   if (err instanceof ApiError) {
     if (err.status === 401) {
       forgetToken();
-      showLogin('That token was not accepted (401). Paste an admin token.');
+      showLogin('That token was not accepted (401). Paste an admin or member token.');
       return;
     }
     if (err.code === 'MANAGED_BY_GIT') state.managedByGit = true;
@@ -81,6 +85,43 @@ function confirmDialog({ title, body, warning = '', ok = 'Confirm', danger = fal
   });
 }
 
+/**
+ * A dialog with one text field (the Deny reason): resolves to the text typed (perhaps '') or null on Cancel
+ * or Escape. Built per use and removed after, so it never holds an earlier answer.
+ */
+function promptDialog({ title, body, label, ok, danger = false, maxLength = 2000 }) {
+  const field = h('textarea', { id: 'prompt-field', rows: '3', maxlength: String(maxLength) });
+  const okButton = h(
+    'button',
+    { type: 'button', class: `button ${danger ? 'danger' : 'primary'}`, id: 'prompt-ok' },
+    ok,
+  );
+  const cancel = h('button', { type: 'button', class: 'button', id: 'prompt-cancel' }, 'Cancel');
+  const dialog = h('dialog', { id: 'prompt', 'aria-labelledby': 'prompt-title' }, [
+    h('h2', { id: 'prompt-title' }, title),
+    body ? h('p', null, body) : null,
+    h('label', { for: 'prompt-field', class: 'field-label' }, label),
+    field,
+    h('div', { class: 'dialog-buttons' }, [cancel, okButton]),
+  ]);
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      if (dialog.open) dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    okButton.addEventListener('click', () => done(field.value.trim()));
+    cancel.addEventListener('click', () => done(null));
+    dialog.addEventListener('cancel', (e) => {
+      e.preventDefault();
+      done(null);
+    });
+    dialog.showModal();
+    field.focus();
+  });
+}
+
 // --- tabs ----------------------------------------------------------------------------------------------
 const ctx = {
   api,
@@ -90,6 +131,7 @@ const ctx = {
   clearBanner,
   fail,
   confirm: confirmDialog,
+  prompt: promptDialog,
   state,
   rerender: () => show(state.tab),
   setAccount: (account) => {
@@ -99,24 +141,53 @@ const ctx = {
   },
 };
 
-async function show(tab) {
+/** The tab named in the address (#tab=requests), if any. */
+function tabInUrl() {
+  const tab = new URLSearchParams(location.hash.slice(1)).get('tab');
+  return TABS[tab] ? tab : null;
+}
+
+/** Puts the tab in the address: a new history entry when the person moved (so Back returns), else replaced. */
+function putTabInUrl(tab, push) {
+  if (tabInUrl() === tab) return;
+  const url = `${location.pathname}${location.search}#tab=${tab}`;
+  if (push) history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+async function show(tab, { push = false } = {}) {
+  if (state.role === 'member') return renderPanel(member, 'member');
   state.tab = TABS[tab] ? tab : 'overview';
   sessionStorage.setItem(TAB_KEY, state.tab);
+  putTabInUrl(state.tab, push);
   for (const button of document.querySelectorAll('[role="tab"]')) {
     const selected = button.dataset.tab === state.tab;
     button.setAttribute('aria-selected', String(selected));
     button.tabIndex = selected ? 0 : -1;
   }
+  return renderPanel(TABS[state.tab], state.tab);
+}
+
+/** Draws one tab (or the member's page) into the panel; a later click or refresh wins over this one. */
+async function renderPanel(module, name) {
   const panel = $('panel');
   const render = ++state.renders;
-  panel.setAttribute('aria-labelledby', `tab-${state.tab}`);
+  if (name === 'member') {
+    panel.setAttribute('role', 'region');
+    panel.setAttribute('aria-label', 'Your credits');
+    panel.removeAttribute('aria-labelledby');
+  } else {
+    panel.setAttribute('role', 'tabpanel');
+    panel.removeAttribute('aria-label');
+    panel.setAttribute('aria-labelledby', `tab-${name}`);
+  }
   panel.setAttribute('aria-busy', 'true');
   panel.dataset.state = 'loading';
   try {
-    const node = await TABS[state.tab].render(ctx);
-    if (render !== state.renders) return; // a later click or refresh won
+    const node = await module.render(ctx);
+    if (render !== state.renders) return;
     panel.replaceChildren(node);
-    panel.dataset.tab = state.tab;
+    panel.dataset.tab = name;
     panel.dataset.state = 'ready';
   } catch (err) {
     if (render !== state.renders) return;
@@ -132,7 +203,9 @@ function showLogin(message = '') {
   // Whatever the next token opens starts clean: no edits, filters or managedBy flag of the last one.
   for (const tab of Object.values(TABS)) tab.reset?.();
   state.managedByGit = false;
+  state.role = null;
   sessionStorage.removeItem(TAB_KEY);
+  if (tabInUrl()) history.replaceState(null, '', `${location.pathname}${location.search}`);
   $('login').hidden = false;
   $('panel').hidden = true;
   $('tabs').hidden = true;
@@ -143,19 +216,45 @@ function showLogin(message = '') {
   $('token-input').focus();
 }
 
-function showDashboard() {
+/**
+ * Admin or member: the overview answers an admin token and refuses a member one with 403, so the first
+ * call tells them apart (once per token: the answer is kept with it).
+ */
+async function roleOfToken() {
+  const known = getRole();
+  if (known) return known;
+  let role = 'admin';
+  try {
+    await api('GET', paths.overview());
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 403) throw err;
+    role = 'member';
+  }
+  setRole(role);
+  return role;
+}
+
+async function showDashboard() {
   $('login').hidden = true;
   $('panel').hidden = false;
-  $('tabs').hidden = false;
   $('top-actions').hidden = false;
-  return show(sessionStorage.getItem(TAB_KEY) ?? 'overview');
+  try {
+    state.role = await roleOfToken();
+  } catch (err) {
+    fail(err, 'Signing in failed');
+    return;
+  }
+  // A member sees their own page only: never the admin tabs.
+  $('tabs').hidden = state.role !== 'admin';
+  if (state.role === 'member') return renderPanel(member, 'member');
+  return show(tabInUrl() ?? sessionStorage.getItem(TAB_KEY) ?? 'overview');
 }
 
 function wire() {
   for (const button of document.querySelectorAll('[role="tab"]')) {
     button.addEventListener('click', () => {
       clearBanner();
-      show(button.dataset.tab);
+      show(button.dataset.tab, { push: true });
     });
   }
   $('tabs').addEventListener('keydown', (e) => {
@@ -163,7 +262,7 @@ function wire() {
     const names = Object.keys(TABS);
     const next =
       names[(names.indexOf(state.tab) + (e.key === 'ArrowRight' ? 1 : names.length - 1)) % names.length];
-    show(next).then(() => $(`tab-${next}`).focus());
+    show(next, { push: true }).then(() => $(`tab-${next}`).focus());
   });
   $('refresh').addEventListener('click', () => show(state.tab));
   $('forget-token').addEventListener('click', () => {
@@ -182,6 +281,20 @@ function wire() {
 }
 
 wire();
+// Back and Forward move between tabs; a #token= URL pasted into the address bar signs in (or switches token).
+window.addEventListener('popstate', () => {
+  if (state.role === 'admin' && getToken() && !$('panel').hidden && tabInUrl() && tabInUrl() !== state.tab) {
+    clearBanner();
+    show(tabInUrl());
+  }
+});
+window.addEventListener('hashchange', () => {
+  if (!new URLSearchParams(location.hash.slice(1)).get('token')) return;
+  for (const tab of Object.values(TABS)) tab.reset?.();
+  state.managedByGit = false;
+  takeTokenFromFragment();
+  showDashboard();
+});
 takeTokenFromFragment();
 if (getToken()) showDashboard();
 else showLogin();

@@ -7,3 +7,5 @@ export function sub(a: string, b: string): string;
 export function cmp(a: string, b: string): -1 | 0 | 1;
 export function percent(part: string, whole: string, places?: number): string;
 export function format(text: string): string;
+export function compact(text: string): string;
+export function typed(text: string): string;

@@ -69,3 +69,32 @@ export function format(text) {
   const fraction = (m[3] ?? '').replace(/0+$/, '');
   return `${m[1] ?? ''}${grouped}${fraction ? `.${fraction}` : ''}`;
 }
+
+const COMPACT = [
+  [10n ** 12n, 'T'],
+  [10n ** 9n, 'B'],
+];
+
+/**
+ * A decimal string short enough for a table cell: below a billion as format() writes it, above as
+ * "1.2B" / "3.4T" (truncated to one decimal, so it never claims more than there is). The exact value goes
+ * in the cell's tooltip.
+ */
+export function compact(text) {
+  const units = toUnits(text);
+  const abs = units < 0n ? -units : units;
+  for (const [size, suffix] of COMPACT) {
+    if (abs < size * SCALE) continue;
+    const tenths = (abs * 10n) / (size * SCALE);
+    const whole = (tenths / 10n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    const digit = tenths % 10n;
+    return `${units < 0n ? '-' : ''}${whole}${digit ? `.${digit}` : ''}${suffix}`;
+  }
+  return format(text);
+}
+
+/** What someone typed, as an amount: "45,000.5" (commas grouping thousands) is "45000.5"; else as is. */
+export function typed(text) {
+  const t = String(text).trim();
+  return /^\d{1,3}(,\d{3})+(\.\d+)?$/.test(t) ? t.replaceAll(',', '') : t;
+}

@@ -1,6 +1,7 @@
 // Overview tab: the cycle, the account's limit, usage and balance, and each group's allocation.
 import { h, when } from './dom.js';
 import { add, cmp, format, percent } from './decimal.js';
+import { usageChart } from './chart.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -27,6 +28,7 @@ function meter(value, label) {
 
 export async function render(ctx) {
   const ov = await ctx.api('GET', ctx.paths.overview());
+  const chart = await usageChart(ctx, ov);
   ctx.setAccount(ov.account);
   const c = ov.cycle;
   const over = cmp(ov.balance, '0') < 0;
@@ -55,7 +57,14 @@ export async function render(ctx) {
       h('td', { class: 'num' }, format(g.used)),
       h('td', { class: 'num' }, format(g.available)),
       h('td', { class: 'num' }, `${format(g.autoApproveLeft)} / ${format(g.autoApprove)}`),
-      h('td', { class: 'meter-cell' }, [meter(usedPct, `${g.name} usage`), h('span', null, `${usedPct}%`)]),
+      h(
+        'td',
+        null,
+        h('div', { class: 'meter-cell' }, [
+          meter(usedPct, `${g.name} usage`),
+          h('span', null, `${usedPct}%`),
+        ]),
+      ),
     ]);
   });
   const totals = (field) => format(add(...ov.groups.map((g) => g[field])));
@@ -95,9 +104,14 @@ export async function render(ctx) {
 
   return h('div', { class: 'tab-overview' }, [
     stats,
+    h('section', { class: 'card' }, [h('h2', null, 'Usage this cycle'), chart]),
     h('section', { class: 'card' }, [
       h('h2', null, 'Allocation by group'),
-      h('div', { class: 'scroll' }, table),
+      h(
+        'div',
+        { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Allocation by group table' },
+        table,
+      ),
     ]),
   ]);
 }

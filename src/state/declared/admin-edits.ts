@@ -11,8 +11,16 @@ import { canonicalNumeric } from '../inspect.js';
 import { accountAddress, groupAddress, memberAddress } from '../../plan/address.js';
 import type { Queryable, Store } from '../store.js';
 import { writeAudit } from './audit.js';
-import { ACCOUNT_FIELDS, AMOUNT_COLUMNS, GROUP_FIELDS, MEMBER_FIELDS, type DeclaredField } from './fields.js';
-import { bumpStateSerial, declaredTransaction, lockEditableAccount } from './transaction.js';
+import {
+  ACCOUNT_FIELDS,
+  AMOUNT_COLUMNS,
+  GROUP_FIELDS,
+  MEMBER_FIELDS,
+  editedField,
+  type DeclaredField,
+} from './fields.js';
+import { declaredTransaction, lockEditableAccount } from './transaction.js';
+import { bumpStateSerial } from './serial.js';
 
 type Value = string | boolean | null;
 interface FieldEdit {
@@ -22,9 +30,6 @@ interface FieldEdit {
   value: Value;
 }
 
-/** The fields of `table` an admin edit may change, by the name the edit gives them. */
-export type Editable<T extends Record<string, DeclaredField>> = NonNullable<T[keyof T]['edit']>;
-
 /** One FieldEdit per patched field: `group.eng.allocation` → groups.allocation. */
 function fieldEdits<F extends string>(
   fields: Record<F, DeclaredField>,
@@ -33,7 +38,8 @@ function fieldEdits<F extends string>(
   patch: Record<string, string | null | undefined>,
 ): FieldEdit[] {
   return Object.entries(patch).map(([name, v]) => {
-    const field = (Object.keys(fields) as F[]).find((f) => fields[f].edit === name);
+    const field = editedField(fields, name);
+    // The route's schema admits only editable fields.
     if (field === undefined) throw new Error(`not an editable field: ${name}`);
     return { address: address(field), table, column: fields[field].column, value: v ?? null };
   });

@@ -44,12 +44,3 @@ export async function lockAccountHead(
   const row = rows[0];
   return row && { stateSerial: Number(row.state_serial), declaredVersion: Number(row.declared_version) };
 }
-
-/** After an admin edit: the serial moves on, so plans made before it go stale. */
-export async function bumpStateSerial(tx: Queryable, accountId: string): Promise<number> {
-  const { rows } = await tx.query<{ state_serial: string }>(
-    'UPDATE accounts SET state_serial = state_serial + 1 WHERE account_id = $1 RETURNING state_serial',
-    [accountId],
-  );
-  return Number(rows[0]!.state_serial);
-}

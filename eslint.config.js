@@ -1,4 +1,4 @@
-// Lint rules, including the layering of DESIGN §8: pure layers never reach I/O, nothing imports the CLI.
+// Lint rules, including the layering: pure layers never reach I/O, nothing imports the CLI, SQL stays in state/ and ledger/.
 import tseslint from 'typescript-eslint';
 
 const drivers = [

@@ -19,7 +19,7 @@ import {
   readAppliedFile,
   readMemberText,
 } from '../state/inspect.js';
-import { nextBoundaries } from '../ledger/cycle.js';
+import { nextBoundaries } from '../ledger/cycle-windows.js';
 import { readDatabaseId } from '../state/database-identity.js';
 import type { Queryable, Store } from '../state/store.js';
 

@@ -1,7 +1,7 @@
 // The read model of the runtime API: account overview, groups, members and one member's balance this cycle.
 import { canonical, dec } from '../decimal.js';
 import { CreditsError } from '../errors.js';
-import { currentCycle } from './cycles.js';
+import { currentCycle } from './cycle-rows.js';
 import { remainingFor, spendContext } from './spend.js';
 import { decodeCursor, encodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable } from '../state/store.js';

@@ -5,7 +5,7 @@ import { CreditsError } from '../errors.js';
 import { dec, canonical, add } from '../decimal.js';
 import { charge, freeOf, inLockOrder } from './budget-counters.js';
 import { accountCapacities, ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
-import { currentCycle, type CycleRow } from './cycles.js';
+import { currentCycle, type CycleRow } from './cycle-rows.js';
 import type { Queryable } from '../state/store.js';
 
 export type Charges = Record<string, string>;

@@ -5,7 +5,7 @@ import { canonical } from '../decimal.js';
 import { requestHash } from './idempotency.js';
 import { BudgetExceeded, creditsForCost } from './spend.js';
 import { submitUsage, type UsageEventRow } from './usage-batches.js';
-import { currentCycle } from './cycles.js';
+import { currentCycle } from './cycle-rows.js';
 import { ensureCycleCounters, ensureMemberCounter } from './capacities.js';
 import type { Store } from '../state/store.js';
 

@@ -9,7 +9,7 @@ import { reserve, settle, release } from '../../src/ledger/reservations.js';
 import { approveRequest, createRequest, denyRequest, listRequests } from '../../src/ledger/requests.js';
 import { signup } from '../../src/ledger/signup.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
-import { currentCycle, latestCycle } from '../../src/ledger/cycles.js';
+import { currentCycle, latestCycle } from '../../src/ledger/cycle-rows.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';
 import type { Store } from '../../src/state/store.js';
 

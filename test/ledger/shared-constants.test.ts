@@ -8,7 +8,7 @@ import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { approveRequest, createRequest } from '../../src/ledger/requests.js';
 import { recordUsage } from '../../src/ledger/usage.js';
-import { latestCycle } from '../../src/ledger/cycles.js';
+import { latestCycle } from '../../src/ledger/cycle-rows.js';
 import { dec } from '../../src/decimal.js';
 import type { Store } from '../../src/state/store.js';
 

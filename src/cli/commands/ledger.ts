@@ -3,8 +3,8 @@
 import { createInterface } from 'node:readline/promises';
 import { CreditsError } from '../../errors.js';
 import { parseCadence } from '../../config/cadence.js';
-import { nextBoundaries } from '../../ledger/cycle.js';
-import { currentCycle } from '../../ledger/cycles.js';
+import { nextBoundaries } from '../../ledger/cycle-windows.js';
+import { currentCycle } from '../../ledger/cycle-rows.js';
 import { resetCycle } from '../../ledger/reset-cycle.js';
 import { verifyLedger } from '../../ledger/verify.js';
 import { KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../ledger/idempotency.js';

@@ -5,7 +5,7 @@ import { CreditsError } from '../../errors.js';
 import { dec } from '../../decimal.js';
 import { DEFAULT_GROUP } from '../../declared-state.js';
 import { isValidEmail } from '../../config/semantic-rules.js';
-import { latestCycle, openAccountCycle } from '../../ledger/cycles.js';
+import { latestCycle, openAccountCycle } from '../../ledger/cycle-rows.js';
 import { syncCapacities } from '../../ledger/capacities.js';
 import { canonicalNumeric } from '../inspect.js';
 import { accountAddress, groupAddress, memberAddress } from '../../plan/address.js';

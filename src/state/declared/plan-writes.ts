@@ -6,7 +6,7 @@ import { DEFAULT_GROUP } from '../../declared-state.js';
 import type { Change, ChangeValue, Plan } from '../../plan/plan.js';
 import { parseAddress, type Address } from '../../plan/address.js';
 import type { Queryable } from '../store.js';
-import { latestCycle, openAccountCycle, openCycle } from '../../ledger/cycles.js';
+import { latestCycle, openAccountCycle, openCycle } from '../../ledger/cycle-rows.js';
 import { syncCapacities } from '../../ledger/capacities.js';
 import { ACCOUNT_FIELDS, GROUP_FIELDS } from './fields.js';
 

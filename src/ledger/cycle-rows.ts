@@ -1,8 +1,8 @@
-// The cycle in force for an account, rolled over lazily and deterministically: no cron. A request after the
+// Cycle rows (the cycles table): the cycle in force for an account, rolled over lazily and deterministically: no cron. A request after the
 // end opens the cycle containing "now" directly (idle gaps skip empty cycles by index arithmetic).
 import { CreditsError } from '../errors.js';
 import { parseCadence } from '../config/cadence.js';
-import { cycleContaining } from './cycle.js';
+import { cycleContaining } from './cycle-windows.js';
 import { lockCycles } from './locks.js';
 import type { Queryable } from '../state/store.js';
 

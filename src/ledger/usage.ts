@@ -5,7 +5,7 @@ import { canonical } from '../decimal.js';
 import { requestHash } from './idempotency.js';
 import { BudgetExceeded, creditsForCost } from './spend.js';
 import { submitUsage, type UsageEventRow } from './usage-batches.js';
-import { currentCycle } from './cycle-rows.js';
+import { ensureCurrentCycle } from './cycle-rows.js';
 import { ensureCycleCounters, ensureMemberCounter } from './capacities.js';
 import type { Store } from '../state/store.js';
 
@@ -73,7 +73,7 @@ export async function recordUsage(store: Store, input: UsageInput): Promise<Usag
       case 'no-member':
         throw new CreditsError('MEMBER_NOT_FOUND', { email });
       case 'cycle-ended':
-        await ledgerTransaction(store, input, (tx) => currentCycle(tx, input.accountId, now));
+        await ledgerTransaction(store, input, (tx) => ensureCurrentCycle(tx, input.accountId, now));
         break;
       case 'no-counters':
         await ledgerTransaction(store, input, async (tx) => {

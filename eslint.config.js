@@ -1,4 +1,4 @@
-// Lint rules, including the layering of DESIGN §8: pure layers never reach I/O, nothing imports the CLI.
+// Lint rules, including the layering: pure layers never reach I/O, nothing imports the CLI, SQL stays in state/ and ledger/.
 import tseslint from 'typescript-eslint';
 
 const drivers = [
@@ -12,6 +12,55 @@ const drivers = [
   'fastify',
   '@fastify/*',
 ];
+// SQL lives in src/state and src/ledger only: elsewhere a call of `.query(`, `.exec(` (on anything not known to
+// be a RegExp) or `copyRows(` is refused; call a function of state/ or ledger/ instead.
+const isRegExp = (node, scope, depth = 0) => {
+  if (!node) return false;
+  if (node.type === 'Literal' && node.regex) return true;
+  if (
+    (node.type === 'NewExpression' || node.type === 'CallExpression') &&
+    node.callee.type === 'Identifier' &&
+    node.callee.name === 'RegExp'
+  )
+    return true;
+  if (node.type !== 'Identifier' || depth > 2) return false;
+  for (let s = scope; s; s = s.upper) {
+    const variable = s.set.get(node.name);
+    if (!variable) continue;
+    const def = variable.defs[0];
+    return def?.type === 'Variable' && def.parent.kind === 'const' && isRegExp(def.node.init, s, depth + 1);
+  }
+  return false;
+};
+const noSqlOutsideStore = {
+  meta: {
+    type: 'problem',
+    schema: [],
+    messages: {
+      sql: 'SQL lives in src/state and src/ledger: `{{call}}` here is refused; call a function there.',
+    },
+  },
+  create(context) {
+    return {
+      CallExpression(node) {
+        // `tx.copyRows!(…)`: the non-null assertion wraps the member expression.
+        const callee = node.callee.type === 'TSNonNullExpression' ? node.callee.expression : node.callee;
+        if (callee.type === 'Identifier' && callee.name === 'copyRows') {
+          context.report({ node, messageId: 'sql', data: { call: 'copyRows(' } });
+          return;
+        }
+        if (callee.type !== 'MemberExpression' || callee.computed || callee.property.type !== 'Identifier')
+          return;
+        const name = callee.property.name;
+        if (name === 'query' || name === 'copyRows') {
+          context.report({ node, messageId: 'sql', data: { call: `.${name}(` } });
+        } else if (name === 'exec' && !isRegExp(callee.object, context.sourceCode.getScope(node))) {
+          context.report({ node, messageId: 'sql', data: { call: '.exec(' } });
+        }
+      },
+    };
+  },
+};
 const layer = (name) => [`**/${name}/*`, `../${name}/*`, `./${name}/*`];
 
 export default tseslint.config(
@@ -31,6 +80,12 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['src/**/*.ts', 'src/**/*.js'],
+    ignores: ['src/state/**', 'src/ledger/**'],
+    plugins: { local: { rules: { 'no-sql-outside-store': noSqlOutsideStore } } },
+    rules: { 'local/no-sql-outside-store': 'error' },
   },
   {
     // Pure layers: no database, no file system, no server, no runtime layers.

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { CreditsError } from '../errors.js';
 import { DEFAULT_MAX_FILE_BYTES, loadConfig } from '../config/load-config.js';
 import { parseCadence } from '../config/cadence.js';
-import { reparsePlan, splitLayout } from '../config/layout.js';
+import { partToReread, splitLayout } from '../config/layout.js';
 import { parseYamlExact } from '../config/parse-yaml.js';
 import { dec } from '../decimal.js';
 import { DEFAULT_GROUP, type DeclaredGroup, type DeclaredState } from '../declared-state.js';
@@ -22,7 +22,7 @@ import {
   readAppliedFile,
   readMemberText,
 } from '../state/inspect.js';
-import { nextBoundaries } from '../ledger/cycle.js';
+import { nextBoundaries } from '../ledger/cycle-windows.js';
 import { readDatabaseId } from '../state/database-identity.js';
 import type { Queryable, Store } from '../state/store.js';
 
@@ -238,7 +238,7 @@ async function planEdit(
   const applied = await readAppliedFile(db, id);
   if (!applied) return undefined;
   const before = splitLayout(applied.text);
-  const reparse = before && reparsePlan(next, before);
+  const reparse = before && partToReread(next, before);
   if (!reparse) return undefined;
   const part = loadConfig(reparse.text, { file: input.file });
   if (!part.ok || part.desired.account.id !== id) return undefined;

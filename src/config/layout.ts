@@ -93,7 +93,7 @@ const withNewline = (t: string): string => (t === '' || t.endsWith('\n') ? t : t
  * differs from the entry of the same key in `applied`. Undefined when a key repeats (the full parse reports
  * it) or when more than `maxFraction` of a large file's entries changed (a full parse is as quick).
  */
-export function reparsePlan(
+export function partToReread(
   next: Layout,
   applied: Layout,
   { maxFraction = 0.5, smallFile = 65_536 } = {},

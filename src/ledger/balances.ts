@@ -1,7 +1,7 @@
 // The read model of the runtime API: account overview, groups, members and one member's balance this cycle.
 import { canonical, dec } from '../decimal.js';
 import { CreditsError } from '../errors.js';
-import { currentCycle } from './cycles.js';
+import { ensureCurrentCycle } from './cycle-rows.js';
 import { remainingFor, spendContext } from './spend.js';
 import { decodeCursor, encodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable } from '../state/store.js';
@@ -52,7 +52,7 @@ async function groupRows(
   after: string | null,
   limit: number | null,
 ): Promise<GroupView[]> {
-  const cycle = await currentCycle(db, accountId, now);
+  const cycle = await ensureCurrentCycle(db, accountId, now);
   const { rows } = await db.query<{
     group_key: string;
     name: string;
@@ -124,7 +124,7 @@ export async function overview(db: Queryable, accountId: string, now: Date) {
   );
   const a = acct.rows[0];
   if (!a) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
-  const cycle = await currentCycle(db, accountId, now);
+  const cycle = await ensureCurrentCycle(db, accountId, now);
   // From the counters (spent = usage + live holds) rather than a scan of the cycle's ledger.
   const sums = await db.query<{ spent: string | null; reserved: string | null }>(
     `SELECT (SELECT sum(used) FROM budget_counters
@@ -178,7 +178,7 @@ export async function membersPage(
     group,
   ]);
   if (exists.rowCount === 0) throw new CreditsError('NOT_FOUND', { what: `group ${group}` });
-  const cycle = await currentCycle(db, accountId, now);
+  const cycle = await ensureCurrentCycle(db, accountId, now);
   const pattern = query.search ? `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const total = await db.query<{ n: string }>(
     `SELECT count(*) AS n FROM members WHERE account_id = $1 AND group_key = $2

@@ -2,7 +2,7 @@
 // cycle and the member's latest requests — what a dashboard's member page needs, in one call.
 import { canonical } from '../decimal.js';
 import { memberView } from './balances.js';
-import { currentCycle } from './cycles.js';
+import { ensureCurrentCycle } from './cycle-rows.js';
 import { listRequests } from './requests.js';
 import type { Queryable } from '../state/store.js';
 
@@ -10,7 +10,7 @@ import type { Queryable } from '../state/store.js';
 export const ME_RECENT = 20;
 
 export async function memberSelf(db: Queryable, accountId: string, email: string, now: Date) {
-  const cycle = await currentCycle(db, accountId, now);
+  const cycle = await ensureCurrentCycle(db, accountId, now);
   const member = await memberView(db, accountId, email, now);
   const grants = await db.query<{
     credits: string;

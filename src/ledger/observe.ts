@@ -2,7 +2,7 @@
 // library. Events that happen inside a transaction are held until it commits, so a rolled-back or retried
 // transaction reports nothing: a cycle opened by a reservation that was then refused was never opened.
 import type { Queryable, Store } from '../state/store.js';
-import type { CycleReason } from './cycles.js';
+import type { CycleReason } from './cycle-rows.js';
 import type { UsageOutcome } from './usage-batches.js';
 
 export type BlockedBy = 'member' | 'group' | 'account';

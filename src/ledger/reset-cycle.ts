@@ -1,6 +1,6 @@
 // Ending the current cycle now (`credits reset-cycle`, POST /v1/cycle/reset): used starts again from 0, the
 // next end is computed from now, and the ended cycle stays in history with its usage.
-import { openAccountCycle, type CycleRow } from './cycles.js';
+import { openAccountCycle, type CycleRow } from './cycle-rows.js';
 import type { IdempotencySpec } from './idempotency.js';
 import { ledgerTransaction } from './retry.js';
 import type { Store } from '../state/store.js';

@@ -5,7 +5,7 @@ import { CreditsError } from '../errors.js';
 import { dec, canonical, add } from '../decimal.js';
 import { charge, freeOf, inLockOrder } from './budget-counters.js';
 import { accountCapacities, ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
-import { currentCycle, type CycleRow } from './cycles.js';
+import { ensureCurrentCycle, type CycleRow } from './cycle-rows.js';
 import type { Queryable } from '../state/store.js';
 
 export type Charges = Record<string, string>;
@@ -33,7 +33,7 @@ export async function spendContext(
   );
   const m = rows[0];
   if (!m) throw new CreditsError('MEMBER_NOT_FOUND', { email });
-  const cycle = await currentCycle(tx, accountId, now);
+  const cycle = await ensureCurrentCycle(tx, accountId, now);
   return {
     accountId,
     email,

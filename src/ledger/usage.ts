@@ -5,7 +5,7 @@ import { canonical } from '../decimal.js';
 import { requestHash } from './idempotency.js';
 import { BudgetExceeded, creditsForCost } from './spend.js';
 import { submitUsage, type UsageEventRow, type UsageOutcome } from './usage-batches.js';
-import { currentCycle } from './cycles.js';
+import { ensureCurrentCycle } from './cycle-rows.js';
 import { ensureCycleCounters, ensureMemberCounter } from './capacities.js';
 import type { Store } from '../state/store.js';
 
@@ -87,7 +87,7 @@ export async function repairUsage(
   now: Date,
 ): Promise<void> {
   if (outcome.status === 'cycle-ended') {
-    await ledgerTransaction(store, { accountId }, (tx) => currentCycle(tx, accountId, now));
+    await ledgerTransaction(store, { accountId }, (tx) => ensureCurrentCycle(tx, accountId, now));
   } else if (outcome.status === 'no-counters') {
     await ledgerTransaction(store, { accountId }, async (tx) => {
       await ensureCycleCounters(tx, accountId, outcome.cycle);

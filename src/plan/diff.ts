@@ -16,7 +16,13 @@ import {
   type Plan,
   type PlanWarning,
 } from './plan.js';
-import { accountAddress, groupAddress, memberAddress, type AccountAddressField } from './address.js';
+import {
+  accountAddress,
+  groupAddress,
+  memberAddress,
+  GROUP_FIELDS as GROUP_ADDRESS_FIELDS,
+  type AccountAddressField,
+} from './address.js';
 
 export interface DiffContext {
   configDigest: string;
@@ -36,7 +42,8 @@ const ACCOUNT_FIELDS: [AccountField, AccountAddressField][] = [
   ['managedBy', 'managedBy'],
 ];
 type GroupField = Exclude<keyof DeclaredGroup, 'key'>;
-const GROUP_FIELDS: GroupField[] = ['name', 'allocation', 'extra', 'autoApprove', 'protect'];
+// Group fields in the order a plan lists their changes; address.ts holds the one list.
+const GROUP_FIELDS: readonly GroupField[] = GROUP_ADDRESS_FIELDS;
 const AMOUNT_FIELDS = new Set<string>([
   'creditLimit',
   'creditFactor',

@@ -8,7 +8,7 @@ import { storeKinds } from '../support/databases.js';
 import { ConfigInvalid, guessAccountId, makePlan, planSource } from '../../src/apply/make-plan.js';
 import { inspect, readMemberText } from '../../src/state/inspect.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { reparsePlan, splitLayout } from '../../src/config/layout.js';
+import { partToReread, splitLayout } from '../../src/config/layout.js';
 import { isCreditsError } from '../../src/errors.js';
 import type { Store } from '../../src/state/store.js';
 
@@ -117,14 +117,14 @@ describe('what is read again', () => {
   it('only the changed entries, and nothing when most of a large file changed', () => {
     const big = generated(300, 20);
     const layout = splitLayout(big)!;
-    const one = reparsePlan(splitLayout(big.replace('u5-3@edit.test', 'u5-3x@edit.test'))!, layout)!;
+    const one = partToReread(splitLayout(big.replace('u5-3@edit.test', 'u5-3x@edit.test'))!, layout)!;
     expect(one.unchanged.size).toBe(300);
     expect(one.unchanged.has('team-5')).toBe(false);
     expect(one.text).toContain('u5-3x@edit.test');
     expect(one.text).not.toContain('u6-3@edit.test');
     // Nothing changed but the head: one entry is read anyway, so that `groups` is not empty.
-    expect(reparsePlan(layout, layout)!.unchanged.size).toBe(300);
-    expect(reparsePlan(splitLayout(big.replace(/^( {2,})/gm, '$1$1'))!, layout)).toBeUndefined();
+    expect(partToReread(layout, layout)!.unchanged.size).toBe(300);
+    expect(partToReread(splitLayout(big.replace(/^( {2,})/gm, '$1$1'))!, layout)).toBeUndefined();
   });
 });
 

@@ -1,4 +1,4 @@
-// Cycle arithmetic (src/ledger/cycle.ts): examples across DST and odd offsets, then properties 1970–2100.
+// Cycle arithmetic (src/ledger/cycle-windows.ts): examples across DST and odd offsets, then properties 1970–2100.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseCadence, type Cadence } from '../../src/config/cadence.js';
@@ -8,7 +8,7 @@ import {
   nextBoundaries,
   startOfCycleAt,
   startOfLocalDay,
-} from '../../src/ledger/cycle.js';
+} from '../../src/ledger/cycle-windows.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

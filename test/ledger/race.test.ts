@@ -11,7 +11,7 @@ import { createRequest } from '../../src/ledger/requests.js';
 import { signup } from '../../src/ledger/signup.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { syncCapacities } from '../../src/ledger/capacities.js';
-import { latestCycle } from '../../src/ledger/cycles.js';
+import { latestCycle } from '../../src/ledger/cycle-rows.js';
 import { dec } from '../../src/decimal.js';
 import { isCreditsError } from '../../src/errors.js';
 import type { Store } from '../../src/state/store.js';

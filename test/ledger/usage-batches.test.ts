@@ -11,7 +11,7 @@ import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { signup } from '../../src/ledger/signup.js';
 import { syncCapacities } from '../../src/ledger/capacities.js';
-import { latestCycle } from '../../src/ledger/cycles.js';
+import { latestCycle } from '../../src/ledger/cycle-rows.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { remainingFor, spendContext } from '../../src/ledger/spend.js';
 import type { Store } from '../../src/state/store.js';

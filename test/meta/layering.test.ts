@@ -1,4 +1,4 @@
-// The layering of DESIGN §8 is an ESLint rule (eslint.config.js, run by `npm test`); prove that it fires.
+// The layering is an ESLint rule (eslint.config.js, run by `npm test`); prove that it fires.
 import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
 
@@ -29,5 +29,42 @@ describe('layering lint rule', () => {
     ['src/cli/x.ts', "import { applyPlan } from '../apply/apply-plan.js';"],
   ])('%s may: %s', async (file, code) => {
     expect(await violations(file, `${code}\nexport {};\n`)).toEqual([]);
+  });
+});
+
+async function sqlCalls(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: file });
+  return result!.messages.filter((m) => m.ruleId === 'local/no-sql-outside-store').map((m) => m.message);
+}
+
+describe('SQL outside state/ and ledger/ is a lint error', () => {
+  it.each([
+    ['src/apply/x.ts', "await tx.query('SELECT 1');"],
+    ['src/api/x.ts', "await c.store.query('DELETE FROM members');"],
+    ['src/cli/commands/x.ts', "await store.exec('ANALYZE');"],
+    ['src/apply/x.ts', "await tx.copyRows!('audit_log', ['a'], []);"],
+    ['src/apply/x.ts', "await copyRows('audit_log', ['a'], []);"],
+    ['src/plan/x.ts', 'const db = store; await db.exec(sql);'],
+    ['src/x.ts', "const re = 'not a RegExp'; re.exec(text);"],
+  ])('%s may not: %s', async (file, code) => {
+    expect(
+      await sqlCalls(
+        file,
+        `declare const tx: any, store: any, c: any, sql: string, text: string;\ndeclare function copyRows(...a: unknown[]): Promise<void>;\n${code}\nexport {};\n`,
+      ),
+    ).not.toEqual([]);
+  });
+
+  it.each([
+    ['src/state/x.ts', "await tx.query('SELECT 1'); await store.exec('ANALYZE');"],
+    ['src/ledger/x.ts', "await tx.copyRows!('audit_log', ['a'], []); await tx.query('SELECT 1');"],
+    ['src/state/declared/x.ts', "await tx.query('SELECT 1');"],
+    ['src/config/x.ts', '/^a+$/.exec(text);'],
+    ['src/config/x.ts', 'const LINE = /^a+$/gm; LINE.exec(text);'],
+    ['src/render/x.ts', "new RegExp('a').exec(text);"],
+  ])('%s may: %s', async (file, code) => {
+    expect(
+      await sqlCalls(file, `declare const tx: any, store: any, text: string;\n${code}\nexport {};\n`),
+    ).toEqual([]);
   });
 });

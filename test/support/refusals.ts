@@ -5,7 +5,7 @@ import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { signup } from '../../src/ledger/signup.js';
 import { syncCapacities } from '../../src/ledger/capacities.js';
-import { latestCycle } from '../../src/ledger/cycles.js';
+import { latestCycle } from '../../src/ledger/cycle-rows.js';
 import type { Store } from '../../src/state/store.js';
 
 const config = (id: string) => `version: 1

@@ -3,8 +3,8 @@
 import { createInterface } from 'node:readline/promises';
 import { CreditsError } from '../../errors.js';
 import { parseCadence } from '../../config/cadence.js';
-import { nextBoundaries } from '../../ledger/cycle.js';
-import { currentCycle } from '../../ledger/cycles.js';
+import { nextBoundaries } from '../../ledger/cycle-windows.js';
+import { ensureCurrentCycle } from '../../ledger/cycle-rows.js';
 import { resetCycle } from '../../ledger/reset-cycle.js';
 import { verifyLedger } from '../../ledger/verify.js';
 import { KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../ledger/idempotency.js';
@@ -56,7 +56,7 @@ export async function cycleCommand(
   return withStore(opts, async (store) => {
     const accountId = await resolveAccount(store, opts.account);
     const now = new Date();
-    const cycle = await currentCycle(store, accountId, now);
+    const cycle = await ensureCurrentCycle(store, accountId, now);
     const cadence = parseCadence(cycle.cadence)!;
     const count = Math.min(Math.max(Math.trunc(Number(opts.count)) || 3, 1), 100);
     const ends = nextBoundaries(cycle.anchor, cadence, cycle.timezone, now, count);

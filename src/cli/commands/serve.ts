@@ -2,6 +2,7 @@
 import { buildServer } from '../../api/server.js';
 import { openStore } from '../../state/open-store.js';
 import { migrate } from '../../state/migrate.js';
+import { analyzeEmbedded } from '../../state/pglite-upkeep.js';
 import { KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../ledger/idempotency.js';
 import { describeStore, embeddedDataDir } from '../with-store.js';
 import type { Streams } from '../output.js';
@@ -65,7 +66,7 @@ export async function serveCommand(opts: ServeOptions, streams: Streams): Promis
       streams.stderr.write(`waiting for ${owner.command} (pid ${owner.pid}) to finish with the database\n`),
   });
   await migrate(store);
-  if (store.kind === 'pglite') await store.exec('ANALYZE'); // see upkeep below
+  await analyzeEmbedded(store); // see upkeep below
   const app = await buildServer({ store, logger: process.env.CREDITS_LOG !== 'off', ...limits });
   const address = await app.listen({ port: Number(opts.port), host: opts.host });
   streams.stderr.write(`credits serving ${describeStore(opts.databaseUrl)} on ${address}\n`);
@@ -74,7 +75,7 @@ export async function serveCommand(opts: ServeOptions, streams: Streams): Promis
   const upkeep = async () => {
     const purged = await purgeIdempotencyKeys(store, new Date(Date.now() - KEY_RETENTION_MS));
     if (purged) app.log.info({ purged }, 'purged idempotency keys older than 24 h');
-    if (store.kind === 'pglite') await store.exec('ANALYZE');
+    await analyzeEmbedded(store);
   };
   let upkeepRun: Promise<void> = Promise.resolve();
   const startUpkeep = () => {

@@ -1,6 +1,7 @@
 // `credits token create|list|revoke`: API tokens. A new token is printed once, alone on stdout.
 import { CreditsError } from '../../errors.js';
 import { createToken, listTokens, revokeToken, ROLES, type Role } from '../../state/tokens.js';
+import { memberExists } from '../../state/members.js';
 import { withStore } from '../with-store.js';
 import type { Streams } from '../output.js';
 
@@ -22,12 +23,8 @@ export async function tokenCreateCommand(
       `created ${opts.role} token ${created.prefix}… for ${opts.account}; it is shown only once\n`,
     );
     if (opts.member) {
-      const known = await store.query('SELECT 1 FROM members WHERE account_id = $1 AND email = $2', [
-        opts.account,
-        opts.member.toLowerCase(),
-      ]);
       // Allowed (a token may be handed out before signup), but a typo should not pass unnoticed.
-      if (known.rowCount === 0) {
+      if (!(await memberExists(store, opts.account, opts.member.toLowerCase()))) {
         streams.stderr.write(
           `note: ${opts.member} is not a member of ${opts.account} yet; the token works once they sign up or are declared\n`,
         );

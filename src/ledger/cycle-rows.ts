@@ -1,8 +1,9 @@
-// The cycle in force for an account, rolled over lazily and deterministically: no cron. A request after the
-// end opens the cycle containing "now" directly (idle gaps skip empty cycles by index arithmetic).
+// Cycle rows (the cycles table): the cycle in force for an account, rolled over lazily and deterministically,
+// with no cron. A request after the end opens the cycle containing "now" directly (idle gaps skip empty
+// cycles by index arithmetic).
 import { CreditsError } from '../errors.js';
 import { parseCadence } from '../config/cadence.js';
-import { cycleContaining } from './cycle.js';
+import { cycleContaining } from './cycle-windows.js';
 import { lockCycles } from './locks.js';
 import type { Queryable } from '../state/store.js';
 import { isObserved, report } from './observe.js';
@@ -56,7 +57,7 @@ export async function latestCycle(db: Queryable, accountId: string): Promise<Cyc
  * credits_open_rollover under the account's cycle lock, and only if no other cycle was opened since `last`
  * was read (a concurrent reset or rollover); then the loop looks again.
  */
-export async function currentCycle(db: Queryable, accountId: string, now: Date): Promise<CycleRow> {
+export async function ensureCurrentCycle(db: Queryable, accountId: string, now: Date): Promise<CycleRow> {
   let last = await latestCycle(db, accountId);
   if (!last) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
   for (let attempt = 0; now >= last.end && attempt < 4; attempt++) {

@@ -1,4 +1,4 @@
-// Billing-cycle arithmetic, pure (no clock, no I/O): contiguous half-open cycles [start, end) per cadence.
+// Cycle windows: billing-cycle arithmetic, pure (no clock, no I/O): contiguous half-open cycles [start, end) per cadence.
 import type { Cadence } from '../config/cadence.js';
 
 export interface CycleWindow {

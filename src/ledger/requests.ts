@@ -9,6 +9,7 @@ import { charge, freeOf, setCapacity } from './budget-counters.js';
 import { ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
 import { idempotent, requestHash, type IdempotencySpec } from './idempotency.js';
 import { spendContext } from './spend.js';
+import { auditDecision } from './decision-audit.js';
 import { decodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable, Store } from '../state/store.js';
 
@@ -167,6 +168,18 @@ export async function createRequest(
           status === 'auto-approved' ? now : null,
         ],
       );
+      if (status === 'auto-approved') {
+        await auditDecision(tx, {
+          accountId: input.accountId,
+          requestId: id,
+          actor: 'auto-approve',
+          action: 'auto-approve',
+          member: email,
+          amount: canonical(input.amount),
+          approvedAmount: canonical(input.amount),
+          reason: null,
+        });
+      }
       return toRequest(rows[0]!);
     }),
   );
@@ -231,6 +244,16 @@ export async function approveRequest(
         WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
       [input.accountId, input.id, amount, input.actor],
     );
+    await auditDecision(tx, {
+      accountId: input.accountId,
+      requestId: input.id,
+      actor: input.actor,
+      action: 'approve',
+      member: row.member_email,
+      amount: canonical(row.amount),
+      approvedAmount: amount,
+      reason: null,
+    });
     return toRequest(rows[0]!);
   });
 }
@@ -240,12 +263,22 @@ export async function denyRequest(
   input: { accountId: string; id: string; reason?: string; actor: string; idempotency?: IdempotencySpec },
 ): Promise<CreditRequest> {
   return ledgerTransaction(store, input, async (tx) => {
-    await decide(tx, input.accountId, input.id);
+    const row = await decide(tx, input.accountId, input.id);
     const { rows } = await tx.query<Row>(
       `UPDATE requests SET status = 'denied', decision_reason = $3, decided_by = $4, decided_at = now()
         WHERE account_id = $1 AND request_id = $2 RETURNING ${COLUMNS}`,
       [input.accountId, input.id, input.reason ?? null, input.actor],
     );
+    await auditDecision(tx, {
+      accountId: input.accountId,
+      requestId: input.id,
+      actor: input.actor,
+      action: 'deny',
+      member: row.member_email,
+      amount: canonical(row.amount),
+      approvedAmount: null,
+      reason: input.reason ?? null,
+    });
     return toRequest(rows[0]!);
   });
 }

@@ -2,13 +2,10 @@
 // a cut below what a member used this cycle shows used and remaining, warns ALLOCATION_BELOW_USED,
 // --fail-on-warning exits 1; a value changed by SQL names no one (no audit row).
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freshPgUrl } from '../support/databases.js';
-import { createPgStore } from '../../src/state/pg-store.js';
-import { openPgliteStore } from '../../src/state/pglite-store.js';
+import { join } from 'node:path';
+import { cliStoreTargets, runCli, type CliEnv } from '../support/cli-on-stores.js';
 import { migrate } from '../../src/state/migrate.js';
 import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
@@ -38,49 +35,8 @@ async function prepare(store: Store): Promise<void> {
   await store.query("UPDATE members SET allocation = 1200 WHERE email = 'bob@acme.test'");
 }
 
-/** The CLI as a child process, awaited (a synchronous spawn would block the test worker for its whole run). */
-function plan(
-  cwd: string,
-  args: string[],
-  env: Record<string, string | undefined>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [resolve('bin/credits.js'), 'plan', ...args], {
-      cwd,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1', DATABASE_URL: undefined, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-const targets = [
-  [
-    'postgres',
-    async () => {
-      const url = await freshPgUrl();
-      const store = createPgStore(url);
-      await prepare(store);
-      await store.close();
-      return { DATABASE_URL: url };
-    },
-  ],
-  [
-    'pglite',
-    async () => {
-      const dir = join(mkdtempSync(join(tmpdir(), 'credits-spend-')), 'db');
-      const store = await openPgliteStore(dir);
-      await prepare(store);
-      await store.close();
-      return { CREDITS_DATA_DIR: dir };
-    },
-  ],
-] as const;
+const plan = (cwd: string, args: string[], env: CliEnv) => runCli(cwd, ['plan', ...args], env);
+const targets = cliStoreTargets(prepare);
 
 describe.each(targets)('spend-aware plans on %s', (_kind, setUp) => {
   it('shows used and remaining, warns first, names who drifted, and --fail-on-warning fails', async () => {

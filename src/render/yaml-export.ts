@@ -5,10 +5,11 @@ import { DEFAULT_GROUP, type DeclaredMember, type DeclaredState } from '../decla
 // js-yaml (the loader) and the `yaml` package (its error positions). So: no indicator first (`%`, `@`, `-`,
 // `.`, quotes, …), no `: ` or ` #` inside, no leading or trailing space, and nothing a schema resolves to
 // another type — 1.1 booleans (`yes`, `n`, `off`), null, and anything that could be a number or a date
-// (`2024`, `007`, `1e3`, `0x10`, `1_000`, `2024-01-01`). Everything else is double-quoted.
+// (`2024`, `007`, `1e3`, `e0`, `0x10`, `1_000`, `2024-01-01`). Everything else is double-quoted.
 const PLAIN = /^[A-Za-z0-9_](?:[A-Za-z0-9_./()&%+@ -]*[A-Za-z0-9_./()&%+@-])?$/;
 const TYPED_WORD = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
-const NUMBER_LIKE = /^(?:0[xob]|[0-9][-+0-9_.:eEtTzZ ]*$)/i;
+// The `yaml` package's YAML 1.1 float takes its digits as optional: `e0`, `E5`, `_1e2` read as numbers there.
+const NUMBER_LIKE = /^(?:0[xob]|[0-9][-+0-9_.:eEtTzZ ]*$|[0-9_]*\.?[0-9_]*[eE][-+]?[0-9]+$)/i;
 
 /**
  * A double-quoted scalar: JSON's escapes are YAML's, and the characters JSON leaves raw but YAML may not

@@ -26,6 +26,7 @@ const NASTY = [
   '%ops@x.com',
   '2024',
   '1e3',
+  'e0', // the yaml package's YAML 1.1 reads it as a float (its digits before the exponent are optional)
   '0x10',
   '007',
   'trailing ',

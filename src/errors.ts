@@ -194,6 +194,11 @@ export const ERRORS = {
   UNAUTHORIZED: spec(401, () => 'missing or invalid bearer token'),
   FORBIDDEN: spec(403, (p) => `the ${p.role} role may not ${p.action}`),
   NOT_FOUND: spec(404, (p) => `${p.what} not found`),
+  TOKEN_AMBIGUOUS: spec(
+    409,
+    (p) => `${p.given} names ${p.count} live tokens; nothing was revoked`,
+    'Give more of the prefix `credits token list` shows, the token id, or the whole token.',
+  ),
   METRICS_FORBIDDEN: spec(
     403,
     () => 'metrics are served only to clients on this machine, not through a proxy',

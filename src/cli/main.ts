@@ -267,7 +267,17 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
       ),
     );
 
-  const token = program.command('token').description('API tokens: create, list, revoke');
+  const token = program
+    .command('token')
+    .description('API tokens: create, list, revoke')
+    .addHelpText(
+      'after',
+      examples([
+        'credits token create --account acme --role admin',
+        'credits token list --account acme',
+        'credits token revoke --account acme cr_QXNCPw2',
+      ]),
+    );
   token
     .command('create')
     .description('print a new API token once, alone on stdout')
@@ -291,6 +301,7 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     .command('list')
     .description('list tokens (prefix, role, member; never the token)')
     .requiredOption('--account <id>', 'the account')
+    .addHelpText('after', examples(['credits token list --account acme']))
     .action((opts) =>
       run(
         async () => (await import('./commands/token.js')).tokenListCommand({ ...opts, ...db() }, streams),
@@ -299,9 +310,16 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     );
   token
     .command('revoke')
-    .description('revoke a token by id or prefix')
+    .description('revoke a token by id, by the prefix `token list` shows (6 characters or more), or whole')
     .requiredOption('--account <id>', 'the account')
-    .argument('<token>', 'token id or prefix')
+    .argument('<token>', 'token id, prefix (e.g. cr_QXNCPw2), or the whole token')
+    .addHelpText(
+      'after',
+      examples([
+        'credits token revoke --account acme cr_QXNCPw2',
+        'credits token revoke --account acme 1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+      ]),
+    )
     .action((t, opts) =>
       run(
         async () =>

@@ -1,7 +1,7 @@
 // API tokens: 256 random bits shown once; the store keeps only the SHA-256 and a short prefix for listing.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { CreditsError } from '../errors.js';
-import type { Queryable } from './store.js';
+import type { Queryable, Store } from './store.js';
 
 export type Role = 'admin' | 'member' | 'service';
 export const ROLES: readonly Role[] = ['admin', 'member', 'service'];
@@ -72,15 +72,33 @@ export async function listTokens(db: Queryable, accountId: string) {
   return rows;
 }
 
-export async function revokeToken(
-  db: Queryable,
-  accountId: string,
-  tokenIdOrPrefix: string,
-): Promise<number> {
+/** How short a prefix may be and still name one token: the list shows ten characters (`cr_` and seven). */
+export const MIN_REVOKE_PREFIX = 6;
+
+/**
+ * Revokes the account's live token named by its id, the whole token, or a prefix of at least
+ * MIN_REVOKE_PREFIX characters of what `token list` shows. A prefix that names several tokens revokes none
+ * and says so (TOKEN_AMBIGUOUS): a revocation must never take more than the caller meant.
+ */
+export async function revokeToken(store: Store, accountId: string, given: string): Promise<number> {
+  const shown = given.endsWith('…') ? given.slice(0, -1) : given;
+  const byPrefix = shown.length >= MIN_REVOKE_PREFIX ? shown.slice(0, 10) : null;
+  return store.transaction((tx) => revokeIn(tx, accountId, shown, byPrefix));
+}
+
+async function revokeIn(db: Queryable, accountId: string, shown: string, byPrefix: string | null) {
+  const { rows } = await db.query<{ token_id: string }>(
+    `SELECT token_id FROM api_tokens
+      WHERE account_id = $1 AND revoked_at IS NULL
+        AND (token_id::text = $2 OR sha256 = $3 OR ($4::text IS NOT NULL AND starts_with(prefix, $4)))
+      FOR UPDATE`,
+    [accountId, shown, digest(shown), byPrefix],
+  );
+  if (rows.length > 1) throw new CreditsError('TOKEN_AMBIGUOUS', { given: shown, count: rows.length });
+  if (rows.length === 0) return 0;
   const { rowCount } = await db.query(
-    `UPDATE api_tokens SET revoked_at = now()
-      WHERE account_id = $1 AND revoked_at IS NULL AND (token_id::text = $2 OR prefix = $2)`,
-    [accountId, tokenIdOrPrefix],
+    'UPDATE api_tokens SET revoked_at = now() WHERE account_id = $1 AND token_id = $2',
+    [accountId, rows[0]!.token_id],
   );
   return rowCount;
 }

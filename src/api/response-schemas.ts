@@ -39,7 +39,7 @@ const budgetExceeded = {
         blockedBy: { type: 'string', enum: ['member', 'group', 'account'] },
         remaining: {
           type: 'object',
-          description: 'what the member, its group and the account can still spend (empty on a settle)',
+          description: 'what the member, its group and the account can still spend',
           additionalProperties: false,
           properties: { member: amountLeft, group: amountLeft, account: amountLeft },
         },

@@ -75,14 +75,22 @@ export async function spend(
   const { accountId, email, group } = ctx;
   await ensureCycleCounters(tx, accountId, cycleNo);
   await ensureMemberCounter(tx, accountId, cycleNo, email);
+  // A savepoint, so that a refusal can still read what remains in this transaction (its locks held): the 402
+  // of a reservation or settle names `remaining` like usage's does.
+  await tx.query('SAVEPOINT credits_spend');
   try {
     const { rows } = await tx.query<{ charges: Charges }>(
       'SELECT credits_spend($1, $2, $3, $4, $5, $6) AS charges',
       [accountId, cycleNo, email, group, ctx.pooled, amount],
     );
+    await tx.query('RELEASE SAVEPOINT credits_spend');
     return rows[0]!.charges;
   } catch (err) {
-    throw budgetError(err) ?? err;
+    const refused = budgetError(err);
+    if (!refused) throw err;
+    await tx.query('ROLLBACK TO SAVEPOINT credits_spend');
+    refused.details.remaining = await remainingFor(tx, ctx);
+    throw refused;
   }
 }
 

@@ -7,9 +7,10 @@
 // The load tool is bench/http-load.mjs (lean, like pgbench's own client); `--tool autocannon` uses autocannon,
 // whose own CPU use on this 2-core machine lowers the figure.
 // Usage: npm run build && node bench/api.mjs [--seconds 10] [--tool lean|autocannon]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { httpLoad } from './http-load.mjs';
+import { startServe } from './lib.mjs';
 import { startServer } from './pg-server.mjs';
 
 const { values } = parseArgs({
@@ -62,21 +63,9 @@ try {
   const service = (await createToken(store, { accountId: 'bench', role: 'service' })).token;
   const admin = (await createToken(store, { accountId: 'bench', role: 'admin' })).token;
 
-  const port = 3900 + Math.floor(Math.random() * 500);
-  api = spawn(
-    process.execPath,
-    [new URL('../bin/credits.js', import.meta.url).pathname, 'serve', '--port', String(port)],
-    {
-      env: { ...process.env, DATABASE_URL: url, CREDITS_LOG: 'off', CREDITS_RATE_LIMIT: '100000000' },
-      stdio: 'ignore',
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const served = await startServe(url);
+  api = served.child;
+  const port = served.port;
   const usageRequest = (i) => ({
     method: 'POST',
     path: '/v1/usage',

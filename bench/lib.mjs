@@ -1,5 +1,5 @@
 // Shared benchmark helpers: timing whole processes and functions, medians over repeated runs.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export function timeProcess(args, { runs = 5, env = {}, cwd } = {}) {
   const times = [];
@@ -37,3 +37,26 @@ export function median(values) {
 
 export const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 export const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+
+/**
+ * Starts `credits serve` on PostgreSQL `url` with logging off and rate limits out of the way, and resolves once
+ * /healthz answers: `{ child, port }`. The caller kills the child.
+ */
+export async function startServe(url) {
+  const port = 3900 + Math.floor(Math.random() * 500);
+  const child = spawn(
+    process.execPath,
+    [new URL('../bin/credits.js', import.meta.url).pathname, 'serve', '--port', String(port)],
+    {
+      env: { ...process.env, DATABASE_URL: url, CREDITS_LOG: 'off', CREDITS_RATE_LIMIT: '100000000' },
+      stdio: 'ignore',
+    },
+  );
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, port };
+}

@@ -5,9 +5,10 @@
 // The figure is refused events/s ÷ accepted events/s of the same path; the accepted rates are also given
 // against `pgbench -N -c 32 -j 2` on the same server, as in bench/usage.mjs and bench/api.mjs.
 // Usage: npm run build && node bench/refusals.mjs [--seconds 10] [--clients 32]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { httpLoad } from './http-load.mjs';
+import { startServe } from './lib.mjs';
 import { startServer } from './pg-server.mjs';
 
 const { values } = parseArgs({
@@ -101,21 +102,9 @@ try {
   const libRefused = await library(blocked, true);
 
   const service = (await createToken(store, { accountId: 'bench', role: 'service' })).token;
-  const port = 3900 + Math.floor(Math.random() * 500);
-  api = spawn(
-    process.execPath,
-    [new URL('../bin/credits.js', import.meta.url).pathname, 'serve', '--port', String(port)],
-    {
-      env: { ...process.env, DATABASE_URL: url, CREDITS_LOG: 'off', CREDITS_RATE_LIMIT: '100000000' },
-      stdio: 'ignore',
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const served = await startServe(url);
+  api = served.child;
+  const port = served.port;
   const http = async (member, status) => {
     const run = await httpLoad({
       port,

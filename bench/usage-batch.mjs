@@ -7,10 +7,10 @@
 // seconds each): the cycle's first events create its counters, and pgbench's first run meets fresh tables.
 // Usage: npm run build && node bench/usage-batch.mjs [--seconds 10] [--runs 3] [--size 1000] [--connections 32]
 //        [--warmup 5]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { httpLoad } from './http-load.mjs';
-import { median } from './lib.mjs';
+import { median, startServe } from './lib.mjs';
 import { startServer } from './pg-server.mjs';
 
 const { values } = parseArgs({
@@ -56,21 +56,9 @@ try {
   await store.query('ANALYZE'); // as `pgbench -i` does for its tables
   const service = (await createToken(store, { accountId: 'bench', role: 'service' })).token;
 
-  const port = 3900 + Math.floor(Math.random() * 500);
-  api = spawn(
-    process.execPath,
-    [new URL('../bin/credits.js', import.meta.url).pathname, 'serve', '--port', String(port)],
-    {
-      env: { ...process.env, DATABASE_URL: url, CREDITS_LOG: 'off', CREDITS_RATE_LIMIT: '100000000' },
-      stdio: 'ignore',
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const served = await startServe(url);
+  api = served.child;
+  const port = served.port;
   const usageEntries = async () =>
     Number(
       (

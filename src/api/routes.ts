@@ -1,4 +1,4 @@
-// The /v1 routes (DESIGN §6): each a JSON Schema, the roles that may call it, and a thin handler over ledger/
+// The /v1 routes: each a JSON Schema, the roles that may call it, and a thin handler over ledger/
 // and apply/. The table is exported so tests can walk every route (authorisation matrix, fuzzing).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CreditsError } from '../errors.js';

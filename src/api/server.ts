@@ -1,5 +1,5 @@
 // The Fastify server behind `credits serve`: coded errors from the one catalogue, health and readiness.
-// Runtime routes (/v1) are registered here as they are built (DESIGN §6).
+// The /v1 routes come from the route table (routes.ts), each registered with its schema and roles.
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';

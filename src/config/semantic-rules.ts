@@ -1,4 +1,4 @@
-// Stage 3: rules the schema cannot say (DESIGN §2). Each rule is a pure function of the schema-valid config.
+// Stage 3: rules the schema cannot say. Each rule is a pure function of the schema-valid config.
 import { dec, fromMicros, toMicros, type Decimal } from '../decimal.js';
 import { parseCadence, isValidTimeZone } from './cadence.js';
 import { foldEmail } from './normalise.js';

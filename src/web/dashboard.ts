@@ -1,4 +1,4 @@
-// The dashboard (DESIGN §7): static files read once at start-up and served with a strict CSP. The page talks
+// The dashboard: static files read once at start-up and served with a strict CSP. The page talks
 // to the /v1 API with an admin token it keeps in sessionStorage; the server holds no dashboard logic.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';

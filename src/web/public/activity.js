@@ -1,7 +1,7 @@
 // Activity tab: the audit log in the API's order (oldest first), 25 a page: who changed what, when and from where (credits
 // apply with its commit, or an edit through the API such as this dashboard), filtered by source, actor and
 // date range. GET /v1/audit.
-import { h, when } from './dom.js';
+import { h, when, pagerControls } from './dom.js';
 
 const PAGE_SIZE = 25;
 const SOURCES = [
@@ -122,33 +122,15 @@ export async function render(ctx) {
     );
     count.textContent = `Page ${view.page + 1}: ${rows.length} change${rows.length === 1 ? '' : 's'}, oldest first.`;
     pager.replaceChildren(
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button small',
-          disabled: view.page === 0,
-          onclick: () => {
-            view.page -= 1;
-            draw().catch((err) => ctx.fail(err, 'Loading the audit log failed'));
-          },
+      ...pagerControls({
+        first: view.page === 0,
+        hasNext: Boolean(data.nextCursor),
+        label: h('span', { id: 'audit-page' }, `Page ${view.page + 1}`),
+        go: (step) => {
+          view.page += step;
+          draw().catch((err) => ctx.fail(err, 'Loading the audit log failed'));
         },
-        '‹ Previous',
-      ),
-      h('span', { id: 'audit-page' }, `Page ${view.page + 1}`),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button small',
-          disabled: !data.nextCursor,
-          onclick: () => {
-            view.page += 1;
-            draw().catch((err) => ctx.fail(err, 'Loading the audit log failed'));
-          },
-        },
-        'Next ›',
-      ),
+      }),
     );
   }
 

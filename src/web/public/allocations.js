@@ -3,7 +3,7 @@
 // border and its row an "Unsaved" badge and a Save button; Distributed, Available and the totals follow at
 // once (exactly, decimal.js), and a value that would overspend warns in place. Saved edits are PATCHes of
 // declared fields, so each is drift from credits.yaml.
-import { badge, declaredNotice, declaredTag, h, setText } from './dom.js';
+import { badge, declaredNotice, declaredTag, h, setText, pagerControls } from './dom.js';
 import { add, cmp, compact, format, isAmount, sub, typed } from './decimal.js';
 
 const PAGE_SIZE = 10;
@@ -532,37 +532,19 @@ export async function render(ctx) {
     const page = view.page;
     const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
     pager.replaceChildren(
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button small',
-          disabled: page <= 1,
-          onclick: () => {
-            view.page = Math.max(1, page - 1);
-            loadMembers();
-          },
+      ...pagerControls({
+        first: page <= 1,
+        hasNext: Boolean(data.nextCursor),
+        label: h(
+          'span',
+          { id: 'members-page', 'aria-live': 'polite' },
+          `Page ${page} of ${pages} · ${data.total} member${data.total === 1 ? '' : 's'}`,
+        ),
+        go: (step) => {
+          view.page = Math.max(1, page + step);
+          loadMembers();
         },
-        '‹ Previous',
-      ),
-      h(
-        'span',
-        { id: 'members-page', 'aria-live': 'polite' },
-        `Page ${page} of ${pages} · ${data.total} member${data.total === 1 ? '' : 's'}`,
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button small',
-          disabled: !data.nextCursor,
-          onclick: () => {
-            view.page = page + 1;
-            loadMembers();
-          },
-        },
-        'Next ›',
-      ),
+      }),
     );
     recalc();
   }

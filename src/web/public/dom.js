@@ -76,3 +76,13 @@ export function declaredNotice(locked, fields, drift) {
         `. ${drift}`,
       ]);
 }
+
+/**
+ * Previous / label / Next for a list read by cursors: `go(-1)` or `go(+1)` turns the page; Previous is off on
+ * the first page, Next when there is no next cursor.
+ */
+export function pagerControls({ first, hasNext, label, go }) {
+  const button = (text, disabled, step) =>
+    h('button', { type: 'button', class: 'button small', disabled, onclick: () => go(step) }, text);
+  return [button('‹ Previous', first, -1), label, button('Next ›', !hasNext, 1)];
+}

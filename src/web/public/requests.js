@@ -1,7 +1,7 @@
 // Requests tab: members' requests for more credits, a page at a time, filtered by status and searched by
 // requester (name or e-mail), group or reason. Selecting a pending row reveals Approve (perhaps for less than
 // asked) and Deny (with a reason, in a dialog).
-import { badge, h, when } from './dom.js';
+import { badge, h, when, pagerControls } from './dom.js';
 import { cmp, format, isAmount } from './decimal.js';
 
 const PAGE_SIZE = 20;
@@ -229,33 +229,15 @@ export async function render(ctx) {
         `Page ${view.page + 1}: ${items.length} ${filtered}request${items.length === 1 ? '' : 's'}` +
         `${view.search ? ` matching “${view.search}”` : ''}. Select a pending request to approve or deny it.`;
       pager.replaceChildren(
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'button small',
-            disabled: view.page === 0,
-            onclick: () => {
-              view.page -= 1;
-              draw().catch((err) => ctx.fail(err, 'Loading requests failed'));
-            },
+        ...pagerControls({
+          first: view.page === 0,
+          hasNext: Boolean(next),
+          label: h('span', { id: 'requests-page' }, `Page ${view.page + 1}`),
+          go: (step) => {
+            view.page += step;
+            draw().catch((err) => ctx.fail(err, 'Loading requests failed'));
           },
-          '‹ Previous',
-        ),
-        h('span', { id: 'requests-page' }, `Page ${view.page + 1}`),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'button small',
-            disabled: !next,
-            onclick: () => {
-              view.page += 1;
-              draw().catch((err) => ctx.fail(err, 'Loading requests failed'));
-            },
-          },
-          'Next ›',
-        ),
+        }),
       );
     } finally {
       if (load === loads) box.removeAttribute('aria-busy');

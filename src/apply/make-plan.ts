@@ -81,7 +81,7 @@ async function remember(
   declaredVersion: number | null,
 ): Promise<Plan> {
   const bytes = input.bytes;
-  await addSpend(db, plan);
+  if (input.advice !== false) await addSpend(db, plan);
   plan.databaseId = await readDatabaseId(db);
   plan.declaredVersion = declaredVersion;
   plan.config = configText(bytes);
@@ -148,6 +148,8 @@ export interface MakePlanInput {
   now?: Date;
   /** false: never plan from the last applied text, always parse the whole file (tests compare the two). */
   reuseApplied?: boolean;
+  /** false: skip the live advice (spend notes, warnings, who drifted); a saved plan's re-plan is not compared on it. */
+  advice?: boolean;
 }
 
 export async function makePlan(db: Queryable, input: MakePlanInput): Promise<Plan> {

@@ -94,6 +94,7 @@ export async function replanSaved(
     maxBytes: opts.maxBytes,
     allowDestroy: opts.allowDestroy,
     now: new Date(saved.createdAt),
+    advice: false, // not compared (planDifference): no need to read it under the lock
   });
   const at = planDifference(saved, fresh);
   if (at === undefined) return fresh;

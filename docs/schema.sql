@@ -657,6 +657,37 @@ BEGIN
 END $$;
 
 --
+-- Name: credits_refund(text, bigint, text, numeric); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_refund(p_account text, p_cycle bigint, p_scope text, p_amount numeric) RETURNS void
+    LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
+    AS $$
+DECLARE
+  v_trim numeric := 0;
+BEGIN
+  IF p_amount <= 0 THEN RETURN; END IF;
+  IF credits_slices(p_scope) > 1 THEN
+    SELECT least(overhang, p_amount) INTO v_trim FROM budget_overhangs
+     WHERE account_id = p_account AND cycle_no = p_cycle AND scope = p_scope FOR UPDATE;
+    IF FOUND THEN
+      UPDATE budget_overhangs SET overhang = overhang - v_trim
+       WHERE account_id = p_account AND cycle_no = p_cycle AND scope = p_scope AND overhang > v_trim;
+      IF NOT FOUND THEN
+        DELETE FROM budget_overhangs WHERE account_id = p_account AND cycle_no = p_cycle AND scope = p_scope;
+      END IF;
+    ELSE
+      v_trim := 0;
+    END IF;
+  END IF;
+  UPDATE budget_counters SET used = used - p_amount, capacity = capacity - v_trim
+   WHERE (account_id, cycle_no, scope, slice) = (
+     SELECT account_id, cycle_no, scope, slice FROM budget_counters
+      WHERE account_id = p_account AND cycle_no = p_cycle AND scope = p_scope ORDER BY used DESC LIMIT 1);
+END $$;
+
+--
 -- Name: credits_slices(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -826,6 +857,18 @@ CREATE TABLE public.budget_counters (
     slice integer NOT NULL,
     capacity numeric(24,6) NOT NULL,
     used numeric(24,6) DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: budget_overhangs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.budget_overhangs (
+    account_id text NOT NULL,
+    cycle_no bigint NOT NULL,
+    scope text NOT NULL,
+    overhang numeric(24,6) NOT NULL,
+    CONSTRAINT budget_overhangs_overhang_check CHECK ((overhang > (0)::numeric))
 );
 
 --
@@ -1027,6 +1070,13 @@ ALTER TABLE ONLY public.audit_log
 
 ALTER TABLE ONLY public.budget_counters
     ADD CONSTRAINT budget_counters_pkey PRIMARY KEY (account_id, cycle_no, scope, slice);
+
+--
+-- Name: budget_overhangs budget_overhangs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.budget_overhangs
+    ADD CONSTRAINT budget_overhangs_pkey PRIMARY KEY (account_id, cycle_no, scope);
 
 --
 -- Name: cycles cycles_pkey; Type: CONSTRAINT; Schema: public; Owner: -

@@ -80,9 +80,11 @@ export async function charge(
  * Sets a scope's total capacity (after apply, an admin edit, or a grant), keeping each slice's used and
  * spreading the free capacity evenly. A capacity below what is used leaves no free capacity: blocked. A
  * single-row scope (member, auto-approve reserve, signup pot) keeps exactly its budget, below its used if need
- * be, so what a release or refund gives back reopens room only under the budget. A sliced scope's slices
- * each keep at least their used (a slice cannot know the others' deficit), so there the capacity becomes the
- * used: a refund after such a cut can reopen room up to the old use.
+ * be. A sliced scope's slices each keep at least their used (a slice cannot know the others' deficit), so
+ * there the capacity becomes the used and the excess over the budget is recorded as the scope's overhang
+ * (table budget_overhangs): a refund takes as much off the capacity as it gives back, until the overhang is
+ * gone (SQL credits_refund, migration 015). Either way a release or refund after a cut reopens room only
+ * under the new budget. The caller holds the declared-state lock exclusively, so no refund runs meanwhile.
  */
 export async function setCapacity(
   tx: Queryable,
@@ -106,13 +108,38 @@ export async function setCapacity(
   }
   const used = rows.reduce((s, r) => s.plus(r.used), dec(0));
   const free = dec(capacity).minus(used).clampedTo(0, Infinity);
+  const overhang = used.minus(capacity).clampedTo(0, Infinity);
   const shares = split(canonical(free), rows.length);
+  // One statement: the slices' capacities, and the overhang row written (above zero) or removed.
   await tx.query(
-    `UPDATE budget_counters c SET capacity = c.used + u.free
-       FROM unnest($4::int[], $5::numeric[]) AS u(slice, free)
-      WHERE c.account_id = $1 AND c.cycle_no = $2 AND c.scope = $3 AND c.slice = u.slice`,
-    [accountId, cycleNo, scope, rows.map((r) => r.slice), shares],
+    `WITH sliced AS (
+       UPDATE budget_counters c SET capacity = c.used + u.free
+         FROM unnest($4::int[], $5::numeric[]) AS u(slice, free)
+        WHERE c.account_id = $1 AND c.cycle_no = $2 AND c.scope = $3 AND c.slice = u.slice
+     ), gone AS (
+       DELETE FROM budget_overhangs
+        WHERE account_id = $1 AND cycle_no = $2 AND scope = $3 AND $6::numeric = 0
+     )
+     INSERT INTO budget_overhangs (account_id, cycle_no, scope, overhang)
+     SELECT $1, $2, $3, $6::numeric WHERE $6::numeric > 0
+     ON CONFLICT (account_id, cycle_no, scope) DO UPDATE SET overhang = EXCLUDED.overhang`,
+    [accountId, cycleNo, scope, rows.map((r) => r.slice), shares, canonical(overhang)],
   );
+}
+
+/**
+ * Gives `amount` (> 0) back to a scope (release, expiry, settle for less). On a sliced scope cut below its
+ * used, the capacity shrinks by as much of the overhang as the amount covers (SQL credits_refund, migration
+ * 015); without an overhang this is one probe more than lowering used.
+ */
+export async function refundScope(
+  tx: Queryable,
+  accountId: string,
+  cycleNo: number,
+  scope: Scope,
+  amount: string,
+): Promise<void> {
+  await tx.query('SELECT credits_refund($1, $2, $3, $4)', [accountId, cycleNo, scope, amount]);
 }
 
 /** Free capacity of scopes (capacity − used, never below 0), for balances. */

@@ -3,7 +3,7 @@
 // allowance part must also fit the group and the account. All-or-nothing inside the caller's transaction.
 import { CreditsError } from '../errors.js';
 import { dec, canonical, add } from '../decimal.js';
-import { charge, freeOf, inLockOrder } from './budget-counters.js';
+import { freeOf, inLockOrder, refundScope } from './budget-counters.js';
 import { accountCapacities, ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capacities.js';
 import { ensureCurrentCycle, type CycleRow } from './cycle-rows.js';
 import type { Queryable } from '../state/store.js';
@@ -102,7 +102,7 @@ export async function refund(
 ): Promise<void> {
   for (const scope of inLockOrder(Object.keys(charges))) {
     const cycleNo = scope.startsWith('signup:') ? 0 : ctx.cycleNo;
-    await charge(tx, ctx.accountId, cycleNo, scope, canonical(dec(charges[scope]!).negated()), false);
+    await refundScope(tx, ctx.accountId, cycleNo, scope, canonical(dec(charges[scope]!)));
   }
 }
 

@@ -88,17 +88,27 @@ async function sliceProblems(db: Queryable, accountId: string): Promise<ShapePro
 
 /**
  * Capacities follow the declared state in the latest cycle only (earlier cycles keep what they had when they
- * ended). A single-row scope's capacity is exactly its budget; a sliced scope's is its budget, or what it
- * has used when that is more (src/ledger/budget-counters.ts setCapacity; docs/ledger.md): account =
- * creditLimit; group = allocation + extra; pool = that minus the members' allocation + extra (never below 0);
- * auto = autoApprove; member = allocation + extra + this cycle's grants; a scope of a deleted group = 0;
- * signup (cycle 0) = the credits of the member's signup grant.
+ * ended). A scope's capacity is its budget plus its overhang: the excess a cut below what it used left on a
+ * sliced scope, which refunds take off (src/ledger/budget-counters.ts setCapacity; docs/ledger.md), and
+ * while there is an overhang the scope has no free capacity (capacity = used). Single-row scopes have none.
+ * Budgets: account = creditLimit; group = allocation + extra; pool = that minus the members' allocation +
+ * extra (never below 0); auto = autoApprove; member = allocation + extra + this cycle's grants; a scope of a
+ * deleted group = 0; signup (cycle 0) = the credits of the member's signup grant.
  */
 async function capacityProblems(db: Queryable, accountId: string): Promise<ShapeProblem[]> {
-  const { rows } = await db.query<{ cycle_no: string; scope: string; capacity: string; wanted: string }>(
+  const { rows } = await db.query<{
+    cycle_no: string;
+    scope: string;
+    capacity: string;
+    used: string;
+    overhang: string;
+    wanted: string;
+  }>(
     `WITH latest AS (SELECT max(cycle_no) AS no FROM cycles WHERE account_id = $1),
      counted AS (
-       SELECT c.cycle_no, c.scope, sum(c.capacity) AS capacity, sum(c.used) AS used
+       SELECT c.cycle_no, c.scope, sum(c.capacity) AS capacity, sum(c.used) AS used,
+              coalesce((SELECT o.overhang FROM budget_overhangs o WHERE o.account_id = $1
+                           AND o.cycle_no = c.cycle_no AND o.scope = c.scope), 0) AS overhang
          FROM budget_counters c, latest
         WHERE c.account_id = $1 AND (c.cycle_no = latest.no OR c.scope LIKE 'signup:%') GROUP BY 1, 2),
      budgets AS (
@@ -106,9 +116,7 @@ async function capacityProblems(db: Queryable, accountId: string): Promise<Shape
               coalesce((SELECT sum(coalesce(m.allocation, 0) + m.extra) FROM members m
                          WHERE m.account_id = g.account_id AND m.group_key = g.group_key), 0) AS distributed
          FROM groups g WHERE g.account_id = $1)
-     SELECT k.cycle_no, k.scope, k.capacity,
-            (SELECT CASE WHEN credits_slices(k.scope) = 1 THEN d.budget ELSE greatest(d.budget, k.used) END
-               FROM (SELECT coalesce(CASE
+     SELECT k.cycle_no, k.scope, k.capacity, k.used, k.overhang, (SELECT d.budget + k.overhang FROM (SELECT coalesce(CASE
               WHEN k.scope = 'account' THEN (SELECT credit_limit FROM accounts WHERE account_id = $1)
               WHEN k.scope LIKE 'group:%' THEN (SELECT budget FROM budgets WHERE 'group:' || group_key = k.scope)
               WHEN k.scope LIKE 'pool:%' THEN
@@ -122,13 +130,29 @@ async function capacityProblems(db: Queryable, accountId: string): Promise<Shape
        FROM counted k`,
     [accountId],
   );
-  return rows
-    .filter((r) => !dec(r.capacity).equals(r.wanted))
-    .map((r) => ({
-      cycleNo: Number(r.cycle_no),
-      scope: r.scope,
-      problem: `capacity ${dec(r.capacity).toFixed()}, but its budget gives ${dec(r.wanted).toFixed()}`,
-    }));
+  const out: ShapeProblem[] = [];
+  for (const r of rows) {
+    const at = { cycleNo: Number(r.cycle_no), scope: r.scope };
+    const overhang = dec(r.overhang);
+    if (!dec(r.capacity).equals(r.wanted)) {
+      const gives = overhang.isZero()
+        ? 'its budget gives'
+        : `its budget and overhang ${overhang.toFixed()} give`;
+      out.push({
+        ...at,
+        problem: `capacity ${dec(r.capacity).toFixed()}, but ${gives} ${dec(r.wanted).toFixed()}`,
+      });
+    }
+    if (overhang.isZero()) continue;
+    if (slicesOf(r.scope) === 1)
+      out.push({ ...at, problem: `overhang ${overhang.toFixed()} on a one-row scope` });
+    else if (!dec(r.capacity).equals(r.used))
+      out.push({
+        ...at,
+        problem: `overhang ${overhang.toFixed()} while ${dec(r.capacity).minus(r.used).toFixed()} is free`,
+      });
+  }
+  return out;
 }
 
 /** Cycles are intervals that end after they start, each starting at or after the end of the one before. */

@@ -1,9 +1,12 @@
 // A chaos test in the spirit of Jepsen's bank test: two `credits serve` processes on one PostgreSQL database
 // take a seeded random mix of usage, reservations (settled for less or more, released, left to expire),
-// requests, approvals, denials, admin PATCHes, applies (library), concurrent resets and a natural rollover
-// (1-minute cadence; the account is applied back-dated so its first cycle ends early in the run). Afterwards:
-// `credits verify` holds (balances and shape), no scope is over its capacity, no answer was a 5xx, and every
-// 2xx effect is in the ledger exactly once. Replay a failing run with CREDITS_CHAOS_SEED=<seed>.
+// requests, approvals, denials, admin PATCHes and applies (library) that raise and cut budgets (members,
+// the group and so its pool, the account, the auto-approve reserve; a cut often lands below what is used),
+// concurrent resets and a natural rollover (1-minute cadence; the account is applied back-dated so its first
+// cycle ends early in the run). Throughout and afterwards: `credits verify` holds (balances and shape: a
+// capacity is its budget plus the overhang a cut below use left), no slice is over its capacity, a scope
+// above its budget never grows until the next edit, no answer was a 5xx, and every 2xx effect is in the
+// ledger exactly once. Replay a failing run with CREDITS_CHAOS_SEED=<seed>.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { freshPgUrl } from '../support/databases.js';
@@ -16,7 +19,7 @@ import { inspect } from '../../src/state/inspect.js';
 import { renderYaml } from '../../src/render/yaml-export.js';
 import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { dec } from '../../src/decimal.js';
+import { dec, type Decimal } from '../../src/decimal.js';
 import type { Store } from '../../src/state/store.js';
 
 const SEED = Number(process.env.CREDITS_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -30,24 +33,63 @@ const RESETS_AT = [16_000, 24_000, 31_000];
 const allotted = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'].map((m) => `${m}@chaos.test`);
 const pooled = ['p0', 'p1', 'p2', 'p3'].map((m) => `${m}@chaos.test`);
 const members = [...allotted, ...pooled];
-// Budgets only ever grow during the run (PATCHes and applies raise them), so no capacity drops below use.
+// Budgets are tight (a few cycles' worth of the run's spending), so that cuts land below what is used.
 const config = `version: 1
 account:
   id: chaos
-  creditLimit: 2000000
+  creditLimit: 900
   creditFactor: 1
   cycle:
     cadence: 1m
 groups:
   eng:
-    allocation: 1000000
+    allocation: 300
+    extra: 300
     autoApprove: 30
     members:
 ${allotted.map((m) => `      ${m}: 60`).join('\n')}
 ${pooled.map((m) => `      ${m}: {}`).join('\n')}
   default:
-    allocation: 100
+    allocation: 0
 `;
+
+interface Sample {
+  serial: string;
+  cycle: string;
+  scopes: Map<string, { used: Decimal; capacity: Decimal; overhang: Decimal; sliceOver: boolean }>;
+}
+
+/** The latest cycle's counters per scope, with the declared-state serial, in one statement (one snapshot). */
+async function sample(store: Store): Promise<Sample> {
+  const { rows } = await store.query<{
+    serial: string;
+    cycle: string;
+    scope: string;
+    used: string;
+    capacity: string;
+    overhang: string;
+    slice_over: boolean;
+  }>(
+    `SELECT a.state_serial AS serial, c.cycle_no AS cycle, c.scope, sum(c.used) AS used,
+            sum(c.capacity) AS capacity, coalesce(max(o.overhang), 0) AS overhang,
+            bool_or(c.used > c.capacity AND credits_slices(c.scope) > 1) AS slice_over
+       FROM accounts a
+       JOIN budget_counters c ON c.account_id = a.account_id
+        AND c.cycle_no = (SELECT max(cycle_no) FROM cycles WHERE account_id = a.account_id)
+       LEFT JOIN budget_overhangs o ON o.account_id = c.account_id AND o.cycle_no = c.cycle_no AND o.scope = c.scope
+      WHERE a.account_id = 'chaos' GROUP BY 1, 2, 3`,
+  );
+  return {
+    serial: rows[0]?.serial ?? '',
+    cycle: rows[0]?.cycle ?? '',
+    scopes: new Map(
+      rows.map((r) => [
+        r.scope,
+        { used: dec(r.used), capacity: dec(r.capacity), overhang: dec(r.overhang), sliceOver: r.slice_over },
+      ]),
+    ),
+  };
+}
 
 /** mulberry32: a small seeded generator, so a seed replays the same choices. */
 function generator(seed: number): () => number {
@@ -139,20 +181,20 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     const open: string[] = []; // holds not yet settled or released
     const pending: { id: string; member: string }[] = []; // requests not yet decided
     const keyed: { key: string; body: unknown }[] = [];
-    // Raises are sent one at a time per field, so they land in order and a budget never goes down.
-    const extra = new Map(members.map((m) => [m, 0]));
+    // PATCHes raise or cut: a member's extra, the group's extra or reserve, the credit limit. One at a time per
+    // target; one that would break a budget rule (members over the group, the group over the limit) is
+    // refused with a 400 and changes nothing.
     const patching = new Set<string>();
     let applying = false; // no PATCH starts while an apply plans, or every plan would be stale
-    let autoApprove = 30;
-
-    const raiseExtra = async (server: number, member: string) => {
-      if (applying || patching.has(member)) return;
-      patching.add(member);
-      extra.set(member, extra.get(member)! + 1 + (server % 5));
-      const a = await call(server, 'PATCH', `/v1/members/${member}`, { extra: String(extra.get(member)) });
+    const patch = async (server: number, target: string, path: string, body: Record<string, string>) => {
+      if (applying || patching.has(target)) return;
+      patching.add(target);
+      const a = await call(server, 'PATCH', path, body);
       if (a.status === 200) seen.auditRows += Number(a.body.changed);
-      patching.delete(member);
+      patching.delete(target);
     };
+    const patchExtra = (server: number, member: string, extra: number) =>
+      patch(server, member, `/v1/members/${member}`, { extra: String(extra) });
 
     const worker = async (w: number) => {
       const random = generator(SEED + w * 7919);
@@ -227,17 +269,23 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
           // Now and then the admin edits the requester at the same moment, on the other server.
           const [a] = await Promise.all([
             decide(),
-            random() < 0.6 ? raiseExtra(server + 1, requester) : undefined,
+            random() < 0.6 ? patchExtra(server + 1, requester, Math.floor(random() * 21)) : undefined,
           ]);
           if (a.status === 200) seen.requests.set(id, approve ? 'approved' : 'denied');
-        } else if (r < 0.9) {
-          await raiseExtra(server, member);
-        } else if (r < 0.93 && !applying && !patching.has('eng')) {
-          patching.add('eng');
-          autoApprove += 1;
-          const a = await call(server, 'PATCH', '/v1/groups/eng', { autoApprove: String(autoApprove) });
-          if (a.status === 200) seen.auditRows += Number(a.body.changed);
-          patching.delete('eng');
+        } else if (r < 0.88) {
+          await patchExtra(server, member, Math.floor(random() * 21));
+        } else if (r < 0.93) {
+          const which = random();
+          const amount = random();
+          if (which < 0.4) {
+            await patch(server, 'eng', '/v1/groups/eng', { autoApprove: String(Math.floor(amount * 61)) });
+          } else if (which < 0.8) {
+            await patch(server, 'eng', '/v1/groups/eng', { extra: String(180 + Math.floor(amount * 421)) });
+          } else {
+            await patch(server, 'account', '/v1/settings', {
+              creditLimit: String(480 + Math.floor(amount * 521)),
+            });
+          }
         }
       }
     };
@@ -251,7 +299,11 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
         applying = true;
         while (patching.size) await new Promise((r) => setTimeout(r, 5));
         try {
-          applied += (await raiseGroupExtra(store, 1 + Math.floor(random() * 50))) ? 1 : 0;
+          // Every other apply cuts hard: the pool to nothing, the credit limit to the groups' budgets.
+          const hard = applied % 2 === 0;
+          const pool = hard ? 0 : Math.floor(random() * 300);
+          const slack = hard ? 0 : Math.floor(random() * 100);
+          applied += (await applyBudgets(store, pool, slack)) ? 1 : 0;
         } catch (err) {
           seen.failures.push(`apply: ${(err as Error).message}`);
         }
@@ -277,11 +329,35 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
         for (const p of shape) seenProblems.add(`cycle ${p.cycleNo} ${p.scope}: ${p.problem}`);
       }
     };
+    // Samples of the latest cycle's counters, each read by one statement: no slice over its capacity, and
+    // between two samples with no declared edit in between, a scope that grew is within its budget
+    // (capacity − overhang; verify checks that this is the budget).
+    const overhangsSeen = new Set<string>();
+    const sampler = async () => {
+      let before: Sample | undefined;
+      while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        const now = await sample(store);
+        for (const [scope, c] of now.scopes) {
+          if (c.sliceOver) seenProblems.add(`cycle ${now.cycle} ${scope}: a slice is over its capacity`);
+          if (c.overhang.greaterThan(0)) overhangsSeen.add(scope.replace(/:.*/, ''));
+          const was = before?.scopes.get(scope);
+          if (!was || before!.serial !== now.serial || before!.cycle !== now.cycle) continue;
+          if (c.used.greaterThan(was.used) && c.used.greaterThan(c.capacity.minus(c.overhang))) {
+            seenProblems.add(
+              `cycle ${now.cycle} ${scope}: used grew ${was.used.toFixed()} → ${c.used.toFixed()} above its budget`,
+            );
+          }
+        }
+        before = now;
+      }
+    };
     const [, applied] = await Promise.all([
       Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w))),
       applier(),
       resetter(),
       monitor(),
+      sampler(),
     ]);
 
     // Soft: a failing run reports every broken invariant at once, not just the first.
@@ -298,22 +374,32 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     expect.soft(check.mismatches, report).toEqual([]);
     expect.soft(check.shape, report).toEqual([]);
     expect.soft([...seenProblems], 'shape problems seen during the run').toEqual([]);
+    // Cuts landed below what was used on the sliced scopes (so the run tested what it should).
+    expect.soft([...overhangsSeen].sort(), report).toEqual(expect.arrayContaining(['group', 'pool']));
+    // A one-row scope keeps exactly its budget, so it may sit below its used after a cut; a slice never does.
     const over = await store.query(
-      `SELECT cycle_no, scope FROM budget_counters WHERE account_id = 'chaos'
-        GROUP BY 1, 2 HAVING sum(used) > sum(capacity)`,
+      `SELECT cycle_no, scope, slice FROM budget_counters WHERE account_id = 'chaos'
+        AND credits_slices(scope) > 1 AND used > capacity`,
     );
     expect.soft(over.rows, report).toEqual([]);
     await expectExactlyOnce(store, seen, report);
   }, 150_000);
 });
 
-/** Applies the live state with group eng's extra (and the credit limit) raised; false when refused as stale. */
-async function raiseGroupExtra(store: Store, by: number): Promise<boolean> {
+/**
+ * Applies the live state with group eng's budget set to its members' plus `pool`, and the credit limit to
+ * the groups' budgets plus `slack`: a raise or a cut, often below what is used. False when refused as stale.
+ */
+async function applyBudgets(store: Store, pool: number, slack: number): Promise<boolean> {
   const live = await inspect(store, 'chaos');
   const state = live.state!;
   const eng = state.groups.find((g) => g.key === 'eng')!;
-  eng.extra = dec(eng.extra).plus(by).toFixed();
-  state.account.creditLimit = dec(state.account.creditLimit).plus(by).toFixed();
+  const members = state.members
+    .filter((m) => m.group === 'eng')
+    .reduce((s, m) => s.plus(m.allocation ?? 0).plus(m.extra), dec(0));
+  eng.extra = members.plus(pool).minus(eng.allocation).clampedTo(0, Infinity).toFixed();
+  const budgets = state.groups.reduce((s, g) => s.plus(g.allocation).plus(g.extra), dec(0));
+  state.account.creditLimit = budgets.plus(slack).toFixed();
   try {
     const plan = await makePlan(store, { bytes: renderYaml(state), file: 'chaos.yaml' });
     await applyPlan(store, plan, { actor: 'chaos' });

@@ -11,6 +11,7 @@ import { recordUsage } from '../../src/ledger/usage.js';
 import { expireHolds, release, reserve, settle } from '../../src/ledger/reservations.js';
 import { ledgerTransaction } from '../../src/ledger/retry.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
+import { migrate } from '../../src/state/migrate.js';
 import type { Store } from '../../src/state/store.js';
 
 const eng = ['a1', 'a2', 'a3'].map((m) => `${m}@acme.test`);
@@ -136,4 +137,36 @@ describe.each(storeKinds)('budgets cut below use on %s', (_kind, freshStore) => 
       await expectVerified(store, 'at the end');
     },
   );
+
+  it('migration 015 gives a scope cut before it its overhang', async () => {
+    const store = await freshStore();
+    await applyPlan(store, await makePlan(store, { bytes: yaml(100, 50, 16), file: 'c.yaml' }), {
+      actor: 't',
+    });
+    const holds: string[] = [];
+    for (const m of [...eng, ...ops]) {
+      holds.push((await reserve(store, { accountId: 'acme', member: m, credits: '15' })).id);
+    }
+    await applyPlan(store, await makePlan(store, { bytes: yaml(50, 25, 8), file: 'c.yaml' }), { actor: 't' });
+    const overhangs = () =>
+      store.query<{ scope: string; overhang: string }>(
+        "SELECT scope, overhang::text FROM budget_overhangs WHERE account_id = 'acme' ORDER BY scope",
+      );
+    const cut = (await overhangs()).rows;
+    expect(cut).toEqual([
+      { scope: 'account', overhang: '40.000000' },
+      { scope: 'group:eng', overhang: '20.000000' },
+      { scope: 'group:ops', overhang: '20.000000' },
+    ]);
+    // The database as it was before migration 015, with the counters a cut left.
+    await store.exec(
+      'DROP FUNCTION credits_refund(text, bigint, text, numeric); DROP TABLE budget_overhangs; DELETE FROM schema_migrations WHERE version = 15',
+    );
+    await migrate(store);
+    expect((await overhangs()).rows).toEqual(cut);
+    await expectVerified(store, 'after the migration');
+    await release(store, { accountId: 'acme', id: holds[0]! });
+    expect(await spend(store, eng[0]!, '1')).toBe('blocked by group');
+    await expectVerified(store, 'after a release');
+  });
 });

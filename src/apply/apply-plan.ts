@@ -8,7 +8,7 @@ import { writePlanChanges } from '../state/declared/plan-writes.js';
 import { markApplied } from '../state/declared/serial.js';
 import { writeAudit } from '../state/declared/audit.js';
 import { upkeepAfterApply } from '../state/pglite-upkeep.js';
-import { decodeConfigText, planSource } from './make-plan.js';
+import { decodeConfigText, planSource } from '../planner/plan-against-store.js';
 import { replanSaved } from './replan-saved.js';
 import { checkPlan } from '../plan/check-plan.js';
 

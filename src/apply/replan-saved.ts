@@ -5,7 +5,7 @@ import { CreditsError } from '../errors.js';
 import { readDatabaseId } from '../state/database-identity.js';
 import type { Queryable } from '../state/store.js';
 import type { Change, Plan } from '../plan/plan.js';
-import { digestOf, makePlan } from './make-plan.js';
+import { digestOf, makePlan } from '../planner/plan-against-store.js';
 
 /** Where errors in a saved plan's configuration point (only an edited plan can hold an invalid one). */
 const SAVED_CONFIG = 'config of the saved plan';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { freshPgliteStore, storeKinds } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { ANALYZE_AFTER_CHANGES, applyPlan } from '../../src/apply/apply-plan.js';
 import type { Store } from '../../src/state/store.js';
 

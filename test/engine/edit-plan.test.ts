@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeKinds } from '../support/databases.js';
-import { ConfigInvalid, guessAccountId, makePlan, planSource } from '../../src/apply/make-plan.js';
+import { ConfigInvalid, guessAccountId, makePlan, planSource } from '../../src/planner/plan-against-store.js';
 import { inspect, readMemberText } from '../../src/state/inspect.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { partToReread, splitLayout } from '../../src/config/layout.js';

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import type { FastifyInstance } from 'fastify';
 import { storeKinds } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { exportYaml } from '../../src/cli/commands/export.js';
 import { loadConfig } from '../../src/config/load-config.js';

@@ -3,7 +3,7 @@
 // apply the live state is not the file's, and the next plan of the same file must show the write.
 import { describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
-import { makePlan, planSource } from '../../src/apply/make-plan.js';
+import { makePlan, planSource } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { Store } from '../../src/state/store.js';

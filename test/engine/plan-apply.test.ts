@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeKinds } from '../support/databases.js';
-import { makePlan, ConfigInvalid } from '../../src/apply/make-plan.js';
+import { makePlan, ConfigInvalid } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { inspect } from '../../src/state/inspect.js';
 import { renderYaml } from '../../src/render/yaml-export.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { storeKinds } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
-import { makePlan, planSource } from '../../src/apply/make-plan.js';
+import { makePlan, planSource } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { exportYaml } from '../../src/cli/commands/export.js';
 import { createToken } from '../../src/state/tokens.js';

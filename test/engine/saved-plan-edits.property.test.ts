@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { storeKinds } from '../support/databases.js';
 import { savedPlanText, snapshot } from '../support/saved-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { ConfigInvalid } from '../../src/apply/make-plan.js';
+import { ConfigInvalid } from '../../src/planner/plan-against-store.js';
 import { readPlanFile } from '../../src/cli/read-plan-file.js';
 import { isCreditsError } from '../../src/errors.js';
 import type { Store } from '../../src/state/store.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyPgliteStore, freshPgStore, storeKinds } from '../support/databases.js';
 import { configFile, REVIEWED, savedPlanText, snapshot, TAMPERS, tampered } from '../support/saved-plan.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { checkPlan } from '../../src/plan/check-plan.js';
 import { renderJson } from '../../src/render/json.js';

@@ -1,6 +1,6 @@
 // Shared by the saved-plan tests: a small account, a saved plan of one edit, tampers of it, and a snapshot of
 // everything an apply writes (to prove a refused apply wrote nothing).
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { renderJson } from '../../src/render/json.js';
 import type { Change, Plan } from '../../src/plan/plan.js';

@@ -5,7 +5,7 @@ import { applyPlan } from '../../apply/apply-plan.js';
 import { checkProtectedGroups } from '../../plan/protect.js';
 import { renderHuman } from '../../render/human.js';
 import { withStore } from '../with-store.js';
-import { ConfigInvalid, planFile } from '../make-plan.js';
+import { ConfigInvalid, planFile } from '../plan-config-file.js';
 import { readPlanFile } from '../read-plan-file.js';
 import { maxFileBytes } from '../read-config-file.js';
 import { printErrors, useColour, type Streams } from '../output.js';

@@ -4,7 +4,7 @@ import { renderHuman } from '../../render/human.js';
 import { renderJson } from '../../render/json.js';
 import { renderMarkdown } from '../../render/markdown.js';
 import { withStore } from '../with-store.js';
-import { ConfigInvalid, planFile } from '../make-plan.js';
+import { ConfigInvalid, planFile } from '../plan-config-file.js';
 import { printErrors, useColour, type Streams } from '../output.js';
 import type { Plan } from '../../plan/plan.js';
 import { replayUsage, type Replay } from '../../plan/replay.js';

@@ -1,5 +1,5 @@
 // Reads credits.yaml for `plan` / `apply -f` (size checked before reading) and plans it against the store.
-import { makePlan, ConfigInvalid } from '../apply/make-plan.js';
+import { makePlan, ConfigInvalid } from '../planner/plan-against-store.js';
 import { readBoundedFile, maxFileBytes } from './read-config-file.js';
 import type { Plan } from '../plan/plan.js';
 import type { Store } from '../state/store.js';

@@ -92,9 +92,9 @@ async function postgres() {
     const { applyPlan } = await import(new URL('apply/apply-plan.js', dist));
     const store = createPgStore(server.url('credits_inproc'));
     await migrate(store);
-    const plan = await makePlan(store, { bytes: text, file: 'big.yaml' });
+    const made = await makePlan(store, { bytes: text, file: 'big.yaml' });
     const t0 = performance.now();
-    await applyPlan(store, plan, { actor: 'bench' });
+    await applyPlan(store, made, { actor: 'bench' });
     const applyOnly = performance.now() - t0;
     await store.close();
     row(

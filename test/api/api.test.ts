@@ -134,7 +134,7 @@ describe('API: the new-user flow', () => {
     const edit = await call('PATCH', '/v1/groups/eng', t.admin, { allocation: '450' });
     expect(edit.status).toBe(200);
     const plan = await planFor('one');
-    expect(plan.changes).toEqual([restores('group.eng.allocation', '450', '500')]);
+    expect(plan.plan.changes).toEqual([restores('group.eng.allocation', '450', '500')]);
     await applyConfig('one', '  managedBy: git\n');
     const refused = await call('PATCH', '/v1/settings', t.admin, { creditLimit: 5 });
     expect(refused.status).toBe(409);
@@ -235,7 +235,7 @@ describe('API: the new-user flow', () => {
     ]);
 
     const plan = await planFor('three');
-    expect(plan.changes).toEqual([
+    expect(plan.plan.changes).toEqual([
       restores('account.cycle.cadence', '1d', 'calendar-month'),
       restores('account.cycle.timezone', 'Europe/Berlin', 'UTC'),
     ]);
@@ -243,7 +243,7 @@ describe('API: the new-user flow', () => {
     const restored = await call('GET', '/v1/overview', admin);
     expect(restored.body).toMatchObject({ cycle: { cadence: 'calendar-month', timezone: 'UTC' } });
     expect((restored.body.cycle as { number: number }).number).toBe(cycleNo + 2);
-    expect((await planFor('three')).changes).toEqual([]);
+    expect((await planFor('three')).plan.changes).toEqual([]);
   });
 
   it("admin edits that break the file's budget rules are refused with the rule's code and change nothing", async () => {
@@ -275,7 +275,7 @@ describe('API: the new-user flow', () => {
       expect(res.body.error).toMatchObject({ code, message: expect.stringContaining(message) });
     }
     expect(await serial()).toBe(before);
-    expect((await planFor('four')).changes).toEqual([]);
+    expect((await planFor('four')).plan.changes).toEqual([]);
     const audit = await store.query("SELECT 1 FROM audit_log WHERE account_id = 'four' AND source = 'api'");
     expect(audit.rowCount).toBe(0);
 

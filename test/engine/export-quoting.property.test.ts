@@ -388,9 +388,9 @@ describe.each(storeKinds)('export of any state the API can make, on %s', (_kind,
           expect(stringsOf(read(exported)), reader).toEqual(expected);
 
         const plan = await makePlan(store, { bytes: exported, file: 'live.yaml' });
-        expect(plan.changes, exported).toEqual([]);
+        expect(plan.plan.changes, exported).toEqual([]);
         const full = await makePlan(store, { bytes: exported, file: 'live.yaml', reuseApplied: false });
-        expect(full.changes, exported).toEqual([]);
+        expect(full.plan.changes, exported).toEqual([]);
       }),
       { numRuns: 40 },
     );

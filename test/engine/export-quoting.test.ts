@@ -53,7 +53,8 @@ describe.each(storeKinds)(
         body: (await res.json()) as { changed?: number; error?: { code: string } },
       };
     }
-    const planOf = async (text: string) => (await makePlan(store, { bytes: text, file: 'x.yaml' })).changes;
+    const planOf = async (text: string) =>
+      (await makePlan(store, { bytes: text, file: 'x.yaml' })).plan.changes;
 
     beforeAll(async () => {
       store = await freshStore();

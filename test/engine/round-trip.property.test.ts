@@ -103,7 +103,7 @@ describe.each(storeKinds)('round trip on %s', (_kind, freshStore) => {
           file: 'prop.yaml',
           allowDestroy: true,
         });
-        expect(again.changes).toEqual([]);
+        expect(again.plan.changes).toEqual([]);
         const live = await inspect(store, 'prop');
         expect(live.state).toEqual(
           (loadConfig(textB, { file: 'prop.yaml' }) as { desired: DeclaredState }).desired,

@@ -83,7 +83,7 @@ describe.each(storeKinds)('byte edits of a saved plan on %s', (_kind, freshStore
         writeFileSync(file, edited);
         let error: unknown;
         try {
-          await applyPlan(base.store as Store, readPlanFile(file), { actor: 'ci' });
+          await applyPlan(base.store as Store, { plan: readPlanFile(file) }, { actor: 'ci' });
         } catch (err) {
           error = err;
         }

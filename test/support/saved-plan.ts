@@ -27,7 +27,7 @@ export const REVIEWED = configFile(300);
 /** Applies APPLIED, then saves the plan of REVIEWED as `credits plan --out` writes it. */
 export async function savedPlanText(store: Store): Promise<string> {
   await applyPlan(store, await makePlan(store, { bytes: APPLIED, file: 'credits.yaml' }), { actor: 't' });
-  return renderJson(await makePlan(store, { bytes: REVIEWED, file: 'credits.yaml' }));
+  return renderJson((await makePlan(store, { bytes: REVIEWED, file: 'credits.yaml' })).plan);
 }
 
 /** Everything an apply may write, as one comparable value. */

@@ -446,7 +446,7 @@ describe('dashboard in Chromium', () => {
       expect.objectContaining({ address: 'member.alice@web.test.allocation', after_value: '5600' }),
     ]);
     const plan = await makePlan(store, { bytes: WEB, file: 'web.yaml' });
-    expect(plan.changes).toEqual([
+    expect(plan.plan.changes).toEqual([
       expect.objectContaining({ address: 'member.alice@web.test.allocation', before: '5600', after: '5000' }),
     ]);
   });

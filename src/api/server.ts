@@ -14,7 +14,7 @@ import { authenticationGate } from './auth-gate.js';
 import { COMMON_ERRORS, ERROR_RESPONSES, OTHER_ERRORS, type ErrorStatus } from './response-schemas.js';
 import { rateLimits, type RateLimits } from './rate-limits.js';
 import { openApiDocument, PUBLIC } from './openapi.js';
-import { scopedKey } from './idempotency-scope.js';
+import { scopedKey } from './idempotency-key.js';
 import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
@@ -263,7 +263,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         const identity = req.identity!;
         const header = req.headers['idempotency-key'];
         const clientKey = typeof header === 'string' ? header : undefined; // length checked in preValidation
-        // Keys are the caller's own (src/api/idempotency-scope.ts).
+        // Keys are the caller's own (src/api/idempotency-key.ts).
         const key = clientKey ? scopedKey(identity, clientKey) : undefined;
         // The other POSTs key their effect by route and by the whole request; the handler hands the key to
         // the ledger, which stores it in the effect's own transaction (src/ledger/idempotency.ts).

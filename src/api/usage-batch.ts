@@ -9,7 +9,7 @@ import { CreditsError, isCreditsError } from '../errors.js';
 import type { TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { parseAmount } from './amounts.js';
-import { scopedKey } from './idempotency-scope.js';
+import { scopedKey } from './idempotency-key.js';
 import { usageEvent, type UsageInput, type UsageResult } from '../ledger/usage.js';
 import { recordUsageEvents } from '../ledger/usage-chunks.js';
 import type { UsageEventRow } from '../ledger/usage-batches.js';

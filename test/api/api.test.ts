@@ -289,6 +289,39 @@ describe('API: the new-user flow', () => {
     );
   });
 
+  it('in a group already over its budget, an edit that promises more is refused; one that promises less is not', async () => {
+    await applyConfig('five');
+    const admin = (await createToken(store, { accountId: 'five', role: 'admin' })).token;
+    // eng's members are given 50 (alice) of its 500; cut the group below that outside credits (SQL).
+    await store.query("UPDATE groups SET allocation = 30 WHERE account_id = 'five' AND group_key = 'eng'");
+    const serial = async () =>
+      (
+        await store.query<{ s: string }>(
+          "SELECT state_serial::text AS s FROM accounts WHERE account_id = 'five'",
+        )
+      ).rows[0]!.s;
+    const before = await serial();
+    const promisesMore: [string, Record<string, string>][] = [
+      ['/v1/members/alice@five.test', { extra: '5' }],
+      ['/v1/members/bob@five.test', { extra: '1' }],
+      ['/v1/members/alice@five.test', { allocation: '51' }],
+      ['/v1/groups/eng', { allocation: '20' }],
+    ];
+    for (const [path, body] of promisesMore) {
+      const res = await call('PATCH', path, admin, body);
+      expect([res.status, res.body.error?.code], `${path} ${JSON.stringify(body)}`).toEqual([
+        400,
+        'GROUP_OVER_BUDGET',
+      ]);
+    }
+    expect(await serial()).toBe(before);
+    // Promising less, or giving the group more, is an edit towards the rule: accepted.
+    expect((await call('PATCH', '/v1/members/alice@five.test', admin, { allocation: '45' })).status).toBe(
+      200,
+    );
+    expect((await call('PATCH', '/v1/groups/eng', admin, { allocation: '40' })).status).toBe(200);
+  });
+
   it("idempotency keys are a member's own: the same key from two members makes two requests", async () => {
     const bob = (await createToken(store, { accountId: 'two', role: 'member', member: 'bob@two.test' }))
       .token;

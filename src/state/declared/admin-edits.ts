@@ -78,10 +78,20 @@ async function budgetViolations(tx: Queryable, accountId: string): Promise<Viola
   return rows;
 }
 
-/** Refuses an edit that breaks a budget rule that held before it (a state already broken by SQL stays editable). */
-function refuseNewViolations(before: Violation[], after: Violation[]): void {
-  const seen = new Set(before.map((v) => `${v.code}:${v.group}`));
-  const v = after.find((x) => !seen.has(`${x.code}:${x.group}`));
+/** How far over its budget a violation is: what is given beyond the budget. */
+const excess = (v: Violation) => dec(v.amount).minus(v.budget);
+
+/**
+ * Refuses an edit that breaks a budget rule that held before it, or takes a rule already broken (by SQL, or a
+ * lowered budget) further over: in a group over its budget, more promised to a member is refused like any
+ * over-promise. A state already broken stays editable otherwise: unrelated edits, and edits towards the rule.
+ */
+function refuseNewOrWorseViolations(before: Violation[], after: Violation[]): void {
+  const was = new Map(before.map((v) => [`${v.code}:${v.group}`, excess(v)]));
+  const v = after.find((x) => {
+    const old = was.get(`${x.code}:${x.group}`);
+    return old === undefined || excess(x).greaterThan(old);
+  });
   if (!v) return;
   if (v.code === 'ACCOUNT_OVER_LIMIT') throw new CreditsError(v.code, { sum: v.amount, limit: v.budget });
   if (v.code === 'GROUP_OVER_BUDGET') {
@@ -120,7 +130,7 @@ async function applyEdits(
         [accountId, e.value, ...Object.values(key)],
       );
     }
-    refuseNewViolations(violationsBefore, await budgetViolations(tx, accountId));
+    refuseNewOrWorseViolations(violationsBefore, await budgetViolations(tx, accountId));
     const serial = await bumpStateSerial(tx, accountId);
     await writeAudit(
       tx,

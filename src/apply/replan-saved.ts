@@ -67,8 +67,8 @@ export function planDifference(saved: Plan, fresh: Plan): string | undefined {
 
 /**
  * Plans the configuration of a saved plan (one checkPlan accepted) again on `tx` and returns that plan with its
- * source (identical in meaning to the saved one, and made here, so apply keeps its text for the next plan), or refuses:
- * PLAN_WRONG_DATABASE, PLAN_STALE, PLAN_MISMATCH, or the configuration's own errors (ConfigInvalid).
+ * source (identical in meaning to the saved one, and made here, so apply keeps its text for the next plan), or
+ * refuses: PLAN_WRONG_DATABASE, PLAN_STALE, PLAN_MISMATCH, or the configuration's own errors (ConfigInvalid).
  */
 export async function replanSaved(
   tx: Queryable,

@@ -100,12 +100,14 @@ export default tseslint.config(
             {
               group: [
                 ...layer('state'),
+                ...layer('planner'),
                 ...layer('apply'),
                 ...layer('ledger'),
                 ...layer('api'),
                 ...layer('cli'),
               ],
-              message: 'config/, plan/ and render/ never import state/, apply/, ledger/, api/ or cli/.',
+              message:
+                'config/, plan/ and render/ never import state/, planner/, apply/, ledger/, api/ or cli/.',
             },
           ],
         },
@@ -123,6 +125,24 @@ export default tseslint.config(
             {
               group: [...layer('cli'), ...layer('api')],
               message: 'Only cli/ imports api/; nothing imports cli/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // planner/ plans a file against a store; apply/ applies plans and re-plans saved ones, so it imports
+    // planner/, never the other way round.
+    files: ['src/planner/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...layer('cli'), ...layer('api'), ...layer('apply')],
+              message: 'planner/ imports neither apply/ (which imports it) nor api/ or cli/.',
             },
           ],
         },

@@ -88,13 +88,13 @@ async function postgres() {
     const dist = new URL('../dist/', import.meta.url);
     const { createPgStore } = await import(new URL('state/pg-store.js', dist));
     const { migrate } = await import(new URL('state/migrate.js', dist));
-    const { makePlan } = await import(new URL('apply/make-plan.js', dist));
+    const { makePlan } = await import(new URL('planner/plan-against-store.js', dist));
     const { applyPlan } = await import(new URL('apply/apply-plan.js', dist));
     const store = createPgStore(server.url('credits_inproc'));
     await migrate(store);
-    const plan = await makePlan(store, { bytes: text, file: 'big.yaml' });
+    const made = await makePlan(store, { bytes: text, file: 'big.yaml' });
     const t0 = performance.now();
-    await applyPlan(store, plan, { actor: 'bench' });
+    await applyPlan(store, made, { actor: 'bench' });
     const applyOnly = performance.now() - t0;
     await store.close();
     row(

@@ -116,6 +116,17 @@ const groupView = obj({
   autoApproveLeft: str,
   used: str,
 });
+/** A member's terms and balance: GET /v1/members/:email, and the head of GET /v1/me. */
+const memberView = {
+  email: str,
+  name: strOrNull,
+  group: str,
+  allocation: strOrNull,
+  extra: str,
+  used: str,
+  remaining,
+};
+
 const request = obj({
   id: str,
   member: str,
@@ -161,15 +172,7 @@ export const RESPONSES = {
     /** Members matching the search, for page counts. */
     total: { type: 'integer' },
   }),
-  member: obj({
-    email: str,
-    name: strOrNull,
-    group: str,
-    allocation: strOrNull,
-    extra: str,
-    used: str,
-    remaining,
-  }),
+  member: obj(memberView),
   history: page(obj({ kind: str, credits: str, model: strOrNull, requestId: strOrNull, at: str })),
   edit: obj({ changed: { type: 'integer' } }),
   signup: obj({ email: str, group: str, created: { type: 'boolean' }, signupCredits: str }),
@@ -236,13 +239,7 @@ export const RESPONSES = {
   }),
   // GET /v1/me: the member view, the cycle, its grants and the member's latest requests.
   me: obj({
-    email: str,
-    name: strOrNull,
-    group: str,
-    allocation: strOrNull,
-    extra: str,
-    used: str,
-    remaining,
+    ...memberView,
     cycle: obj({ number: { type: 'integer' }, start: str, end: str }),
     grants: obj({
       total: str,

@@ -20,6 +20,7 @@ import type { Role, TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { RESPONSES, type ErrorStatus } from './response-schemas.js';
 import type { IdempotencySpec } from '../ledger/idempotency.js';
+import { MAX_IDEMPOTENCY_KEY } from './idempotency-key.js';
 import { historyFilter, MAX_HISTORY_PAGE, DEFAULT_HISTORY_PAGE } from '../ledger/history-filter.js';
 import { listUsage, usageBatches } from '../ledger/usage-history.js';
 import { usageSummary, type SummaryBucket, type SummaryBy } from '../ledger/usage-summary.js';
@@ -162,7 +163,7 @@ const TEXT_SETTINGS = new Set(['name', 'cadence', 'timezone']);
 // event's schema is there for OpenAPI.
 const USAGE_EVENT = {
   ...spendBody({
-    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY },
     model: { type: 'string', maxLength: 200 },
     metadata: { type: 'object', maxProperties: 50 },
   }),

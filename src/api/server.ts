@@ -14,7 +14,7 @@ import { authenticationGate } from './auth-gate.js';
 import { COMMON_ERRORS, ERROR_RESPONSES, OTHER_ERRORS, type ErrorStatus } from './response-schemas.js';
 import { rateLimits, type RateLimits } from './rate-limits.js';
 import { openApiDocument, PUBLIC } from './openapi.js';
-import { scopedKey } from './idempotency-scope.js';
+import { checkKeyLength, MAX_IDEMPOTENCY_KEY, scopedKey } from './idempotency-key.js';
 import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
@@ -61,8 +61,7 @@ const publicError = (err: CreditsError): CreditsError =>
       ? err
       : new CreditsError('INTERNAL');
 
-/** Longest Idempotency-Key accepted (docs/api.md); longer ones are refused, never cut. */
-export const MAX_IDEMPOTENCY_KEY = 200;
+export { MAX_IDEMPOTENCY_KEY };
 const BODY_LIMIT = 64 * 1024;
 
 // Bodies are validated without type coercion (`"5"` is not 5, `[5]` is not 5); the query string and path
@@ -243,13 +242,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
           }
         }
         const header = req.headers['idempotency-key'];
-        if (typeof header === 'string' && (header.length === 0 || header.length > MAX_IDEMPOTENCY_KEY)) {
-          throw new CreditsError(
-            'IDEMPOTENCY_KEY_INVALID',
-            { limit: MAX_IDEMPOTENCY_KEY, length: header.length },
-            { limit: MAX_IDEMPOTENCY_KEY },
-          );
-        }
+        if (typeof header === 'string') checkKeyLength(header);
         // Amounts are checked on the text the client sent, then handed on as canonical strings.
         const body = req.body as Record<string, unknown> | null | undefined;
         if (body && typeof body === 'object' && !Array.isArray(body)) {
@@ -263,7 +256,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         const identity = req.identity!;
         const header = req.headers['idempotency-key'];
         const clientKey = typeof header === 'string' ? header : undefined; // length checked in preValidation
-        // Keys are the caller's own (src/api/idempotency-scope.ts).
+        // Keys are the caller's own (src/api/idempotency-key.ts).
         const key = clientKey ? scopedKey(identity, clientKey) : undefined;
         // The other POSTs key their effect by route and by the whole request; the handler hands the key to
         // the ledger, which stores it in the effect's own transaction (src/ledger/idempotency.ts).

@@ -8,7 +8,8 @@ import { writePlanChanges } from '../state/declared/plan-writes.js';
 import { markApplied } from '../state/declared/serial.js';
 import { writeAudit } from '../state/declared/audit.js';
 import { upkeepAfterApply } from '../state/pglite-upkeep.js';
-import { decodeConfigText, planSource } from './make-plan.js';
+import { decodeConfigText } from '../planner/config-bytes.js';
+import { sourceDescribes, type MadePlan, type PlanSource } from '../planner/plan-against-store.js';
 import { replanSaved } from './replan-saved.js';
 import { checkPlan } from '../plan/check-plan.js';
 
@@ -26,6 +27,15 @@ export interface ApplyOptions {
   maxBytes?: number;
 }
 
+/**
+ * A plan to apply: one makePlan made in this process, with its source, or a saved one (no source), which is
+ * trusted for nothing.
+ */
+export interface PlanToApply {
+  plan: Plan;
+  source?: PlanSource;
+}
+
 export interface ApplyResult {
   account: string;
   stateSerial: number;
@@ -33,31 +43,28 @@ export interface ApplyResult {
 }
 
 /**
- * Applies `plan`. A plan not made by makePlan in this process (a saved plan, read from a file) is trusted for
- * nothing: its configuration is planned again under the lock and only that plan, identical to the saved one,
- * is applied (replan-saved.ts).
+ * Applies a plan. One without its source, or whose source no longer describes it (a saved plan, read from a
+ * file, or a plan altered since it was made), is trusted for nothing: its configuration is planned again under
+ * the lock and only that plan, identical to the saved one, is applied (replan-saved.ts).
  */
-export async function applyPlan(store: Store, given: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+export async function applyPlan(
+  store: Store,
+  { plan: given, source: givenSource }: PlanToApply,
+  opts: ApplyOptions,
+): Promise<ApplyResult> {
   const now = opts.now ?? new Date();
   const progress = opts.onProgress ?? (() => {});
-  let plan = given;
-  const saved = !planSource(given);
-  if (saved) checkPlan(given); // its shape and addresses, before the account's lock is taken in its name
+  const trusted: MadePlan | undefined =
+    givenSource && sourceDescribes(givenSource, given) ? { plan: given, source: givenSource } : undefined;
+  if (!trusted) checkPlan(given); // its shape and addresses, before the account's lock is taken in its name
   // A deadlock victim is applied again from the start: it rolled back entirely.
   const result = await declaredTransaction(store, given.account, async (tx) => {
-    plan = given;
-    const live = await lockAccountHead(tx, plan.account);
+    const live = await lockAccountHead(tx, given.account);
     const serial = live?.stateSerial ?? 0;
-    if (saved) {
-      plan = await replanSaved(
-        tx,
-        given,
-        { stateSerial: serial, declaredVersion: live?.declaredVersion ?? null },
-        opts,
-      );
-      if (plan.changes.length === 0)
-        return { account: plan.account, stateSerial: serial, applied: 0, keptText: false };
-    }
+    const head = { stateSerial: serial, declaredVersion: live?.declaredVersion ?? null };
+    const { plan, source } = trusted ?? (await replanSaved(tx, given, head, opts));
+    if (!trusted && plan.changes.length === 0)
+      return { account: plan.account, stateSerial: serial, applied: 0, keptText: false };
     const creating = plan.changes.some((c) => c.address === 'account' && c.action === 'create');
     if (serial !== plan.stateSerial || (creating && live)) {
       throw new CreditsError('PLAN_STALE', { planned: plan.stateSerial, current: serial });
@@ -66,10 +73,9 @@ export async function applyPlan(store: Store, given: Plan, opts: ApplyOptions): 
     // After the writes below, the live declared state is exactly the file's when the plan was diffed against
     // the state still live: made in this process (a saved plan was just planned again, above) from the same
     // declared_version. Only then are the file's digest (the next plan of the same file then skips everything,
-    // make-plan.ts) and its text (for the next plan of an edited file) kept; otherwise an SQL write that landed
-    // between plan and apply would hide as "no changes".
-    const source = planSource(plan);
-    const exact = source !== undefined && source.declaredVersion === (live ? live.declaredVersion : null);
+    // planner/plan-against-store.ts) and its text (for the next plan of an edited file) kept; otherwise an SQL
+    // write that landed between plan and apply would hide as "no changes".
+    const exact = source.declaredVersion === (live ? live.declaredVersion : null);
     const fileText = exact ? decodeConfigText(source.bytes, Number.MAX_SAFE_INTEGER) : undefined;
 
     await writePlanChanges(tx, plan, now, progress);

@@ -5,7 +5,8 @@ import { CreditsError } from '../errors.js';
 import { readDatabaseId } from '../state/database-identity.js';
 import type { Queryable } from '../state/store.js';
 import type { Change, Plan } from '../plan/plan.js';
-import { digestOf, makePlan } from './make-plan.js';
+import { digestOf } from '../planner/config-bytes.js';
+import { makePlan, type MadePlan } from '../planner/plan-against-store.js';
 
 /** Where errors in a saved plan's configuration point (only an edited plan can hold an invalid one). */
 const SAVED_CONFIG = 'config of the saved plan';
@@ -65,16 +66,16 @@ export function planDifference(saved: Plan, fresh: Plan): string | undefined {
 }
 
 /**
- * Plans the configuration of a saved plan (one checkPlan accepted) again on `tx` and returns that plan (identical in meaning to the saved
- * one, and known to have been made here, so apply keeps its text for the next plan), or refuses:
- * PLAN_WRONG_DATABASE, PLAN_STALE, PLAN_MISMATCH, or the configuration's own errors (ConfigInvalid).
+ * Plans the configuration of a saved plan (one checkPlan accepted) again on `tx` and returns that plan with its
+ * source (identical in meaning to the saved one, and made here, so apply keeps its text for the next plan), or
+ * refuses: PLAN_WRONG_DATABASE, PLAN_STALE, PLAN_MISMATCH, or the configuration's own errors (ConfigInvalid).
  */
 export async function replanSaved(
   tx: Queryable,
   saved: Plan,
   live: LiveHead,
   opts: ReplanOptions,
-): Promise<Plan> {
+): Promise<MadePlan> {
   const databaseId = await readDatabaseId(tx);
   if (saved.databaseId !== databaseId) {
     throw new CreditsError('PLAN_WRONG_DATABASE', {
@@ -96,7 +97,7 @@ export async function replanSaved(
     now: new Date(saved.createdAt),
     advice: false, // not compared (planDifference): no need to read it under the lock
   });
-  const at = planDifference(saved, fresh);
+  const at = planDifference(saved, fresh.plan);
   if (at === undefined) return fresh;
   if (live.declaredVersion !== (saved.declaredVersion ?? null)) {
     throw new CreditsError('PLAN_STALE', {

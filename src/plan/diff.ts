@@ -7,12 +7,12 @@ import {
   type DeclaredMember,
   type DeclaredState,
 } from '../declared-state.js';
+import type { LiveState } from '../live-state.js';
 import {
   emptySummary,
   PLAN_FORMAT_VERSION,
   type Change,
   type ChangeValue,
-  type LiveState,
   type Plan,
   type PlanWarning,
 } from './plan.js';

@@ -1,5 +1,4 @@
 // The plan artifact: plain data. Renderers and apply read only this.
-import type { DeclaredAccount, DeclaredGroup, DeclaredState } from '../declared-state.js';
 
 /** 2: the plan carries the database identity and the whole configuration it was made from. */
 export const PLAN_FORMAT_VERSION = 2;
@@ -84,30 +83,6 @@ export interface Plan {
    * configDigest is its digest): `credits apply plan.json` plans it again and compares.
    */
   config?: string;
-}
-
-/** What the diff needs to know about the live database, read by state/inspect.ts. */
-export interface LiveState {
-  /** null when the account does not exist yet. */
-  state: DeclaredState | null;
-  stateSerial: number;
-  /** accounts.declared_version when read (bumped by every write to declared state); absent: no account. */
-  declaredVersion?: number;
-  /** Values as the last apply wrote them, for drift: keyed like the addresses. */
-  applied: {
-    account: DeclaredAccount | null;
-    groups: Map<string, Omit<DeclaredGroup, 'key'>>;
-    members: Map<string, { group: string; allocation: string | null; extra: string }>;
-  };
-  /**
-   * Live members that credits.yaml never named: users who signed up and were given other terms than the
-   * Default group's outside the file. Their `applied` values are the Default group's terms.
-   */
-  runtimeMembers?: ReadonlySet<string>;
-  /** Usage in the current cycle, for effects. */
-  usage: { account: string; groups: Map<string, string> };
-  /** All members (declared or not) per group, for effects of deleting a group. */
-  memberCounts: Map<string, number>;
 }
 
 export const emptySummary = (): PlanSummary => ({ create: 0, update: 0, delete: 0, move: 0 });

@@ -3,7 +3,7 @@
 import { sum } from '../decimal.js';
 import { canonicalTimeZone } from '../config/cadence.js';
 import { type DeclaredAccount, type DeclaredGroup, type DeclaredMember } from '../declared-state.js';
-import type { LiveState } from '../plan/plan.js';
+import type { LiveState } from '../live-state.js';
 import type { Queryable } from './store.js';
 
 /** numeric(24,6) comes back as `5000.000000`; canonical text drops the trailing zeros. */
@@ -154,7 +154,7 @@ export async function readMemberText(db: Queryable, accountId: string, only?: st
 
 export interface InspectOptions {
   /**
-   * Groups whose members are known to equal the file already (see make-plan.ts): their members are neither
+   * Groups whose members are known to equal the file already (see planner/plan-edit.ts): their members are neither
    * read nor counted. Every other group's are, exactly as without this option.
    */
   skipMembersOf?: ReadonlySet<string>;

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { freshPgStore } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
 import { ROUTES } from '../../src/api/routes.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken, type Role } from '../../src/state/tokens.js';
 import type { Store } from '../../src/state/store.js';
@@ -134,7 +134,7 @@ describe('API: the new-user flow', () => {
     const edit = await call('PATCH', '/v1/groups/eng', t.admin, { allocation: '450' });
     expect(edit.status).toBe(200);
     const plan = await planFor('one');
-    expect(plan.changes).toEqual([restores('group.eng.allocation', '450', '500')]);
+    expect(plan.plan.changes).toEqual([restores('group.eng.allocation', '450', '500')]);
     await applyConfig('one', '  managedBy: git\n');
     const refused = await call('PATCH', '/v1/settings', t.admin, { creditLimit: 5 });
     expect(refused.status).toBe(409);
@@ -235,7 +235,7 @@ describe('API: the new-user flow', () => {
     ]);
 
     const plan = await planFor('three');
-    expect(plan.changes).toEqual([
+    expect(plan.plan.changes).toEqual([
       restores('account.cycle.cadence', '1d', 'calendar-month'),
       restores('account.cycle.timezone', 'Europe/Berlin', 'UTC'),
     ]);
@@ -243,7 +243,7 @@ describe('API: the new-user flow', () => {
     const restored = await call('GET', '/v1/overview', admin);
     expect(restored.body).toMatchObject({ cycle: { cadence: 'calendar-month', timezone: 'UTC' } });
     expect((restored.body.cycle as { number: number }).number).toBe(cycleNo + 2);
-    expect((await planFor('three')).changes).toEqual([]);
+    expect((await planFor('three')).plan.changes).toEqual([]);
   });
 
   it("admin edits that break the file's budget rules are refused with the rule's code and change nothing", async () => {
@@ -275,7 +275,7 @@ describe('API: the new-user flow', () => {
       expect(res.body.error).toMatchObject({ code, message: expect.stringContaining(message) });
     }
     expect(await serial()).toBe(before);
-    expect((await planFor('four')).changes).toEqual([]);
+    expect((await planFor('four')).plan.changes).toEqual([]);
     const audit = await store.query("SELECT 1 FROM audit_log WHERE account_id = 'four' AND source = 'api'");
     expect(audit.rowCount).toBe(0);
 
@@ -287,6 +287,39 @@ describe('API: the new-user flow', () => {
     expect((await call('PATCH', '/v1/members/alice@four.test', admin, { allocation: '60' })).status).toBe(
       200,
     );
+  });
+
+  it('in a group already over its budget, an edit that promises more is refused; one that promises less is not', async () => {
+    await applyConfig('five');
+    const admin = (await createToken(store, { accountId: 'five', role: 'admin' })).token;
+    // eng's members are given 50 (alice) of its 500; cut the group below that outside credits (SQL).
+    await store.query("UPDATE groups SET allocation = 30 WHERE account_id = 'five' AND group_key = 'eng'");
+    const serial = async () =>
+      (
+        await store.query<{ s: string }>(
+          "SELECT state_serial::text AS s FROM accounts WHERE account_id = 'five'",
+        )
+      ).rows[0]!.s;
+    const before = await serial();
+    const promisesMore: [string, Record<string, string>][] = [
+      ['/v1/members/alice@five.test', { extra: '5' }],
+      ['/v1/members/bob@five.test', { extra: '1' }],
+      ['/v1/members/alice@five.test', { allocation: '51' }],
+      ['/v1/groups/eng', { allocation: '20' }],
+    ];
+    for (const [path, body] of promisesMore) {
+      const res = await call('PATCH', path, admin, body);
+      expect([res.status, res.body.error?.code], `${path} ${JSON.stringify(body)}`).toEqual([
+        400,
+        'GROUP_OVER_BUDGET',
+      ]);
+    }
+    expect(await serial()).toBe(before);
+    // Promising less, or giving the group more, is an edit towards the rule: accepted.
+    expect((await call('PATCH', '/v1/members/alice@five.test', admin, { allocation: '45' })).status).toBe(
+      200,
+    );
+    expect((await call('PATCH', '/v1/groups/eng', admin, { allocation: '40' })).status).toBe(200);
   });
 
   it("idempotency keys are a member's own: the same key from two members makes two requests", async () => {

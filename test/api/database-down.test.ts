@@ -5,7 +5,7 @@ import { startCluster, type PgCluster } from '../support/global-setup.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { createPgStore } from '../../src/state/pg-store.js';
 import { migrate } from '../../src/state/migrate.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken } from '../../src/state/tokens.js';
 

@@ -7,7 +7,7 @@ import { pgWithConfig } from '../support/databases.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { csvObjects, parseCsv } from '../support/csv.js';
 import { createToken } from '../../src/state/tokens.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { sum } from '../../src/decimal.js';
 import type { Store } from '../../src/state/store.js';

@@ -300,6 +300,50 @@ describe('idempotency keys', () => {
     const retry = await json('POST', '/v1/usage', rotated, { member: 'alice@exact.test', credits: '1' }, key);
     expect(retry.body).toEqual(service.body);
   });
+
+  it("usage, reservations and requests share the caller's keys; the other POSTs also scope theirs by route", async () => {
+    const key = (k: string) => ({ 'idempotency-key': k });
+    const hold = { member: 'carol@exact.test', credits: '1' };
+    // One namespace for the three ledger writes: a usage key sent again on POST /v1/reservations is a reuse.
+    const used = await json(
+      'POST',
+      '/v1/usage',
+      t.service,
+      { member: 'carol@exact.test', credits: '1' },
+      key('one-ns'),
+    );
+    expect(used.status).toBe(201);
+    const before = await snapshot();
+    const reused = await json('POST', '/v1/reservations', t.service, hold, key('one-ns'));
+    expect([reused.status, reused.body.error?.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    expect(await snapshot()).toBe(before);
+    // Settle and release: one key on two routes is two requests; on the same route for another reservation,
+    // it is a reuse.
+    const [a, b, c] = [
+      await json('POST', '/v1/reservations', t.service, hold),
+      await json('POST', '/v1/reservations', t.service, hold),
+      await json('POST', '/v1/reservations', t.service, hold),
+    ];
+    const released = await json(
+      'POST',
+      `/v1/reservations/${a.body.id}/release`,
+      t.service,
+      {},
+      key('by-route'),
+    );
+    const settled = await json(
+      'POST',
+      `/v1/reservations/${b.body.id}/settle`,
+      t.service,
+      { credits: '1' },
+      key('by-route'),
+    );
+    expect([released.status, settled.status]).toEqual([200, 200]);
+    const other = await json('POST', `/v1/reservations/${c.body.id}/release`, t.service, {}, key('by-route'));
+    expect([other.status, other.body.error?.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    const again = await json('POST', `/v1/reservations/${a.body.id}/release`, t.service, {}, key('by-route'));
+    expect(again).toEqual(released);
+  });
 });
 
 describe('body depth', () => {

@@ -2,7 +2,7 @@
 // and a token that failed must be looked up again (never remembered as bad or good).
 import { describe, expect, it } from 'vitest';
 import { freshPgStore } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken, revokeToken } from '../../src/state/tokens.js';
 import { cachedAuthentication } from '../../src/api/token-cache.js';

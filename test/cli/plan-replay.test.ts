@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliStoreTargets, runCli, type CliEnv } from '../support/cli-on-stores.js';
 import { migrate } from '../../src/state/migrate.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { freshPgliteStore, storeKinds } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { ANALYZE_AFTER_CHANGES, applyPlan } from '../../src/apply/apply-plan.js';
 import type { Store } from '../../src/state/store.js';
 
@@ -54,7 +54,7 @@ describe.each(storeKinds)('bulk apply on %s', (_kind, freshStore) => {
       const store = wrap(await freshStore());
       const p = await plan(store, company);
       await applyPlan(store, p, { actor: 'ci@example.com', commitSha: 'c0ffee', source: 'apply' });
-      const creates = p.changes.filter((c) => c.address.startsWith('member.'));
+      const creates = p.plan.changes.filter((c) => c.address.startsWith('member.'));
       expect(creates).toHaveLength(15);
       const rows = await members(store);
       expect(rows).toHaveLength(15);
@@ -89,7 +89,7 @@ describe.each(storeKinds)('bulk apply on %s', (_kind, freshStore) => {
          FROM audit_log WHERE account_id = 'northwind' ORDER BY audit_id`,
       );
       expect(audit.rows).toEqual(
-        p.changes.map((c) => ({
+        p.plan.changes.map((c) => ({
           state_serial: '1',
           actor: 'ci@example.com',
           source: 'apply',
@@ -100,8 +100,8 @@ describe.each(storeKinds)('bulk apply on %s', (_kind, freshStore) => {
           after_value: c.after ?? null,
         })),
       );
-      expect((await plan(store, company)).changes).toEqual([]);
-      expect((await plan(store, company + '# full path\n')).changes).toEqual([]);
+      expect((await plan(store, company)).plan.changes).toEqual([]);
+      expect((await plan(store, company + '# full path\n')).plan.changes).toEqual([]);
     },
   );
 
@@ -133,7 +133,7 @@ describe.each(storeKinds)('bulk apply on %s', (_kind, freshStore) => {
         "SELECT 1 FROM members WHERE account_id = 'northwind' AND signed_up_at IS NOT NULL",
       );
       expect(signedUp.rowCount).toBe(1);
-      expect((await plan(store, company + '# full path\n')).changes).toEqual([]);
+      expect((await plan(store, company + '# full path\n')).plan.changes).toEqual([]);
     },
   );
 
@@ -169,7 +169,7 @@ describe.each(storeKinds)('bulk apply on %s', (_kind, freshStore) => {
       declared: false,
       applied_group: null,
     });
-    expect((await plan(store, edited + '# full path\n')).changes).toEqual([]);
+    expect((await plan(store, edited + '# full path\n')).plan.changes).toEqual([]);
   });
 });
 

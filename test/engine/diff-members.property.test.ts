@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { diff } from '../../src/plan/diff.js';
 import type { DeclaredMember, DeclaredState } from '../../src/declared-state.js';
-import type { Change, LiveState } from '../../src/plan/plan.js';
+import type { Change } from '../../src/plan/plan.js';
+import type { LiveState } from '../../src/live-state.js';
 
 const account = {
   id: 'acme',

@@ -1,11 +1,12 @@
-// A plan of an edited file reads only the changed group entries (make-plan.ts, planEdit); it must give exactly
+// A plan of an edited file reads only the changed group entries (src/planner/plan-edit.ts); it must give exactly
 // the plan, or exactly the errors, of the full parse. Each case plans both ways against the same live state.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeKinds } from '../support/databases.js';
-import { ConfigInvalid, guessAccountId, makePlan, planSource } from '../../src/apply/make-plan.js';
+import { ConfigInvalid, makePlan } from '../../src/planner/plan-against-store.js';
+import { guessAccountId } from '../../src/planner/config-bytes.js';
 import { inspect, readMemberText } from '../../src/state/inspect.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { partToReread, splitLayout } from '../../src/config/layout.js';
@@ -19,8 +20,8 @@ const small = readFileSync('examples/small.yaml', 'utf8');
 /** A plan, or the coded errors (with positions) the file gives, of one way of planning. */
 async function outcome(store: Store, text: string, reuseApplied: boolean) {
   try {
-    const plan = await makePlan(store, { bytes: text, file: 'credits.yaml', now, reuseApplied });
-    return { plan, path: planSource(plan)?.path };
+    const { plan, source } = await makePlan(store, { bytes: text, file: 'credits.yaml', now, reuseApplied });
+    return { plan, path: source.path };
   } catch (err) {
     if (err instanceof ConfigInvalid) {
       return { errors: err.errors.map((e) => ({ code: e.code, message: e.message, at: e.position })) };
@@ -43,7 +44,7 @@ async function same(store: Store, text: string): Promise<string | undefined> {
 
 async function applyText(store: Store, text: string): Promise<void> {
   const plan = await makePlan(store, { bytes: text, file: 'credits.yaml', now, allowDestroy: true });
-  if (plan.changes.length) await applyPlan(store, plan, { actor: 'test' });
+  if (plan.plan.changes.length) await applyPlan(store, plan, { actor: 'test' });
 }
 
 /** A file of `groups` groups of `per` members in the shapes people write: a number, a mapping, `{}`. */
@@ -259,12 +260,12 @@ describe.each(storeKinds)('edited-file plans equal full plans on %s', (kind, fre
       'hiro.tanaka@northwind.example: 14000',
     );
     const plan = await makePlan(store, { bytes: first, file: 'credits.yaml', now });
-    expect(planSource(plan)?.path).toBe('edit');
+    expect(plan.source.path).toBe('edit');
     await applyPlan(store, plan, { actor: 'test' });
-    expect((await makePlan(store, { bytes: first, file: 'x', now })).changes).toEqual([]);
-    expect((await makePlan(store, { bytes: first, file: 'x', now, reuseApplied: false })).changes).toEqual(
-      [],
-    );
+    expect((await makePlan(store, { bytes: first, file: 'x', now })).plan.changes).toEqual([]);
+    expect(
+      (await makePlan(store, { bytes: first, file: 'x', now, reuseApplied: false })).plan.changes,
+    ).toEqual([]);
     const second = first.replace(
       'marco.rossi@northwind.example: 3000.5',
       'marco.rossi@northwind.example: 3000.25',
@@ -277,7 +278,7 @@ describe.each(storeKinds)('edited-file plans equal full plans on %s', (kind, fre
     expect(await same(store, second)).toBe('full');
     // An apply of a plan made before such a write keeps no text: its basis moved.
     const early = await makePlan(store, { bytes: second, file: 'x', now });
-    expect(planSource(early)?.path).toBe('full');
+    expect(early.source.path).toBe('full');
     await store.query(
       "UPDATE members SET allocation = 2 WHERE account_id = 'northwind' AND email = 'greta.lund@northwind.example'",
     );
@@ -423,10 +424,10 @@ describe.each(storeKinds)('edited-file plans equal full plans on %s', (kind, fre
               live = text;
               // Applied: planning the same file again is empty, both ways.
               expect(
-                (await makePlan(store, { bytes: text + '\n# again\n', file: 'f', now })).changes,
+                (await makePlan(store, { bytes: text + '\n# again\n', file: 'f', now })).plan.changes,
               ).toEqual([]);
               expect(
-                (await makePlan(store, { bytes: text, file: 'f', now, reuseApplied: false })).changes,
+                (await makePlan(store, { bytes: text, file: 'f', now, reuseApplied: false })).plan.changes,
               ).toEqual([]);
             }
           }

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import type { FastifyInstance } from 'fastify';
 import { storeKinds } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { exportYaml } from '../../src/cli/commands/export.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -388,9 +388,9 @@ describe.each(storeKinds)('export of any state the API can make, on %s', (_kind,
           expect(stringsOf(read(exported)), reader).toEqual(expected);
 
         const plan = await makePlan(store, { bytes: exported, file: 'live.yaml' });
-        expect(plan.changes, exported).toEqual([]);
+        expect(plan.plan.changes, exported).toEqual([]);
         const full = await makePlan(store, { bytes: exported, file: 'live.yaml', reuseApplied: false });
-        expect(full.changes, exported).toEqual([]);
+        expect(full.plan.changes, exported).toEqual([]);
       }),
       { numRuns: 40 },
     );

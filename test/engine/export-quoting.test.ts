@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { storeKinds } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { exportYaml } from '../../src/cli/commands/export.js';
 import { createToken } from '../../src/state/tokens.js';
@@ -53,7 +53,8 @@ describe.each(storeKinds)(
         body: (await res.json()) as { changed?: number; error?: { code: string } },
       };
     }
-    const planOf = async (text: string) => (await makePlan(store, { bytes: text, file: 'x.yaml' })).changes;
+    const planOf = async (text: string) =>
+      (await makePlan(store, { bytes: text, file: 'x.yaml' })).plan.changes;
 
     beforeAll(async () => {
       store = await freshStore();

@@ -3,7 +3,7 @@
 // apply the live state is not the file's, and the next plan of the same file must show the write.
 import { describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
-import { makePlan, planSource } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { Store } from '../../src/state/store.js';
@@ -34,36 +34,38 @@ describe.each(storeKinds)('no-op shortcut on %s', (_kind, freshStore) => {
     await applyPlan(store, next, { actor: 't' });
 
     const again = await plan(store, file(300));
-    expect(again.changes.map((c) => c.address)).toContain('group.ops.extra');
+    expect(again.plan.changes.map((c) => c.address)).toContain('group.ops.extra');
     await applyPlan(store, again, { actor: 't' });
-    expect((await plan(store, file(300))).changes).toEqual([]);
+    expect((await plan(store, file(300))).plan.changes).toEqual([]);
     await store.close();
   });
 
   it('an SQL write between a saved plan and its apply makes the plan stale; the next plan shows it', async () => {
     const store = await freshStore();
     await applyPlan(store, await plan(store, file(200)), { actor: 't' });
-    const saved = JSON.parse(JSON.stringify(await plan(store, file(300)))) as Plan;
+    const saved = JSON.parse(JSON.stringify((await plan(store, file(300))).plan)) as Plan;
     await sqlWrite(store);
-    await expect(applyPlan(store, saved, { actor: 't' })).rejects.toMatchObject({ code: 'PLAN_STALE' });
+    await expect(applyPlan(store, { plan: saved }, { actor: 't' })).rejects.toMatchObject({
+      code: 'PLAN_STALE',
+    });
 
     const again = await plan(store, file(300));
-    expect(again.changes.map((c) => c.address)).toEqual(['group.eng.allocation', 'group.ops.extra']);
+    expect(again.plan.changes.map((c) => c.address)).toEqual(['group.eng.allocation', 'group.ops.extra']);
     await applyPlan(store, again, { actor: 't' });
-    expect((await plan(store, file(300))).changes).toEqual([]);
+    expect((await plan(store, file(300))).plan.changes).toEqual([]);
     await store.close();
   });
 
   it('a saved plan applied with nothing written meanwhile keeps the shortcut', async () => {
     const store = await freshStore();
     await applyPlan(store, await plan(store, file(200)), { actor: 't' });
-    const saved = JSON.parse(JSON.stringify(await plan(store, file(300)))) as Plan;
-    await applyPlan(store, saved, { actor: 't' });
+    const saved = JSON.parse(JSON.stringify((await plan(store, file(300))).plan)) as Plan;
+    await applyPlan(store, { plan: saved }, { actor: 't' });
     const { rows } = await store.query<{ d: string | null }>(
       "SELECT applied_config_digest AS d FROM accounts WHERE account_id = 'acme'",
     );
     expect(rows[0]!.d).toBe(saved.configDigest);
-    expect((await plan(store, file(300))).changes).toEqual([]);
+    expect((await plan(store, file(300))).plan.changes).toEqual([]);
     await store.close();
   });
 });
@@ -76,16 +78,16 @@ describe.each(storeKinds)('a saved plan and the file it carries on %s', (_kind, 
   it('apply plan.json keeps the text it carries: the next edit plans on the edited-file path', async () => {
     const store = await freshStore();
     await applyPlan(store, await plan(store, file(200)), { actor: 't' });
-    const saved = JSON.parse(JSON.stringify(await plan(store, file(300)))) as Plan;
+    const saved = JSON.parse(JSON.stringify((await plan(store, file(300))).plan)) as Plan;
     expect(saved.config).toBe(file(300));
-    await applyPlan(store, saved, { actor: 't' });
+    await applyPlan(store, { plan: saved }, { actor: 't' });
     expect(await keptText(store)).toBe(true);
     const next = await plan(store, edited);
-    expect(planSource(next)?.path).toBe('edit');
-    expect(next.changes.map((c) => c.address)).toEqual(['member.alice@acme.test.allocation']);
+    expect(next.source.path).toBe('edit');
+    expect(next.plan.changes.map((c) => c.address)).toEqual(['member.alice@acme.test.allocation']);
     // Either path plans what a full parse plans.
-    expect(next.changes).toEqual(
-      (await makePlan(store, { bytes: edited, file: 'credits.yaml', reuseApplied: false })).changes,
+    expect(next.plan.changes).toEqual(
+      (await makePlan(store, { bytes: edited, file: 'credits.yaml', reuseApplied: false })).plan.changes,
     );
     await store.close();
   });
@@ -101,8 +103,8 @@ describe.each(storeKinds)('time zone spelling on %s', (_kind, freshStore) => {
       `UPDATE accounts SET timezone = 'europe/berlin', applied = jsonb_set(applied, '{timezone}', '"europe/berlin"')
         WHERE account_id = 'acme'`,
     );
-    expect((await plan(store, zoned('europe/berlin'))).changes).toEqual([]);
-    expect((await plan(store, zoned('Europe/Berlin') + '# full path\n')).changes).toEqual([]);
+    expect((await plan(store, zoned('europe/berlin'))).plan.changes).toEqual([]);
+    expect((await plan(store, zoned('Europe/Berlin') + '# full path\n')).plan.changes).toEqual([]);
     await store.close();
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeKinds } from '../support/databases.js';
-import { makePlan, ConfigInvalid } from '../../src/apply/make-plan.js';
+import { makePlan, ConfigInvalid } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { inspect } from '../../src/state/inspect.js';
 import { renderYaml } from '../../src/render/yaml-export.js';
@@ -31,15 +31,15 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
   it('creates an account from scratch, then plans no changes (fast path and full parse)', async () => {
     const store = await freshStore();
     const first = await plan(store, company);
-    expect(first.stateSerial).toBe(0);
-    expect(first.summary.create).toBe(1 + 5 + 14);
+    expect(first.plan.stateSerial).toBe(0);
+    expect(first.plan.summary.create).toBe(1 + 5 + 14);
     const result = await applyPlan(store, first, { actor: 'ci' });
     expect(result.stateSerial).toBe(1);
-    expect((await plan(store, company)).changes).toEqual([]);
+    expect((await plan(store, company)).plan.changes).toEqual([]);
     // A comment changes the digest, so this goes through parse + inspect + diff.
     const full = await plan(store, company + '# touched\n');
-    expect(full.changes).toEqual([]);
-    expect(full.stateSerial).toBe(1);
+    expect(full.plan.changes).toEqual([]);
+    expect(full.plan.stateSerial).toBe(1);
   });
 
   it('changing one allocation plans exactly one update and applies it with one audit row', async () => {
@@ -51,7 +51,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
       'alice.schmidt@northwind.example: 9000',
     );
     const p = await plan(store, edited);
-    expect(p.changes).toEqual([
+    expect(p.plan.changes).toEqual([
       {
         address: 'member.alice.schmidt@northwind.example.allocation',
         action: 'update',
@@ -67,7 +67,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
     const after = await counts(store, 'northwind');
     expect(after.audit).toBe(before.audit + 1);
     expect(after.serial).toBe(before.serial + 1);
-    expect((await plan(store, edited)).changes).toEqual([]);
+    expect((await plan(store, edited)).plan.changes).toEqual([]);
   });
 
   it('shows a value changed outside credits.yaml as drift, and apply sets it back', async () => {
@@ -77,17 +77,17 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
       "UPDATE groups SET allocation = 99999 WHERE account_id = 'northwind' AND group_key = 'support'",
     );
     const p = await plan(store, company);
-    expect(p.changes).toHaveLength(1);
-    expect(p.changes[0]).toMatchObject({
+    expect(p.plan.changes).toHaveLength(1);
+    expect(p.plan.changes[0]).toMatchObject({
       address: 'group.support.allocation',
       action: 'update',
       before: '99999',
       after: '20000',
       drift: { applied: '20000' },
     });
-    expect(p.warnings.map((w) => w.message).join()).toMatch(/changed outside credits.yaml/);
+    expect(p.plan.warnings.map((w) => w.message).join()).toMatch(/changed outside credits.yaml/);
     await applyPlan(store, p, { actor: 'ci' });
-    expect((await plan(store, company)).changes).toEqual([]);
+    expect((await plan(store, company)).plan.changes).toEqual([]);
   });
 
   it('keeps a drifted value when the file is updated to match it', async () => {
@@ -97,7 +97,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
       "UPDATE members SET allocation = 7000 WHERE account_id = 'northwind' AND email = 'chen.li@northwind.example'",
     );
     const matching = company.replace('chen.li@northwind.example: 6000', 'chen.li@northwind.example: 7000');
-    expect((await plan(store, matching)).changes).toEqual([]);
+    expect((await plan(store, matching)).plan.changes).toEqual([]);
   });
 
   it('returns a removed member to Default without an allocation and keeps their usage', async () => {
@@ -109,9 +109,12 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
     );
     const without = company.replace(/^\s+greta\.lund@northwind\.example: 20000\n/m, '');
     const p = await plan(store, without);
-    expect(p.changes).toHaveLength(1);
-    expect(p.changes[0]).toMatchObject({ address: 'member.greta.lund@northwind.example', action: 'delete' });
-    expect(p.changes[0]!.effects.join()).toMatch(/returns to Default/);
+    expect(p.plan.changes).toHaveLength(1);
+    expect(p.plan.changes[0]).toMatchObject({
+      address: 'member.greta.lund@northwind.example',
+      action: 'delete',
+    });
+    expect(p.plan.changes[0]!.effects.join()).toMatch(/returns to Default/);
     await applyPlan(store, p, { actor: 'ci' });
     const row = await store.query<{ group_key: string; allocation: string | null; declared: boolean }>(
       "SELECT group_key, allocation, declared FROM members WHERE email = 'greta.lund@northwind.example'",
@@ -121,7 +124,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
       "SELECT * FROM ledger_entries WHERE member_email = 'greta.lund@northwind.example'",
     );
     expect(usage.rowCount).toBe(1);
-    expect((await plan(store, without)).changes).toEqual([]);
+    expect((await plan(store, without)).plan.changes).toEqual([]);
   });
 
   it('moves a member between groups as a move', async () => {
@@ -134,7 +137,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
         '      lena.fischer@northwind.example: {}\n      nora.berg@northwind.example: {}\n',
       );
     const p = await plan(store, moved);
-    expect(p.changes).toEqual([
+    expect(p.plan.changes).toEqual([
       {
         address: 'member.nora.berg@northwind.example.group',
         action: 'move',
@@ -143,7 +146,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
         effects: [],
       },
     ]);
-    expect(p.summary).toEqual({ create: 0, update: 0, delete: 0, move: 1 });
+    expect(p.plan.summary).toEqual({ create: 0, update: 0, delete: 0, move: 1 });
   });
 
   it('exports live state as a file that plans to no changes', async () => {
@@ -152,7 +155,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
     await store.query("UPDATE accounts SET credit_limit = 260000 WHERE account_id = 'northwind'");
     const live = await inspect(store, 'northwind');
     const exported = renderYaml(live.state!);
-    expect((await plan(store, exported)).changes).toEqual([]);
+    expect((await plan(store, exported)).plan.changes).toEqual([]);
   });
 
   it('refuses to delete a protected group without allowDestroy', async () => {
@@ -161,7 +164,7 @@ describe.each(storeKinds)('plan/apply on %s', (_kind, freshStore) => {
     const withoutEngineering = company.replace(/ {2}engineering:\n(?: {4}.*\n)+/, '');
     await expect(plan(store, withoutEngineering)).rejects.toMatchObject({ code: 'PROTECTED_GROUP' });
     const p = await plan(store, withoutEngineering, { allowDestroy: true });
-    expect(p.changes.find((c) => c.address === 'group.engineering')).toMatchObject({ action: 'delete' });
+    expect(p.plan.changes.find((c) => c.address === 'group.engineering')).toMatchObject({ action: 'delete' });
   });
 
   it('refuses the second of two plans made from the same serial as stale, naming both serials', async () => {

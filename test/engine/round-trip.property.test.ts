@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { storeKinds } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { inspect } from '../../src/state/inspect.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -103,7 +103,7 @@ describe.each(storeKinds)('round trip on %s', (_kind, freshStore) => {
           file: 'prop.yaml',
           allowDestroy: true,
         });
-        expect(again.changes).toEqual([]);
+        expect(again.plan.changes).toEqual([]);
         const live = await inspect(store, 'prop');
         expect(live.state).toEqual(
           (loadConfig(textB, { file: 'prop.yaml' }) as { desired: DeclaredState }).desired,

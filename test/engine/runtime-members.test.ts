@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { storeKinds } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
-import { makePlan, planSource } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { exportYaml } from '../../src/cli/commands/export.js';
 import { createToken } from '../../src/state/tokens.js';
@@ -35,7 +35,7 @@ groups:
 
 const plan = (store: Store, text: string) =>
   makePlan(store, { bytes: text, file: 'credits.yaml', now: new Date() });
-const addresses = (p: Plan) => p.changes.map((c) => c.address);
+const addresses = ({ plan }: { plan: Plan }) => plan.changes.map((c) => c.address);
 
 describe.each(storeKinds)(
   'users who signed up and were given terms outside credits.yaml, on %s',
@@ -94,8 +94,8 @@ describe.each(storeKinds)(
       await patch('her@acme.test', { allocation: '1500' });
 
       const drifted = await plan(store, file());
-      expect(planSource(drifted)?.path).not.toBe('unchanged');
-      expect(drifted.changes).toEqual([
+      expect(drifted.source.path).not.toBe('unchanged');
+      expect(drifted.plan.changes).toEqual([
         {
           address: 'member.her@acme.test',
           action: 'delete',
@@ -107,7 +107,7 @@ describe.each(storeKinds)(
           changedBy: { source: 'api', actor: expect.stringMatching(/^token:/), at: expect.any(String) },
         },
       ]);
-      expect(drifted.warnings).toEqual([
+      expect(drifted.plan.warnings).toEqual([
         {
           code: 'CHANGED_OUTSIDE_FILE',
           message: expect.stringMatching(/^1 value was changed outside credits.yaml/),
@@ -123,8 +123,8 @@ describe.each(storeKinds)(
         extra: '0',
         declared: false,
       });
-      expect((await plan(store, file())).changes).toEqual([]);
-      expect((await plan(store, file() + '# the full path\n')).changes).toEqual([]);
+      expect((await plan(store, file())).plan.changes).toEqual([]);
+      expect((await plan(store, file() + '# the full path\n')).plan.changes).toEqual([]);
     });
 
     it('a move to another group and extra credits are drift too, and return to Default', async () => {
@@ -135,7 +135,7 @@ describe.each(storeKinds)(
       await patch('extra@acme.test', { extra: '25' });
 
       const drifted = await plan(store, file());
-      expect(drifted.changes.map((c) => [c.address, c.before, c.drift])).toEqual([
+      expect(drifted.plan.changes.map((c) => [c.address, c.before, c.drift])).toEqual([
         [
           'member.extra@acme.test',
           { group: 'default', allocation: null, extra: '25' },
@@ -151,7 +151,7 @@ describe.each(storeKinds)(
       for (const email of ['mover@acme.test', 'extra@acme.test']) {
         expect(await row(email)).toMatchObject({ group_key: 'default', allocation: null, extra: '0' });
       }
-      expect((await plan(store, file())).changes).toEqual([]);
+      expect((await plan(store, file())).plan.changes).toEqual([]);
     });
 
     it('export writes her; the plan of the exported file is empty, before and after applying it', async () => {
@@ -166,18 +166,18 @@ describe.each(storeKinds)(
       expect(exported).toContain('      her@acme.test: 1500\n');
       expect(exported).toContain('      mover@acme.test: { extra: 5 }\n');
       expect(exported).not.toContain('plain@acme.test');
-      expect((await plan(store, exported)).changes).toEqual([]);
-      expect((await plan(store, exported + '# again\n')).changes).toEqual([]);
+      expect((await plan(store, exported)).plan.changes).toEqual([]);
+      expect((await plan(store, exported + '# again\n')).plan.changes).toEqual([]);
 
       // Adopted into the file, an edit of her terms outside it is drift from the file's value.
       await patch('her@acme.test', { allocation: '1200' });
       const again = await plan(store, exported);
-      expect(again.changes).toMatchObject([
+      expect(again.plan.changes).toMatchObject([
         { address: 'member.her@acme.test.allocation', before: '1200', after: '1500' },
       ]);
       await applyPlan(store, again, { actor: 'test' });
       expect(await row('her@acme.test')).toMatchObject({ allocation: '1500', declared: true });
-      expect((await plan(store, exported)).changes).toEqual([]);
+      expect((await plan(store, exported)).plan.changes).toEqual([]);
       // The old file (without them) returns both to Default.
       const back = await plan(store, file());
       expect(addresses(back)).toEqual(['member.her@acme.test', 'member.mover@acme.test']);
@@ -205,9 +205,9 @@ describe.each(storeKinds)(
         now: new Date(0),
         reuseApplied: false,
       });
-      expect(planSource(inPart)?.path).toBe('edit');
-      expect(inPart).toEqual(inFull);
-      expect(inPart.changes).toMatchObject([{ address: 'member.mover@acme.test', action: 'delete' }]);
+      expect(inPart.source.path).toBe('edit');
+      expect(inPart.plan).toEqual(inFull.plan);
+      expect(inPart.plan.changes).toMatchObject([{ address: 'member.mover@acme.test', action: 'delete' }]);
     });
 
     it('the migration: such users already in the database stop the no-op shortcut of the last applied file', async () => {
@@ -220,7 +220,7 @@ describe.each(storeKinds)(
         'UPDATE accounts SET applied_declared_version = declared_version WHERE account_id = $1',
         [id],
       );
-      expect(planSource(await plan(store, file()))?.path).toBe('unchanged');
+      expect((await plan(store, file())).source.path).toBe('unchanged');
       await store.query("DELETE FROM schema_migrations WHERE name = 'runtime_member_terms'");
       expect((await migrate(store)).applied).toEqual([expect.stringMatching(/_runtime_member_terms$/)]);
       expect(addresses(await plan(store, file()))).toEqual(['member.old@acme.test']);
@@ -234,9 +234,9 @@ describe.each(storeKinds)(
       await patch('plain@acme.test', { allocation: null, extra: '0', group: 'default' });
       expect(await declaredVersion()).toBe(before);
       const p = await plan(store, file());
-      expect(planSource(p)?.path).toBe('unchanged');
-      expect(p.changes).toEqual([]);
-      expect((await plan(store, file() + '# the full path\n')).changes).toEqual([]);
+      expect(p.source.path).toBe('unchanged');
+      expect(p.plan.changes).toEqual([]);
+      expect((await plan(store, file() + '# the full path\n')).plan.changes).toEqual([]);
       expect(await exportYaml(store, id)).not.toContain('plain@acme.test');
     });
   },

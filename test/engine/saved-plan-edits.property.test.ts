@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { storeKinds } from '../support/databases.js';
 import { savedPlanText, snapshot } from '../support/saved-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { ConfigInvalid } from '../../src/apply/make-plan.js';
+import { ConfigInvalid } from '../../src/planner/plan-against-store.js';
 import { readPlanFile } from '../../src/cli/read-plan-file.js';
 import { isCreditsError } from '../../src/errors.js';
 import type { Store } from '../../src/state/store.js';
@@ -83,7 +83,7 @@ describe.each(storeKinds)('byte edits of a saved plan on %s', (_kind, freshStore
         writeFileSync(file, edited);
         let error: unknown;
         try {
-          await applyPlan(base.store as Store, readPlanFile(file), { actor: 'ci' });
+          await applyPlan(base.store as Store, { plan: readPlanFile(file) }, { actor: 'ci' });
         } catch (err) {
           error = err;
         }

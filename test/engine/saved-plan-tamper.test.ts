@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyPgliteStore, freshPgStore, storeKinds } from '../support/databases.js';
 import { configFile, REVIEWED, savedPlanText, snapshot, TAMPERS, tampered } from '../support/saved-plan.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { checkPlan } from '../../src/plan/check-plan.js';
 import { renderJson } from '../../src/render/json.js';
@@ -13,7 +13,7 @@ import type { Store } from '../../src/state/store.js';
 
 /** `credits apply plan.json` without the CLI: read (shape and addresses), then apply. */
 const applySaved = async (store: Store, text: string) =>
-  applyPlan(store, checkPlan(JSON.parse(text)), { actor: 'ci' });
+  applyPlan(store, { plan: checkPlan(JSON.parse(text)) }, { actor: 'ci' });
 
 const plan = (store: Store, text: string) => makePlan(store, { bytes: text, file: 'credits.yaml' });
 
@@ -29,7 +29,7 @@ describe.each(storeKinds)('tampered saved plans on %s', (_kind, freshStore) => {
     // Applied straight (the in-process API, no file reading): the same refusals, PLAN_INVALID included.
     for (const [what, edit, code] of TAMPERS) {
       const p = JSON.parse(tampered(text, edit));
-      await expect(applyPlan(store, p, { actor: 'ci' }), what).rejects.toMatchObject({ code });
+      await expect(applyPlan(store, { plan: p }, { actor: 'ci' }), what).rejects.toMatchObject({ code });
     }
     expect(await snapshot(store)).toEqual(before);
 
@@ -37,7 +37,7 @@ describe.each(storeKinds)('tampered saved plans on %s', (_kind, freshStore) => {
     const reordered = Object.fromEntries(Object.entries(JSON.parse(text) as object).reverse());
     const result = await applySaved(store, JSON.stringify(reordered));
     expect(result).toMatchObject({ stateSerial: 2, applied: 1 });
-    expect((await plan(store, REVIEWED)).changes).toEqual([]);
+    expect((await plan(store, REVIEWED)).plan.changes).toEqual([]);
     await store.close();
   });
 
@@ -55,7 +55,7 @@ describe.each(storeKinds)('tampered saved plans on %s', (_kind, freshStore) => {
     const store = await freshStore();
     await savedPlanText(store);
     const without = REVIEWED.replace('      bob@corp.group: 20\n', '');
-    const saved = renderJson(await plan(store, without));
+    const saved = renderJson((await plan(store, without)).plan);
     expect(JSON.parse(saved).changes.map((c: { address: string }) => c.address)).toContain(
       'member.bob@corp.group',
     );
@@ -67,7 +67,7 @@ describe.each(storeKinds)('tampered saved plans on %s', (_kind, freshStore) => {
       { email: 'alice@acme.test', declared: true },
       { email: 'bob@corp.group', declared: false },
     ]);
-    expect((await plan(store, without)).changes).toEqual([]);
+    expect((await plan(store, without)).plan.changes).toEqual([]);
     await store.close();
   });
 });
@@ -94,8 +94,8 @@ describe.each([
     const before = await snapshot(b);
     await expect(applySaved(b, saved)).rejects.toMatchObject({ code: 'PLAN_WRONG_DATABASE' });
     expect(await snapshot(b)).toEqual(before);
-    expect((await plan(b, other)).changes).toEqual([]);
-    expect((await plan(b, REVIEWED)).changes.map((c) => c.address)).toEqual([
+    expect((await plan(b, other)).plan.changes).toEqual([]);
+    expect((await plan(b, REVIEWED)).plan.changes.map((c) => c.address)).toEqual([
       'group.eng.allocation',
       'member.carol@x.corp.group',
     ]);

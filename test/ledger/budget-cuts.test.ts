@@ -4,7 +4,7 @@
 // step. On both stores.
 import { describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { editGroup, editMember, editSettings } from '../../src/apply/admin-edit.js';
 import { recordUsage } from '../../src/ledger/usage.js';

@@ -17,7 +17,7 @@ import { createToken } from '../../src/state/tokens.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { inspect } from '../../src/state/inspect.js';
 import { renderYaml } from '../../src/render/yaml-export.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { dec, type Decimal } from '../../src/decimal.js';
 import type { Store } from '../../src/state/store.js';

@@ -3,7 +3,7 @@
 // shape of the counters (capacities and slices) that verify now proves.
 import { describe, expect, it } from 'vitest';
 import { freshPgStore, storeKinds } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { release, reserve, settle } from '../../src/ledger/reservations.js';

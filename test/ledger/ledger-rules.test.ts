@@ -2,7 +2,7 @@
 // reservations, requests and approvals, idempotency, cycles.
 import { describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { reserve, settle, release } from '../../src/ledger/reservations.js';

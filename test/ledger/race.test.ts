@@ -3,7 +3,7 @@
 // its budget and every counter equals the sum of its ledger entries.
 import { describe, expect, it } from 'vitest';
 import { freshPgStore } from '../support/databases.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { reserve, settle, release } from '../../src/ledger/reservations.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
 import { inLockOrder, slicesOf } from '../../src/ledger/budget-counters.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { approveRequest, createRequest } from '../../src/ledger/requests.js';
 import { recordUsage } from '../../src/ledger/usage.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
 import { counting } from '../support/refusals.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage, usageEvent } from '../../src/ledger/usage.js';
 import { CHUNK, recordUsageEvents } from '../../src/ledger/usage-chunks.js';

@@ -19,6 +19,9 @@ describe('layering lint rule', () => {
     ['src/ledger/x.ts', "import { x } from '../api/server.js';"],
     ['src/api/x.ts', "import pg from 'pg';"],
     ['src/api/x.ts', "import { main } from '../cli/main.js';"],
+    ['src/plan/x.ts', "import { makePlan } from '../planner/plan-against-store.js';"],
+    ['src/planner/x.ts', "import { applyPlan } from '../apply/apply-plan.js';"],
+    ['src/planner/x.ts', "import { main } from '../cli/main.js';"],
   ])('%s may not: %s', async (file, code) => {
     expect(await violations(file, `${code}\nexport {};\n`)).not.toEqual([]);
   });
@@ -27,6 +30,9 @@ describe('layering lint rule', () => {
     ['src/plan/x.ts', "import { cmp } from '../decimal.js';"],
     ['src/apply/x.ts', "import { inspect } from '../state/inspect.js';"],
     ['src/cli/x.ts', "import { applyPlan } from '../apply/apply-plan.js';"],
+    ['src/planner/x.ts', "import { inspect } from '../state/inspect.js';"],
+    ['src/apply/x.ts', "import { makePlan } from '../planner/plan-against-store.js';"],
+    ['src/plan/x.ts', "import type { LiveState } from '../live-state.js';"],
   ])('%s may: %s', async (file, code) => {
     expect(await violations(file, `${code}\nexport {};\n`)).toEqual([]);
   });

@@ -9,7 +9,8 @@ import { renderHuman } from '../../src/render/human.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderMarkdown, MARKDOWN_MAX_CHARS } from '../../src/render/markdown.js';
 import { annotateSpend } from '../../src/plan/spend.js';
-import type { LiveState, Plan } from '../../src/plan/plan.js';
+import type { Plan } from '../../src/plan/plan.js';
+import type { LiveState } from '../../src/live-state.js';
 import type { DeclaredState } from '../../src/declared-state.js';
 
 const goldenDir = 'test/golden';

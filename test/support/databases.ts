@@ -8,7 +8,7 @@ import { createPgStore } from '../../src/state/pg-store.js';
 import { openPgliteStore } from '../../src/state/pglite-store.js';
 import { migrate } from '../../src/state/migrate.js';
 import type { Store } from '../../src/state/store.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 
 /** The harness server's maintenance database (`postgres`), for CREATE/DROP DATABASE and raw access. */

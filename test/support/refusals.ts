@@ -1,6 +1,6 @@
 // One refusal at each budget level, with the 402 body it has always answered (blockedBy and what the member,
 // the group and the account can still spend), for the library and API refusal tests.
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { signup } from '../../src/ledger/signup.js';

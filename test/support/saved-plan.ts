@@ -1,6 +1,6 @@
 // Shared by the saved-plan tests: a small account, a saved plan of one edit, tampers of it, and a snapshot of
 // everything an apply writes (to prove a refused apply wrote nothing).
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { renderJson } from '../../src/render/json.js';
 import type { Change, Plan } from '../../src/plan/plan.js';
@@ -27,7 +27,7 @@ export const REVIEWED = configFile(300);
 /** Applies APPLIED, then saves the plan of REVIEWED as `credits plan --out` writes it. */
 export async function savedPlanText(store: Store): Promise<string> {
   await applyPlan(store, await makePlan(store, { bytes: APPLIED, file: 'credits.yaml' }), { actor: 't' });
-  return renderJson(await makePlan(store, { bytes: REVIEWED, file: 'credits.yaml' }));
+  return renderJson((await makePlan(store, { bytes: REVIEWED, file: 'credits.yaml' })).plan);
 }
 
 /** Everything an apply may write, as one comparable value. */

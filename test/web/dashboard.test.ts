@@ -10,7 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { freshPgStore } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
 import { ROUTES } from '../../src/api/routes.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken } from '../../src/state/tokens.js';
 import type { Store } from '../../src/state/store.js';
@@ -446,7 +446,7 @@ describe('dashboard in Chromium', () => {
       expect.objectContaining({ address: 'member.alice@web.test.allocation', after_value: '5600' }),
     ]);
     const plan = await makePlan(store, { bytes: WEB, file: 'web.yaml' });
-    expect(plan.changes).toEqual([
+    expect(plan.plan.changes).toEqual([
       expect.objectContaining({ address: 'member.alice@web.test.allocation', before: '5600', after: '5000' }),
     ]);
   });

@@ -1,15 +1,14 @@
 // `credits apply`: apply a saved plan, or plan credits.yaml and apply it after confirmation.
 import { createInterface } from 'node:readline/promises';
 import { CreditsError } from '../../errors.js';
-import { applyPlan } from '../../apply/apply-plan.js';
+import { applyPlan, type PlanToApply } from '../../apply/apply-plan.js';
 import { checkProtectedGroups } from '../../plan/protect.js';
 import { renderHuman } from '../../render/human.js';
 import { withStore } from '../with-store.js';
-import { ConfigInvalid, planFile } from '../make-plan.js';
+import { ConfigInvalid, planConfigFile } from '../plan-config-file.js';
 import { readPlanFile } from '../read-plan-file.js';
 import { maxFileBytes } from '../read-config-file.js';
 import { printErrors, useColour, type Streams } from '../output.js';
-import type { Plan } from '../../plan/plan.js';
 
 export interface ApplyCommandOptions {
   planFile?: string;
@@ -41,14 +40,15 @@ export async function applyCommand(opts: ApplyCommandOptions, streams: Streams):
   const saved = opts.planFile ? readPlanFile(opts.planFile) : undefined;
   try {
     return await withStore(opts, async (store) => {
-      let plan: Plan;
+      let made: PlanToApply;
       if (saved) {
         // Applied only if planning the configuration it carries gives it again (apply-plan.ts), even when
         // it has no changes: a file emptied of its changes is refused, not reported as nothing to do.
         checkProtectedGroups(saved, opts.allowDestroy === true);
-        plan = saved;
+        made = { plan: saved };
       } else {
-        plan = await planFile(store, opts);
+        made = await planConfigFile(store, opts);
+        const plan = made.plan;
         streams.stdout.write(renderHuman(plan, { colour: useColour(streams.stdout) }));
         if (plan.changes.length === 0) return 0;
         if (!opts.autoApprove) {
@@ -56,8 +56,8 @@ export async function applyCommand(opts: ApplyCommandOptions, streams: Streams):
           if (!(await confirm(streams))) throw new CreditsError('APPLY_DECLINED');
         }
       }
-      const big = plan.changes.length >= 1000;
-      const result = await applyPlan(store, plan, {
+      const big = made.plan.changes.length >= 1000;
+      const result = await applyPlan(store, made, {
         allowDestroy: opts.allowDestroy === true,
         maxBytes: maxFileBytes(),
         actor: actorOf(opts),

@@ -4,7 +4,7 @@ import { renderHuman } from '../../render/human.js';
 import { renderJson } from '../../render/json.js';
 import { renderMarkdown } from '../../render/markdown.js';
 import { withStore } from '../with-store.js';
-import { ConfigInvalid, planFile } from '../make-plan.js';
+import { ConfigInvalid, planConfigFile } from '../plan-config-file.js';
 import { printErrors, useColour, type Streams } from '../output.js';
 import type { Plan } from '../../plan/plan.js';
 import { replayUsage, type Replay } from '../../plan/replay.js';
@@ -48,7 +48,7 @@ export async function planCommand(opts: PlanOptions, streams: Streams): Promise<
   let replay: Replay | null = null;
   try {
     plan = await withStore(opts, async (store) => {
-      const made = await planFile(store, opts);
+      const { plan: made } = await planConfigFile(store, opts);
       if (opts.replay) replay = await replayFile(store, opts.file);
       return made;
     });

@@ -25,7 +25,6 @@ import { bumpStateSerial } from './serial.js';
 type Value = string | boolean | null;
 interface FieldEdit {
   address: string;
-  table: 'accounts' | 'groups' | 'members';
   column: string;
   value: Value;
 }
@@ -34,14 +33,13 @@ interface FieldEdit {
 function fieldEdits<F extends string>(
   fields: Record<F, DeclaredField>,
   address: (field: F) => string,
-  table: FieldEdit['table'],
   patch: Record<string, string | null | undefined>,
 ): FieldEdit[] {
   return Object.entries(patch).map(([name, v]) => {
     const field = editedField(fields, name);
     // The route's schema admits only editable fields.
     if (field === undefined) throw new Error(`not an editable field: ${name}`);
-    return { address: address(field), table, column: fields[field].column, value: v ?? null };
+    return { address: address(field), column: fields[field].column, value: v ?? null };
   });
 }
 
@@ -78,10 +76,20 @@ async function budgetViolations(tx: Queryable, accountId: string): Promise<Viola
   return rows;
 }
 
-/** Refuses an edit that breaks a budget rule that held before it (a state already broken by SQL stays editable). */
-function refuseNewViolations(before: Violation[], after: Violation[]): void {
-  const seen = new Set(before.map((v) => `${v.code}:${v.group}`));
-  const v = after.find((x) => !seen.has(`${x.code}:${x.group}`));
+/** How far over its budget a violation is: what is given beyond the budget. */
+const excess = (v: Violation) => dec(v.amount).minus(v.budget);
+
+/**
+ * Refuses an edit that breaks a budget rule that held before it, or takes a rule already broken (by SQL, or a
+ * lowered budget) further over: in a group over its budget, more promised to a member is refused like any
+ * over-promise. A state already broken stays editable otherwise: unrelated edits, and edits towards the rule.
+ */
+function refuseNewOrWorseViolations(before: Violation[], after: Violation[]): void {
+  const was = new Map(before.map((v) => [`${v.code}:${v.group}`, excess(v)]));
+  const v = after.find((x) => {
+    const old = was.get(`${x.code}:${x.group}`);
+    return old === undefined || excess(x).greaterThan(old);
+  });
   if (!v) return;
   if (v.code === 'ACCOUNT_OVER_LIMIT') throw new CreditsError(v.code, { sum: v.amount, limit: v.budget });
   if (v.code === 'GROUP_OVER_BUDGET') {
@@ -96,31 +104,54 @@ const same = (column: string, a: unknown, b: Value): boolean =>
   a === b ||
   (AMOUNT_COLUMNS.has(column) && typeof a === 'string' && typeof b === 'string' && dec(a).equals(b));
 
+/**
+ * The row an edit changes: its table, the columns that pick it out besides account_id, the coded error when it
+ * does not exist, and any further check of the row (and the patch) before anything is written.
+ */
+interface EditTarget {
+  table: 'accounts' | 'groups' | 'members';
+  key: Record<string, string>;
+  missing: () => CreditsError;
+  check?: (tx: Queryable, row: Record<string, unknown>) => Promise<void>;
+}
+
+/** `account_id = $1 AND k1 = $first AND …`: the target row's condition, its key values from $first on. */
+const rowCondition = (key: Record<string, string>, first: number): string =>
+  ['account_id = $1', ...Object.keys(key).map((k, i) => `${k} = $${first + i}`)].join(' AND ');
+
+async function readTarget(tx: Queryable, accountId: string, target: EditTarget) {
+  const { rows } = await tx.query<Record<string, unknown>>(
+    `SELECT * FROM ${target.table} WHERE ${rowCondition(target.key, 2)}`,
+    [accountId, ...Object.values(target.key)],
+  );
+  const row = rows[0];
+  if (!row) throw target.missing();
+  await target.check?.(tx, row);
+  return row;
+}
+
 async function applyEdits(
   store: Store,
   accountId: string,
   actor: string,
-  where: (tx: Queryable) => Promise<Record<string, unknown>>,
+  target: EditTarget,
   edits: FieldEdit[],
-  key: Record<string, string>,
   afterWrite?: (tx: Queryable, changed: FieldEdit[]) => Promise<void>,
 ) {
   return declaredTransaction(store, accountId, async (tx) => {
     await lockEditableAccount(tx, accountId);
-    const before = await where(tx);
+    const before = await readTarget(tx, accountId, target);
     const changed = edits.filter((e) => !same(e.column, asText(before[e.column]), e.value));
     if (!changed.length) return { changed: 0 };
     const violationsBefore = await budgetViolations(tx, accountId);
     for (const e of changed) {
-      const cond = Object.keys(key)
-        .map((k, i) => `${k} = $${i + 3}`)
-        .join(' AND ');
-      await tx.query(
-        `UPDATE ${e.table} SET ${e.column} = $2 WHERE account_id = $1${cond ? ' AND ' + cond : ''}`,
-        [accountId, e.value, ...Object.values(key)],
-      );
+      await tx.query(`UPDATE ${target.table} SET ${e.column} = $2 WHERE ${rowCondition(target.key, 3)}`, [
+        accountId,
+        e.value,
+        ...Object.values(target.key),
+      ]);
     }
-    refuseNewViolations(violationsBefore, await budgetViolations(tx, accountId));
+    refuseNewOrWorseViolations(violationsBefore, await budgetViolations(tx, accountId));
     const serial = await bumpStateSerial(tx, accountId);
     await writeAudit(
       tx,
@@ -163,22 +194,13 @@ export async function editGroupFields(
   patch: GroupPatch,
   actor: string,
 ) {
-  const edits = fieldEdits(GROUP_FIELDS, (f) => groupAddress(key, f), 'groups', patch);
-  return applyEdits(
-    store,
-    accountId,
-    actor,
-    async (tx) => {
-      const { rows } = await tx.query<Record<string, unknown>>(
-        'SELECT * FROM groups WHERE account_id = $1 AND group_key = $2',
-        [accountId, key],
-      );
-      if (!rows[0]) throw new CreditsError('NOT_FOUND', { what: `group ${key}` });
-      return rows[0];
-    },
-    edits,
-    { group_key: key },
-  );
+  const edits = fieldEdits(GROUP_FIELDS, (f) => groupAddress(key, f), patch);
+  const target: EditTarget = {
+    table: 'groups',
+    key: { group_key: key },
+    missing: () => new CreditsError('NOT_FOUND', { what: `group ${key}` }),
+  };
+  return applyEdits(store, accountId, actor, target, edits);
 }
 
 export async function editMemberFields(
@@ -188,18 +210,13 @@ export async function editMemberFields(
   patch: MemberPatch,
   actor: string,
 ) {
-  const edits = fieldEdits(MEMBER_FIELDS, (f) => memberAddress(email, f), 'members', patch);
-  return applyEdits(
-    store,
-    accountId,
-    actor,
-    async (tx) => {
-      const { rows } = await tx.query<Record<string, unknown>>(
-        'SELECT * FROM members WHERE account_id = $1 AND email = $2',
-        [accountId, email],
-      );
-      if (!rows[0]) throw new CreditsError('MEMBER_NOT_FOUND', { email });
-      if (!rows[0].declared && !isValidEmail(email) && !onDefaultTerms({ ...rows[0], ...patch })) {
+  const edits = fieldEdits(MEMBER_FIELDS, (f) => memberAddress(email, f), patch);
+  const target: EditTarget = {
+    table: 'members',
+    key: { email },
+    missing: () => new CreditsError('MEMBER_NOT_FOUND', { email }),
+    check: async (tx, row) => {
+      if (!row.declared && !isValidEmail(email) && !onDefaultTerms({ ...row, ...patch })) {
         // Terms of their own make a user part of the declared state, which credits.yaml must be able to hold.
         throw new CreditsError('EMAIL_NOT_DECLARABLE', { email });
       }
@@ -210,11 +227,9 @@ export async function editMemberFields(
         ]);
         if (g.rowCount === 0) throw new CreditsError('NOT_FOUND', { what: `group ${patch.group}` });
       }
-      return rows[0];
     },
-    edits,
-    { email },
-  );
+  };
+  return applyEdits(store, accountId, actor, target, edits);
 }
 
 /** Settings of the account; a new cadence or time zone starts a fresh cycle `now`, as in apply. */
@@ -225,25 +240,16 @@ export async function editAccountFields(
   actor: string,
   now: Date,
 ) {
-  const edits = fieldEdits(ACCOUNT_FIELDS, (f) => accountAddress(f), 'accounts', patch);
-  return applyEdits(
-    store,
-    accountId,
-    actor,
-    async (tx) => {
-      const { rows } = await tx.query<Record<string, unknown>>(
-        'SELECT * FROM accounts WHERE account_id = $1',
-        [accountId],
-      );
-      return rows[0]!;
-    },
-    edits,
-    {},
-    // Usage so far stays in history.
-    async (tx, changed) => {
-      if (changed.some((e) => e.column === 'cadence' || e.column === 'timezone')) {
-        await openAccountCycle(tx, accountId, now, 'cadence-change');
-      }
-    },
-  );
+  const edits = fieldEdits(ACCOUNT_FIELDS, (f) => accountAddress(f), patch);
+  const target: EditTarget = {
+    table: 'accounts',
+    key: {},
+    missing: () => new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId }),
+  };
+  // Usage so far stays in history.
+  return applyEdits(store, accountId, actor, target, edits, async (tx, changed) => {
+    if (changed.some((e) => e.column === 'cadence' || e.column === 'timezone')) {
+      await openAccountCycle(tx, accountId, now, 'cadence-change');
+    }
+  });
 }

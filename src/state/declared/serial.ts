@@ -14,7 +14,7 @@ export async function bumpStateSerial(tx: Queryable, accountId: string): Promise
 /**
  * Records the plan as applied: the state serial moves on, the applied columns follow the declared ones, and the
  * file's digest and text are kept when given (null, undefined: the next plan of that file compares everything,
- * make-plan.ts). Returns the new serial.
+ * planner/plan-against-store.ts). Returns the new serial.
  */
 export async function markApplied(
   tx: Queryable,

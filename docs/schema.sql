@@ -457,7 +457,8 @@ DECLARE
   v_ok boolean;
   v_rows credits_usage_row[];
   v_out jsonb;
-  d record;
+  v_scopes text[];
+  v_amounts numeric[];
 BEGIN
   -- Idempotency keys are taken as the one-by-one path takes them, before looking for them; one held
   -- elsewhere means a duplicate in flight, which the one-by-one path reports.
@@ -547,6 +548,16 @@ BEGIN
       LEFT JOIN counters pc ON pc.scope = 'pool:' || a.group_key
       LEFT JOIN counters gc ON gc.scope = 'group:' || a.group_key
       LEFT JOIN counters ac ON ac.scope = 'account'
+  ),
+  -- What the batch charges each scope (the sum of the events' charges below), in lock order.
+  charges AS (
+    SELECT v.scope, sum(v.amount) AS amount, credits_lock_rank(v.scope) AS rank
+      FROM paid p
+      CROSS JOIN LATERAL (VALUES (CASE WHEN p.path = 'pool' THEN 'pool:' || p.group_key ELSE 'member:' || p.email END,
+                                  p.charged),
+                                 ('group:' || p.group_key, p.charged), ('account', p.charged)) AS v(scope, amount)
+     WHERE p.charged > 0
+     GROUP BY v.scope
   )
   SELECT NOT EXISTS (SELECT 1 FROM paid WHERE path IS NULL OR now >= p_ends_at OR amount < 0)
          AND NOT EXISTS (SELECT 1 FROM needs n LEFT JOIN counters c USING (scope)
@@ -567,16 +578,15 @@ BEGIN
                                     WHEN r.allow + r.signup_free < r.amount THEN 'member'
                                     WHEN least(r.amount, r.allow) > r.group_free THEN 'group'
                                     ELSE 'account' END)::credits_usage_row ORDER BY r.ord)
-            FROM rows r)
-    INTO v_ok, v_rows;
+            FROM rows r),
+         (SELECT array_agg(c.scope ORDER BY c.rank, c.scope) FROM charges c),
+         (SELECT array_agg(c.amount ORDER BY c.rank, c.scope) FROM charges c)
+    INTO v_ok, v_rows, v_scopes, v_amounts;
   IF NOT v_ok THEN RETURN NULL; END IF;
-  FOR d IN SELECT c.key AS scope, sum(c.value::numeric) AS amount
-             FROM unnest(v_rows) r CROSS JOIN LATERAL jsonb_each_text(r.charges) c
-            GROUP BY c.key ORDER BY credits_lock_rank(c.key), c.key
-  LOOP
-    UPDATE budget_counters SET used = used + d.amount
-     WHERE account_id = p_account AND cycle_no = p_cycle AND scope = d.scope
-       AND slice = p_slice % credits_slices(d.scope) AND used + d.amount <= capacity;
+  FOR i IN 1 .. coalesce(array_length(v_scopes, 1), 0) LOOP
+    UPDATE budget_counters SET used = used + v_amounts[i]
+     WHERE account_id = p_account AND cycle_no = p_cycle AND scope = v_scopes[i]
+       AND slice = p_slice % credits_slices(v_scopes[i]) AND used + v_amounts[i] <= capacity;
     -- A concurrent writer took the room this batch counted on: undo the batch's fast path (the caller's
     -- subtransaction) and let it take the one-by-one path.
     IF NOT FOUND THEN RAISE EXCEPTION 'CREDITS_FAST_PATH_MISSED'; END IF;

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { pgWithConfig, storeKinds } from '../support/databases.js';
 import { counting } from '../support/refusals.js';
-import { makePlan } from '../../src/apply/make-plan.js';
+import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import type { Store } from '../../src/state/store.js';

@@ -29,6 +29,7 @@ import { csvChunks } from '../render/csv.js';
 import { csvReply, wantsCsv } from './csv-reply.js';
 import { BATCH_BODY_LIMIT, MAX_BATCH_EVENTS, recordBatch } from './usage-batch.js';
 import { memberSelf } from '../ledger/member-self.js';
+import { MAX_IDEMPOTENCY_KEY } from './idempotency-key.js';
 
 // Amounts are checked before the schema, on the text the client sent (src/api/amounts.ts), and arrive here
 // as canonical strings; the schema documents them for OpenAPI and guards the type.
@@ -162,7 +163,7 @@ const TEXT_SETTINGS = new Set(['name', 'cadence', 'timezone']);
 // event's schema is there for OpenAPI.
 const USAGE_EVENT = {
   ...spendBody({
-    idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY },
     model: { type: 'string', maxLength: 200 },
     metadata: { type: 'object', maxProperties: 50 },
   }),

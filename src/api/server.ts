@@ -15,6 +15,7 @@ import { COMMON_ERRORS, ERROR_RESPONSES, OTHER_ERRORS, type ErrorStatus } from '
 import { rateLimits, type RateLimits } from './rate-limits.js';
 import { openApiDocument, PUBLIC } from './openapi.js';
 import { scopedKey } from './idempotency-scope.js';
+import { keyFromHeader, MAX_IDEMPOTENCY_KEY } from './idempotency-key.js';
 import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
 import type { Store } from '../state/store.js';
@@ -61,8 +62,6 @@ const publicError = (err: CreditsError): CreditsError =>
       ? err
       : new CreditsError('INTERNAL');
 
-/** Longest Idempotency-Key accepted (docs/api.md); longer ones are refused, never cut. */
-export const MAX_IDEMPOTENCY_KEY = 200;
 const BODY_LIMIT = 64 * 1024;
 
 // Bodies are validated without type coercion (`"5"` is not 5, `[5]` is not 5); the query string and path
@@ -242,14 +241,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
             throw new CreditsError('FORBIDDEN', { role: 'member', action: 'act for another member' });
           }
         }
+        // The key is read as UTF-8 text and checked here; the header schema and the handler see that text.
         const header = req.headers['idempotency-key'];
-        if (typeof header === 'string' && (header.length === 0 || header.length > MAX_IDEMPOTENCY_KEY)) {
-          throw new CreditsError(
-            'IDEMPOTENCY_KEY_INVALID',
-            { limit: MAX_IDEMPOTENCY_KEY, length: header.length },
-            { limit: MAX_IDEMPOTENCY_KEY },
-          );
-        }
+        if (typeof header === 'string') req.headers['idempotency-key'] = keyFromHeader(header);
         // Amounts are checked on the text the client sent, then handed on as canonical strings.
         const body = req.body as Record<string, unknown> | null | undefined;
         if (body && typeof body === 'object' && !Array.isArray(body)) {
@@ -262,7 +256,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       handler: async (req, reply) => {
         const identity = req.identity!;
         const header = req.headers['idempotency-key'];
-        const clientKey = typeof header === 'string' ? header : undefined; // length checked in preValidation
+        const clientKey = typeof header === 'string' ? header : undefined; // checked in preValidation
         // Keys are the caller's own (src/api/idempotency-scope.ts).
         const key = clientKey ? scopedKey(identity, clientKey) : undefined;
         // The other POSTs key their effect by route and by the whole request; the handler hands the key to

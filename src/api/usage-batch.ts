@@ -10,6 +10,7 @@ import type { TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { parseAmount } from './amounts.js';
 import { scopedKey } from './idempotency-scope.js';
+import { checkKey } from './idempotency-key.js';
 import { usageEvent, type UsageInput, type UsageResult } from '../ledger/usage.js';
 import { recordUsageEvents } from '../ledger/usage-chunks.js';
 import type { UsageEventRow } from '../ledger/usage-batches.js';
@@ -18,8 +19,6 @@ import type { UsageEventRow } from '../ledger/usage-batches.js';
 export const MAX_BATCH_EVENTS = 1000;
 /** The batch route's body limit: 1,000 events of about a kilobyte each. */
 export const BATCH_BODY_LIMIT = 1024 * 1024;
-/** Longest idempotencyKey of an event, as for the Idempotency-Key header. */
-const MAX_KEY = 200;
 
 /** One event's answer: the status POST /v1/usage would have answered, and its body. */
 export type BatchItem =
@@ -61,13 +60,7 @@ function checkEvent(b: BatchRequest, raw: unknown, index: number): UsageInput {
   }
   const event = { ...(raw as Record<string, unknown>) };
   const key = event.idempotencyKey;
-  if (typeof key === 'string' && (key.length === 0 || key.length > MAX_KEY)) {
-    throw new CreditsError(
-      'IDEMPOTENCY_KEY_INVALID',
-      { limit: MAX_KEY, length: key.length },
-      { limit: MAX_KEY, field: `${where}.idempotencyKey` },
-    );
-  }
+  if (typeof key === 'string') checkKey(key, `${where}.idempotencyKey`);
   const texts = b.req.jsonItemNumbers?.get('events')?.[index];
   for (const field of b.amounts) {
     if (Object.hasOwn(event, field)) event[field] = parseAmount(field, event[field], texts?.get(field));

@@ -30,11 +30,17 @@ export function parseInstant(field: string, text: string): string {
   const date = ok ? new Date(DATE.test(text) ? `${text}T00:00:00Z` : text) : undefined;
   // Date() rolls 2026-02-31 over to March; a date that does not name itself back is refused.
   const day = text.slice(0, 10);
-  if (!date || Number.isNaN(date.getTime()) || !sameDay(day, text, date)) {
+  if (!date || Number.isNaN(date.getTime()) || !sameDay(day, text, date) || !storable(date)) {
     throw new CreditsError('INVALID_DATE', { field, value: text.slice(0, 60) }, { field });
   }
   return date.toISOString();
 }
+
+/**
+ * Years 1 to 9999 in UTC: PostgreSQL has no year 0, and toISOString writes year 10000 as `+010000`, which it
+ * cannot read. Refused here, or the query would fail after a CSV export had sent its header.
+ */
+const storable = (date: Date): boolean => date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999;
 
 /** The calendar day in the text must exist: check it in the text's own offset. */
 function sameDay(day: string, text: string, date: Date): boolean {

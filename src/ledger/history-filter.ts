@@ -2,6 +2,7 @@
 // half-open time range [from, to). Checked once here, for the API and the CLI alike; bad input is a coded
 // error before any SQL runs.
 import { CreditsError } from '../errors.js';
+import { ID_PART } from './page.js';
 
 export interface HistoryFilterInput {
   member?: string;
@@ -73,4 +74,4 @@ export const historyLimit = (limit: number | undefined): number =>
   Math.min(Math.max(Math.trunc(limit ?? DEFAULT_HISTORY_PAGE) || DEFAULT_HISTORY_PAGE, 1), MAX_HISTORY_PAGE);
 
 /** The keyset of a history list is its serial id: a cursor holds the last id handed out. */
-export const ID_CURSOR = [/^\d{1,19}$/];
+export const ID_CURSOR = [ID_PART];

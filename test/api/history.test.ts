@@ -202,6 +202,8 @@ describe('GET /v1/usage', () => {
     ['limit=0', 'VALIDATION_FAILED'],
     ['cursor=bm90LWEtY3Vyc29y', 'INVALID_CURSOR'],
     ['cursor=%5B%22-1%22%5D', 'INVALID_CURSOR'],
+    // An id past bigint: refused before the first byte, not a database error or a CSV cut after its header.
+    [`cursor=${Buffer.from('["9999999999999999999"]').toString('base64url')}`, 'INVALID_CURSOR'],
     ['member=not-an-email', 'VALIDATION_FAILED'],
     ['group=Not%20A%20Key', 'VALIDATION_FAILED'],
     ['colour=red', 'VALIDATION_FAILED'],

@@ -493,6 +493,13 @@ describe('balances and lists', () => {
       `/v1/requests?cursor=${forged(['2026-01-01', 'x'])}`,
       `/v1/groups?cursor=${forged(['NOT A KEY'])}`,
       `/v1/members/dave@exact.test/history?cursor=${forged(['-1'])}`,
+      // Shaped like a cursor but not a value the database can compare with: INVALID_CURSOR, not its error.
+      `/v1/members/dave@exact.test/history?cursor=${forged(['9999999999999999999'])}`,
+      `/v1/requests?cursor=${forged(['2026-13-45T99:99:99.000000Z', '00000000-0000-0000-0000-000000000000'])}`,
+      `/v1/requests?cursor=${forged(['0000-01-01T00:00:00.000000Z', '00000000-0000-0000-0000-000000000000'])}`,
+      `/v1/requests?cursor=${forged(['2026-01-01T00:00:00.000000Z', '-'.repeat(36)])}`,
+      `/v1/groups/eng/members?cursor=${forged(['a\u0000b'])}`,
+      `/v1/groups/eng/members?cursor=${forged(['\ud800'])}`,
     ]) {
       const res = await send('GET', bad, t.admin);
       expect([res.status, res.body.error?.code], bad).toEqual([400, 'INVALID_CURSOR']);

@@ -18,6 +18,7 @@ import { scopedKey } from './idempotency-scope.js';
 import { keyFromHeader, MAX_IDEMPOTENCY_KEY } from './idempotency-key.js';
 import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
+import { valueError } from '../ledger/value-error.js';
 import type { Store } from '../state/store.js';
 import { registerDashboard } from '../web/dashboard.js';
 import { registerMetrics } from './metrics.js';
@@ -125,18 +126,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       const shown = publicError(err);
       return reply.status(shown.status).send(errorBody(shown));
     }
-    const pgCode = (err as { code?: string }).code;
     // A deadlock victim or serialisation failure rolled back entirely: the client may retry (writers retry
     // these themselves first, src/ledger/retry.ts).
     if (isRetryable(err)) {
       return reply.status(503).send(errorBody(new CreditsError('TRANSACTION_CONFLICT', { attempts: 1 })));
     }
-    // Bad values that got past the schema (e.g. a numeric overflow) are the client's, not a server fault.
-    if (pgCode && /^22/.test(pgCode)) {
-      return reply
-        .status(400)
-        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' })));
-    }
+    // Bad values that got past the schema (e.g. a numeric overflow, U+0000 in text) are the client's.
+    const refused = valueError(err);
+    if (refused) return reply.status(400).send(errorBody(refused));
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
     if (e.validation) {
       return reply.status(400).send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: e.message })));

@@ -387,6 +387,36 @@ describe('idempotency keys are text', () => {
   });
 });
 
+describe('text the database cannot store', () => {
+  it('U+0000 in a string or in metadata is 400 VALIDATION_FAILED that says so, alone in a batch', async () => {
+    const before = await snapshot();
+    const usage = { member: 'carol@exact.test', credits: '1' };
+    for (const body of [
+      { ...usage, model: 'a\u0000b' },
+      { ...usage, metadata: { note: 'a\u0000b' } },
+    ]) {
+      const single = await json('POST', '/v1/usage', t.service, body);
+      expect([single.status, single.body.error?.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(single.body.error?.message).toMatch(/U\+0000/);
+      const batch = await json('POST', '/v1/usage/batch', t.service, {
+        events: [{ idempotencyKey: 'nul-1', ...body }],
+      });
+      expect(batch.body.results).toEqual([
+        {
+          status: 400,
+          error: expect.objectContaining({
+            code: 'VALIDATION_FAILED',
+            message: expect.stringMatching(/U\+0000/) as unknown,
+          }) as unknown,
+        },
+      ]);
+    }
+    const deny = await json('PATCH', '/v1/groups/eng', t.admin, { name: 'x\u0000' });
+    expect([deny.status, deny.body.error?.message]).toEqual([400, expect.stringMatching(/U\+0000/)]);
+    expect(await snapshot()).toBe(before);
+  });
+});
+
 describe('body depth', () => {
   it('a body nested deeper than the limit is 400 BODY_TOO_DEEP, not a 500', async () => {
     const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;

@@ -263,7 +263,7 @@ export const ERRORS = {
   ),
   IDEMPOTENCY_KEY_INVALID: spec(
     400,
-    (p) => `Idempotency-Key must be 1 to ${p.limit} characters (got ${p.length})`,
+    (p) => `Idempotency-Key must be 1 to ${p.limit} characters of UTF-8 text without U+0000: ${p.problem}`,
   ),
   IDEMPOTENCY_KEY_REUSED: spec(422, () => 'Idempotency-Key was already used with a different request body'),
   IDEMPOTENCY_IN_FLIGHT: spec(409, () => 'a request with this Idempotency-Key is still in progress'),

@@ -14,9 +14,10 @@ import { authenticationGate } from './auth-gate.js';
 import { COMMON_ERRORS, ERROR_RESPONSES, OTHER_ERRORS, type ErrorStatus } from './response-schemas.js';
 import { rateLimits, type RateLimits } from './rate-limits.js';
 import { openApiDocument, PUBLIC } from './openapi.js';
-import { checkKeyLength, MAX_IDEMPOTENCY_KEY, scopedKey } from './idempotency-key.js';
+import { keyFromHeader, MAX_IDEMPOTENCY_KEY, scopedKey } from './idempotency-key.js';
 import { requestHash } from '../ledger/idempotency.js';
 import { isRetryable } from '../ledger/retry.js';
+import { valueError } from '../ledger/value-error.js';
 import type { Store } from '../state/store.js';
 import { registerDashboard } from '../web/dashboard.js';
 import { registerMetrics } from './metrics.js';
@@ -125,18 +126,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       const shown = publicError(err);
       return reply.status(shown.status).send(errorBody(shown));
     }
-    const pgCode = (err as { code?: string }).code;
     // A deadlock victim or serialisation failure rolled back entirely: the client may retry (writers retry
     // these themselves first, src/ledger/retry.ts).
     if (isRetryable(err)) {
       return reply.status(503).send(errorBody(new CreditsError('TRANSACTION_CONFLICT', { attempts: 1 })));
     }
-    // Bad values that got past the schema (e.g. a numeric overflow) are the client's, not a server fault.
-    if (pgCode && /^22/.test(pgCode)) {
-      return reply
-        .status(400)
-        .send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' })));
-    }
+    // Bad values that got past the schema (e.g. a numeric overflow, U+0000 in text) are the client's.
+    const refused = valueError(err);
+    if (refused) return reply.status(400).send(errorBody(refused));
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
     if (e.validation) {
       return reply.status(400).send(errorBody(new CreditsError('VALIDATION_FAILED', { reason: e.message })));
@@ -241,8 +238,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
             throw new CreditsError('FORBIDDEN', { role: 'member', action: 'act for another member' });
           }
         }
+        // The key is read as UTF-8 text and checked here; the header schema and the handler see that text.
         const header = req.headers['idempotency-key'];
-        if (typeof header === 'string') checkKeyLength(header);
+        if (typeof header === 'string') req.headers['idempotency-key'] = keyFromHeader(header);
         // Amounts are checked on the text the client sent, then handed on as canonical strings.
         const body = req.body as Record<string, unknown> | null | undefined;
         if (body && typeof body === 'object' && !Array.isArray(body)) {
@@ -255,7 +253,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       handler: async (req, reply) => {
         const identity = req.identity!;
         const header = req.headers['idempotency-key'];
-        const clientKey = typeof header === 'string' ? header : undefined; // length checked in preValidation
+        const clientKey = typeof header === 'string' ? header : undefined; // checked in preValidation
         // Keys are the caller's own (src/api/idempotency-key.ts).
         const key = clientKey ? scopedKey(identity, clientKey) : undefined;
         // The other POSTs key their effect by route and by the whole request; the handler hands the key to

@@ -9,7 +9,7 @@ import { CreditsError, isCreditsError } from '../errors.js';
 import type { TokenIdentity } from '../state/tokens.js';
 import type { Store } from '../state/store.js';
 import { parseAmount } from './amounts.js';
-import { checkKeyLength, scopedKey } from './idempotency-key.js';
+import { checkKey, scopedKey } from './idempotency-key.js';
 import { usageEvent, type UsageInput, type UsageResult } from '../ledger/usage.js';
 import { recordUsageEvents } from '../ledger/usage-chunks.js';
 import type { UsageEventRow } from '../ledger/usage-batches.js';
@@ -59,7 +59,7 @@ function checkEvent(b: BatchRequest, raw: unknown, index: number): UsageInput {
   }
   const event = { ...(raw as Record<string, unknown>) };
   const key = event.idempotencyKey;
-  if (typeof key === 'string') checkKeyLength(key, `${where}.idempotencyKey`);
+  if (typeof key === 'string') checkKey(key, `${where}.idempotencyKey`);
   const texts = b.req.jsonItemNumbers?.get('events')?.[index];
   for (const field of b.amounts) {
     if (Object.hasOwn(event, field)) event[field] = parseAmount(field, event[field], texts?.get(field));

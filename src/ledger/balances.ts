@@ -3,7 +3,7 @@ import { canonical, dec } from '../decimal.js';
 import { CreditsError } from '../errors.js';
 import { ensureCurrentCycle } from './cycle-rows.js';
 import { remainingFor, spendContext } from './spend.js';
-import { decodeCursor, encodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
+import { decodeCursor, encodeCursor, ID_PART, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable } from '../state/store.js';
 
 const num = (v: string | null | undefined): string => canonical(v ?? '0');
@@ -160,8 +160,9 @@ export async function overview(db: Queryable, accountId: string, now: Date) {
   };
 }
 
-// E-mails as stored (lower case); the cursor is only compared with them, never trusted further.
-const MEMBER_CURSOR = [/^[^\s]{1,254}$/];
+// E-mails as stored (lower case); the cursor is only compared with them, never trusted further. Text only:
+// U+0000 and unpaired surrogates cannot be compared with text in PostgreSQL.
+const MEMBER_CURSOR = [/^[^\s\u0000\p{Cs}]{1,254}$/u];
 
 /** A page of a group's members by e-mail, with the total of the search for page counts. */
 export async function membersPage(
@@ -255,7 +256,7 @@ export interface HistoryEntry {
   at: string;
 }
 
-const HISTORY_CURSOR = [/^\d{1,19}$/];
+const HISTORY_CURSOR = [ID_PART];
 
 /** A page of the member's usage and grants this cycle, newest first. */
 export async function memberHistory(

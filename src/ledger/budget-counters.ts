@@ -129,8 +129,10 @@ export async function setCapacity(
 
 /**
  * Gives `amount` (> 0) back to a scope (release, expiry, settle for less). On a sliced scope cut below its
- * used, the capacity shrinks by as much of the overhang as the amount covers (SQL credits_refund, migration
- * 015); without an overhang this is one probe more than lowering used.
+ * used, the capacity shrinks by as much of the overhang as the amount covers (SQL credits_refund, migrations
+ * 015 and 019); without an overhang this is one probe more than lowering used. The fullest slice takes the
+ * refund when it covers it; a merged refund (holds expired together) is spread over the fullest slices, so
+ * no slice's used goes below zero.
  */
 export async function refundScope(
   tx: Queryable,

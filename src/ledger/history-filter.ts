@@ -2,6 +2,7 @@
 // half-open time range [from, to). Checked once here, for the API and the CLI alike; bad input is a coded
 // error before any SQL runs.
 import { CreditsError } from '../errors.js';
+import { ID_PART } from './page.js';
 
 export interface HistoryFilterInput {
   member?: string;
@@ -30,11 +31,17 @@ export function parseInstant(field: string, text: string): string {
   const date = ok ? new Date(DATE.test(text) ? `${text}T00:00:00Z` : text) : undefined;
   // Date() rolls 2026-02-31 over to March; a date that does not name itself back is refused.
   const day = text.slice(0, 10);
-  if (!date || Number.isNaN(date.getTime()) || !sameDay(day, text, date)) {
+  if (!date || Number.isNaN(date.getTime()) || !sameDay(day, text, date) || !storable(date)) {
     throw new CreditsError('INVALID_DATE', { field, value: text.slice(0, 60) }, { field });
   }
   return date.toISOString();
 }
+
+/**
+ * Years 1 to 9999 in UTC: PostgreSQL has no year 0, and toISOString writes year 10000 as `+010000`, which it
+ * cannot read. Refused here, or the query would fail after a CSV export had sent its header.
+ */
+const storable = (date: Date): boolean => date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999;
 
 /** The calendar day in the text must exist: check it in the text's own offset. */
 function sameDay(day: string, text: string, date: Date): boolean {
@@ -67,4 +74,4 @@ export const historyLimit = (limit: number | undefined): number =>
   Math.min(Math.max(Math.trunc(limit ?? DEFAULT_HISTORY_PAGE) || DEFAULT_HISTORY_PAGE, 1), MAX_HISTORY_PAGE);
 
 /** The keyset of a history list is its serial id: a cursor holds the last id handed out. */
-export const ID_CURSOR = [/^\d{1,19}$/];
+export const ID_CURSOR = [ID_PART];

@@ -18,8 +18,27 @@ export interface Page<T> {
 
 export const encodeCursor = (key: string[]): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-/** The sort key inside a cursor: `arity` strings, each matching its pattern, or INVALID_CURSOR. */
-export function decodeCursor(cursor: string, patterns: RegExp[]): string[] {
+/**
+ * A part of a cursor's key: a pattern, or a test for what a pattern cannot say (a real instant). Each must
+ * admit only values the database can compare with, or a forged cursor becomes its error instead of ours.
+ */
+export type CursorPart = RegExp | ((text: string) => boolean);
+
+/** A serial id: at most 18 digits, inside bigint. */
+export const ID_PART = /^\d{1,18}$/;
+export const UUID_PART = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** An instant as cursors write it (UTC, microseconds), one that exists, in years 1 to 9999. */
+export const INSTANT_PART = (text: string): boolean => {
+  if (!/^(\d{4})-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(text) || text.startsWith('0000')) return false;
+  const at = new Date(text);
+  return !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 19) === text.slice(0, 19);
+};
+
+const matches = (part: CursorPart, text: string): boolean =>
+  typeof part === 'function' ? part(text) : part.test(text);
+
+/** The sort key inside a cursor: one string per part, each matching it, or INVALID_CURSOR. */
+export function decodeCursor(cursor: string, patterns: CursorPart[]): string[] {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -29,7 +48,7 @@ export function decodeCursor(cursor: string, patterns: RegExp[]): string[] {
   if (
     !Array.isArray(key) ||
     key.length !== patterns.length ||
-    !key.every((k, i) => typeof k === 'string' && patterns[i]!.test(k))
+    !key.every((k, i) => typeof k === 'string' && matches(patterns[i]!, k))
   ) {
     throw new CreditsError('INVALID_CURSOR');
   }

@@ -10,7 +10,15 @@ import { ensureCycleCounters, ensureMemberCounter, memberCapacity } from './capa
 import { idempotent, requestHash, type IdempotencySpec } from './idempotency.js';
 import { spendContext } from './spend.js';
 import { auditDecision } from './decision-audit.js';
-import { decodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
+import {
+  decodeCursor,
+  INSTANT_PART,
+  pageLimit,
+  pageOf,
+  UUID_PART,
+  type Page,
+  type PageQuery,
+} from './page.js';
 import type { Queryable, Store } from '../state/store.js';
 
 /** Pending requests one member may have at once (docs/ledger.md); one more is TOO_MANY_PENDING_REQUESTS. */
@@ -284,7 +292,7 @@ export async function denyRequest(
 }
 
 // created_at to the microsecond, as ISO 8601 in UTC (readable back whatever the session's DateStyle).
-const CURSOR = [/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, /^[0-9a-f-]{36}$/];
+const CURSOR = [INSTANT_PART, UUID_PART];
 
 /** A page of requests, newest first; `member` limits it to one member's own. */
 export async function listRequests(

@@ -2,6 +2,7 @@
 // to SQL credits_record_usage_fast_only (migration 014), the set-wise fast path alone; a chunk it does not
 // settle goes through credits_record_usage_batch in batches of MAX_BATCH, as concurrent single events do.
 // Chunks are sent one after another, so a request's events are evaluated in their order.
+import { valueError } from './value-error.js';
 import { CreditsError, isCreditsError } from '../errors.js';
 import { retrying } from './retry.js';
 import { MAX_BATCH, type UsageEventRow, type UsageOutcome } from './usage-batches.js';
@@ -31,12 +32,6 @@ const send = async (
   const { rows } = await retrying(() => store.query<{ r: UsageOutcome[] | null }>(sql, [accountId, json]));
   return rows[0]!.r;
 };
-
-/** A value the database refuses (SQLSTATE class 22) is the client's, as POST /v1/usage answers it. */
-const valueError = (err: unknown): CreditsError | undefined =>
-  /^22/.test((err as { code?: string }).code ?? '')
-    ? new CreditsError('VALIDATION_FAILED', { reason: 'value out of range' })
-    : undefined;
 
 /** Outcomes of events that did not fit the fast path, MAX_BATCH at a time; a failing batch goes event by event. */
 async function oneByOne(

@@ -191,12 +191,19 @@ describe('GET /v1/usage', () => {
     ['from=2026-02-31', 'INVALID_DATE'],
     ['to=2026-01-01T10:00:00', 'INVALID_DATE'],
     ['to=2026-01-01T25:00:00Z', 'INVALID_DATE'],
+    // Days that exist in the calendar but not in PostgreSQL's timestamps (year 0, year 10000 in UTC): a
+    // coded error before the first byte, not a database error or a CSV cut after its header.
+    ['from=0000-01-01', 'INVALID_DATE'],
+    ['from=0001-01-01T00:00:00%2B01:00', 'INVALID_DATE'],
+    ['to=9999-12-31T23:59:59-01:00', 'INVALID_DATE'],
     ['from=2026-02-01&to=2026-01-01', 'INVALID_TIME_RANGE'],
     ['from=2026-01-01&to=2026-01-01', 'INVALID_TIME_RANGE'],
     ['limit=1001', 'VALIDATION_FAILED'],
     ['limit=0', 'VALIDATION_FAILED'],
     ['cursor=bm90LWEtY3Vyc29y', 'INVALID_CURSOR'],
     ['cursor=%5B%22-1%22%5D', 'INVALID_CURSOR'],
+    // An id past bigint: refused before the first byte, not a database error or a CSV cut after its header.
+    [`cursor=${Buffer.from('["9999999999999999999"]').toString('base64url')}`, 'INVALID_CURSOR'],
     ['member=not-an-email', 'VALIDATION_FAILED'],
     ['group=Not%20A%20Key', 'VALIDATION_FAILED'],
     ['colour=red', 'VALIDATION_FAILED'],

@@ -346,6 +346,121 @@ describe('idempotency keys', () => {
   });
 });
 
+describe('idempotency keys are text', () => {
+  /** A header carries bytes: what a client sends for a non-ASCII key is its UTF-8 (Node reads them as latin1). */
+  const header = (key: string) => ({ 'idempotency-key': Buffer.from(key, 'utf8').toString('latin1') });
+  const usage = { member: 'carol@exact.test', credits: '0.5' };
+  const event = (key: string) => ({ idempotencyKey: key, ...usage });
+
+  it('a non-ASCII key is one key in the header and in a batch event, and its limit counts characters', async () => {
+    // 157 characters, 314 bytes of UTF-8.
+    const key = `ключ-🙂-${'é'.repeat(150)}`;
+    const single = await json('POST', '/v1/usage', t.service, usage, header(key));
+    expect(single.status).toBe(201);
+    const before = await snapshot();
+    // The same event under the same key in a batch replays it: one charge.
+    const batch = await json('POST', '/v1/usage/batch', t.service, { events: [event(key)] });
+    expect(batch.body.results).toEqual([{ status: 201, result: single.body }]);
+    expect(await snapshot()).toBe(before);
+
+    // 200 characters pass in both places (each emoji is two UTF-16 units and four bytes); 201 do not.
+    const emoji = '🙂'.repeat(200);
+    const ok = await json('POST', '/v1/usage', t.service, usage, header(emoji));
+    expect(ok.status).toBe(201);
+    const again = await json('POST', '/v1/usage/batch', t.service, { events: [event(emoji)] });
+    expect(again.body.results).toEqual([{ status: 201, result: ok.body }]);
+    const long = `${emoji}x`;
+    const refusedHeader = await json('POST', '/v1/usage', t.service, usage, header(long));
+    expect([refusedHeader.status, refusedHeader.body.error?.code]).toEqual([400, 'IDEMPOTENCY_KEY_INVALID']);
+    const refusedEvent = await json('POST', '/v1/usage/batch', t.service, { events: [event(long)] });
+    expect((refusedEvent.body.results as { status: number; error: unknown }[])[0]).toMatchObject({
+      status: 400,
+      error: { code: 'IDEMPOTENCY_KEY_INVALID', field: 'events[0].idempotencyKey' },
+    });
+  });
+
+  it('a key that is not Unicode text is refused as IDEMPOTENCY_KEY_INVALID, not as a database error', async () => {
+    const before = await snapshot();
+    // A header whose bytes are not UTF-8 (a lone latin1 é).
+    const latin1 = await json('POST', '/v1/usage', t.service, usage, { 'idempotency-key': 'caf\u00e9' });
+    expect([latin1.status, latin1.body.error?.code]).toEqual([400, 'IDEMPOTENCY_KEY_INVALID']);
+    // U+0000 and an unpaired surrogate cannot be stored as text.
+    const batch = await json('POST', '/v1/usage/batch', t.service, {
+      events: [event('a\u0000b'), event('\ud800'), event('tail\udc00')],
+    });
+    expect(batch.body.results).toEqual(
+      [0, 1, 2].map((i) => ({
+        status: 400,
+        error: expect.objectContaining({
+          code: 'IDEMPOTENCY_KEY_INVALID',
+          field: `events[${i}].idempotencyKey`,
+        }) as unknown,
+      })),
+    );
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("a member's keys are its own even when one e-mail is another's with a colon added", async () => {
+    // `alice@exact.test` with key `c:d` and `alice@exact.test:c` with key `d` are two members' two keys.
+    const signup = await json('POST', '/v1/users', t.service, { email: 'alice@exact.test:c' });
+    expect(signup.status).toBe(201);
+    const other = (
+      await createToken(store, { accountId: 'exact', role: 'member', member: 'alice@exact.test:c' })
+    ).token;
+    const mine = await json(
+      'POST',
+      '/v1/requests',
+      t.alice,
+      { amount: '1', reason: 'mine' },
+      {
+        'idempotency-key': 'c:d',
+      },
+    );
+    const theirs = await json(
+      'POST',
+      '/v1/requests',
+      other,
+      { amount: '1', reason: 'theirs' },
+      {
+        'idempotency-key': 'd',
+      },
+    );
+    expect([mine.status, theirs.status]).toEqual([201, 201]);
+    expect(theirs.body.id).not.toBe(mine.body.id);
+    expect(theirs.body.member).toBe('alice@exact.test:c');
+  });
+});
+
+describe('text the database cannot store', () => {
+  it('U+0000 in a string or in metadata is 400 VALIDATION_FAILED that says so, alone in a batch', async () => {
+    const before = await snapshot();
+    const usage = { member: 'carol@exact.test', credits: '1' };
+    for (const body of [
+      { ...usage, model: 'a\u0000b' },
+      { ...usage, metadata: { note: 'a\u0000b' } },
+    ]) {
+      const single = await json('POST', '/v1/usage', t.service, body);
+      expect([single.status, single.body.error?.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(single.body.error?.message).toMatch(/U\+0000/);
+      const batch = await json('POST', '/v1/usage/batch', t.service, {
+        events: [{ idempotencyKey: 'nul-1', ...body }],
+      });
+      expect(batch.body.results).toEqual([
+        {
+          status: 400,
+          error: expect.objectContaining({
+            code: 'VALIDATION_FAILED',
+            message: expect.stringMatching(/U\+0000/) as unknown,
+          }) as unknown,
+        },
+      ]);
+    }
+    const deny = await json('PATCH', '/v1/groups/eng', t.admin, { name: 'x\u0000' });
+    expect([deny.status, deny.body.error?.message]).toEqual([400, expect.stringMatching(/U\+0000/)]);
+    expect(await snapshot()).toBe(before);
+  });
+});
+
 describe('body depth', () => {
   it('a body nested deeper than the limit is 400 BODY_TOO_DEEP, not a 500', async () => {
     const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
@@ -452,6 +567,13 @@ describe('balances and lists', () => {
       `/v1/requests?cursor=${forged(['2026-01-01', 'x'])}`,
       `/v1/groups?cursor=${forged(['NOT A KEY'])}`,
       `/v1/members/dave@exact.test/history?cursor=${forged(['-1'])}`,
+      // Shaped like a cursor but not a value the database can compare with: INVALID_CURSOR, not its error.
+      `/v1/members/dave@exact.test/history?cursor=${forged(['9999999999999999999'])}`,
+      `/v1/requests?cursor=${forged(['2026-13-45T99:99:99.000000Z', '00000000-0000-0000-0000-000000000000'])}`,
+      `/v1/requests?cursor=${forged(['0000-01-01T00:00:00.000000Z', '00000000-0000-0000-0000-000000000000'])}`,
+      `/v1/requests?cursor=${forged(['2026-01-01T00:00:00.000000Z', '-'.repeat(36)])}`,
+      `/v1/groups/eng/members?cursor=${forged(['a\u0000b'])}`,
+      `/v1/groups/eng/members?cursor=${forged(['\ud800'])}`,
     ]) {
       const res = await send('GET', bad, t.admin);
       expect([res.status, res.body.error?.code], bad).toEqual([400, 'INVALID_CURSOR']);

@@ -12,7 +12,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv } from 'ajv';
 import { pgWithConfig } from '../support/databases.js';
 import { buildServer } from '../../src/api/server.js';
-import { MAX_IDEMPOTENCY_KEY } from '../../src/api/server.js';
+import { MAX_IDEMPOTENCY_KEY } from '../../src/api/idempotency-key.js';
 import { ROUTES } from '../../src/api/routes.js';
 import { createToken } from '../../src/state/tokens.js';
 

@@ -50,3 +50,16 @@ export const AMOUNT_COLUMNS: ReadonlySet<string> = new Set(
 export function editedField<F extends string>(table: Record<F, DeclaredField>, name: string): F | undefined {
   return (Object.keys(table) as F[]).find((f) => table[f].edit === name);
 }
+
+/**
+ * SQL of a jsonb object of a row's declared fields under their declared-state names (`cycle.cadence` →
+ * `cadence`), amounts as canonical text: what an apply records as applied, so drift is measured from it.
+ * `leading` are further `'key', column` pairs (the account's id).
+ */
+export function appliedObjectSql(table: Record<string, DeclaredField>, leading: string[] = []): string {
+  const pairs = Object.entries(table).map(([field, f]) => {
+    const value = f.kind === 'amount' ? `trim_scale(${f.column})::text` : f.column;
+    return `'${field.slice(field.lastIndexOf('.') + 1)}', ${value}`;
+  });
+  return `jsonb_build_object(${[...leading, ...pairs].join(', ')})`;
+}

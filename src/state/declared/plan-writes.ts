@@ -8,7 +8,7 @@ import { parseAddress, type Address } from '../../plan/address.js';
 import type { Queryable } from '../store.js';
 import { latestCycle, openAccountCycle, openCycle } from '../../ledger/cycle-rows.js';
 import { syncCapacities } from '../../ledger/capacities.js';
-import { ACCOUNT_FIELDS, GROUP_FIELDS } from './fields.js';
+import { ACCOUNT_FIELDS, GROUP_FIELDS, appliedObjectSql } from './fields.js';
 
 type Obj = Record<string, string | boolean | null>;
 const obj = (v: ChangeValue): Obj => (v && typeof v === 'object' ? v : {});
@@ -273,10 +273,7 @@ async function refreshApplied(tx: Queryable, accountId: string): Promise<void> {
              OR applied_extra IS DISTINCT FROM extra)`,
     [accountId],
   );
-  await tx.query(
-    `UPDATE groups SET applied = jsonb_build_object('name', name, 'allocation', trim_scale(allocation)::text,
-            'extra', trim_scale(extra)::text, 'autoApprove', trim_scale(auto_approve)::text, 'protect', protect)
-      WHERE account_id = $1`,
-    [accountId],
-  );
+  await tx.query(`UPDATE groups SET applied = ${appliedObjectSql(GROUP_FIELDS)} WHERE account_id = $1`, [
+    accountId,
+  ]);
 }

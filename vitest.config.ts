@@ -7,7 +7,7 @@ const unit = [
   'test/plan/**/*.test.ts',
   'test/render/**/*.test.ts',
   'test/meta/**/*.test.ts',
-  'test/ledger/cycle.test.ts',
+  'test/ledger/cycle-windows.test.ts',
   'test/engine/diff-members.property.test.ts',
   'test/web/decimal.test.ts',
 ];

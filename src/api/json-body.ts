@@ -135,9 +135,12 @@ export function scanJson(text: string, maxDepth = MAX_BODY_DEPTH): ScannedNumber
   return { numbers, itemNumbers };
 }
 
-/** Replaces Fastify's application/json parser with the scan above followed by Fastify's own parser. */
+/** Replaces Fastify's application/json parser with the scan above followed by Fastify's own; no other parser. */
 export function useJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
+  // Bodies are JSON only: Fastify's own text/plain parser would hand a route a string, refused by its schema
+  // as 400 VALIDATION_FAILED instead of 415 UNSUPPORTED_MEDIA_TYPE like any other media type.
+  app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     try {

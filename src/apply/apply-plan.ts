@@ -12,6 +12,7 @@ import { decodeConfigText } from '../planner/config-bytes.js';
 import { sourceDescribes, type MadePlan, type PlanSource } from '../planner/plan-against-store.js';
 import { replanSaved } from './replan-saved.js';
 import { checkPlan } from '../plan/check-plan.js';
+import { accountAddress } from '../plan/address.js';
 
 export { ANALYZE_AFTER_CHANGES } from '../state/pglite-upkeep.js';
 
@@ -65,7 +66,7 @@ export async function applyPlan(
     const { plan, source } = trusted ?? (await replanSaved(tx, given, head, opts));
     if (!trusted && plan.changes.length === 0)
       return { account: plan.account, stateSerial: serial, applied: 0, keptText: false };
-    const creating = plan.changes.some((c) => c.address === 'account' && c.action === 'create');
+    const creating = plan.changes.some((c) => c.address === accountAddress() && c.action === 'create');
     if (serial !== plan.stateSerial || (creating && live)) {
       throw new CreditsError('PLAN_STALE', { planned: plan.stateSerial, current: serial });
     }

@@ -1,17 +1,10 @@
 // Reads the live declared state of one account and normalises it to the DeclaredState shape (plus what the
 // last apply wrote, for drift, and this cycle's usage, for effects).
-import { sum } from '../decimal.js';
+import { canonical, sum } from '../decimal.js';
 import { canonicalTimeZone } from '../config/cadence.js';
 import { type DeclaredAccount, type DeclaredGroup, type DeclaredMember } from '../declared-state.js';
 import type { LiveState } from '../live-state.js';
 import type { Queryable } from './store.js';
-
-/** numeric(24,6) comes back as `5000.000000`; canonical text drops the trailing zeros. */
-export function canonicalNumeric(value: string): string {
-  if (!value.includes('.')) return value === '-0' ? '0' : value;
-  const trimmed = value.replace(/\.?0+$/, '');
-  return trimmed === '' || trimmed === '-0' ? '0' : trimmed;
-}
 
 interface AccountRow {
   account_id: string;
@@ -183,12 +176,12 @@ export async function inspect(
   const account: DeclaredAccount = {
     id: row.account_id,
     name: row.name,
-    creditLimit: canonicalNumeric(row.credit_limit),
+    creditLimit: canonical(row.credit_limit),
     cadence: row.cadence,
     // Spelled as a file's zone is normalised, so a database written before that was done plans no change.
     timezone: canonicalTimeZone(row.timezone),
-    creditFactor: canonicalNumeric(row.credit_factor),
-    signupCredits: canonicalNumeric(row.signup_credits),
+    creditFactor: canonical(row.credit_factor),
+    signupCredits: canonical(row.signup_credits),
     managedBy: row.managed_by,
   };
 
@@ -211,9 +204,9 @@ export async function inspect(
     groups.push({
       key: g.group_key,
       name: g.name,
-      allocation: canonicalNumeric(g.allocation),
-      extra: canonicalNumeric(g.extra),
-      autoApprove: canonicalNumeric(g.auto_approve),
+      allocation: canonical(g.allocation),
+      extra: canonical(g.extra),
+      autoApprove: canonical(g.auto_approve),
       protect: g.protect,
     });
     if (g.applied) appliedGroups.set(g.group_key, g.applied);
@@ -253,7 +246,7 @@ export async function inspect(
       GROUP BY group_key`,
     [accountId],
   );
-  const groupUsage = new Map(usage.rows.map((u) => [u.group_key, canonicalNumeric(u.used)]));
+  const groupUsage = new Map(usage.rows.map((u) => [u.group_key, canonical(u.used)]));
 
   return {
     state: { account, groups, members },

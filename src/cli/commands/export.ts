@@ -1,10 +1,12 @@
 // `credits export`: the live declared state as a credits.yaml that plans to no changes.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { CreditsError } from '../../errors.js';
 import { inspect, listAccounts } from '../../state/inspect.js';
 import { renderYaml } from '../../render/yaml-export.js';
 import type { Queryable } from '../../state/store.js';
 import { withStore } from '../with-store.js';
+import { schemaPathFor } from '../schema-path.js';
 import type { Streams } from '../output.js';
 
 export interface ExportOptions {
@@ -13,8 +15,11 @@ export interface ExportOptions {
   databaseUrl?: string;
 }
 
-/** The text `credits export` writes for `accountId` (or the only account). */
-export async function exportYaml(db: Queryable, accountId?: string): Promise<string> {
+/**
+ * The text `credits export` writes for `accountId` (or the only account) into `file`, whose folder its
+ * `$schema` path starts from (as `credits init` writes it).
+ */
+export async function exportYaml(db: Queryable, accountId?: string, file = 'credits.yaml'): Promise<string> {
   if (!accountId) {
     const accounts = await listAccounts(db);
     if (accounts.length !== 1) {
@@ -27,13 +32,14 @@ export async function exportYaml(db: Queryable, accountId?: string): Promise<str
   if (!live.state) throw new CreditsError('ACCOUNT_NOT_FOUND', { account: accountId });
   return renderYaml(
     live.state,
-    `yaml-language-server: $schema=./schema/credits.schema.json\nExported by \`credits export\` from state serial ${live.stateSerial}.`,
+    `yaml-language-server: $schema=${schemaPathFor(file)}\nExported by \`credits export\` from state serial ${live.stateSerial}.`,
   );
 }
 
 export async function exportCommand(opts: ExportOptions, streams: Streams): Promise<number> {
-  const yaml = await withStore(opts, (store) => exportYaml(store, opts.account));
+  const yaml = await withStore(opts, (store) => exportYaml(store, opts.account, opts.out));
   if (opts.out) {
+    mkdirSync(dirname(opts.out), { recursive: true });
     writeFileSync(opts.out, yaml);
     streams.stderr.write(`wrote ${opts.out}\n`);
   } else {

@@ -2,12 +2,11 @@
 // declared-state lock, the changed fields written, the budget rules of credits.yaml rechecked, the state serial
 // bumped (so saved plans go stale) and one audit row per field. Which column a field is comes from fields.ts.
 import { CreditsError } from '../../errors.js';
-import { dec } from '../../decimal.js';
+import { canonical, dec } from '../../decimal.js';
 import { DEFAULT_GROUP } from '../../declared-state.js';
 import { isValidEmail } from '../../config/semantic-rules.js';
 import { latestCycle, openAccountCycle } from '../../ledger/cycle-rows.js';
 import { syncCapacities } from '../../ledger/capacities.js';
-import { canonicalNumeric } from '../inspect.js';
 import { accountAddress, groupAddress, memberAddress } from '../../plan/address.js';
 import type { Queryable, Store } from '../store.js';
 import { writeAudit } from './audit.js';
@@ -162,7 +161,7 @@ async function applyEdits(
           address: e.address,
           action: 'update',
           before: JSON.stringify(
-            typeof b === 'string' && AMOUNT_COLUMNS.has(e.column) ? canonicalNumeric(b) : (b ?? null),
+            typeof b === 'string' && AMOUNT_COLUMNS.has(e.column) ? canonical(b) : (b ?? null),
           ),
           after: JSON.stringify(e.value),
         };

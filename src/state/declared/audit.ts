@@ -1,5 +1,6 @@
-// The audit log: one row per declared change, stamped with the state serial it produced, by apply (source
-// `apply`, with the commit) and admin edits (source `api`) alike.
+// The audit log's one writer: a row per declared change, stamped with the state serial it produced, by apply
+// (source `apply`, with the commit) and admin edits (source `api`) alike, and a row per decision on a request
+// (ledger/decision-audit.ts, at the current serial).
 import type { Queryable } from '../store.js';
 
 export interface AuditStamp {

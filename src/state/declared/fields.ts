@@ -50,3 +50,22 @@ export const AMOUNT_COLUMNS: ReadonlySet<string> = new Set(
 export function editedField<F extends string>(table: Record<F, DeclaredField>, name: string): F | undefined {
   return (Object.keys(table) as F[]).find((f) => table[f].edit === name);
 }
+
+/** A field's name in the declared state and its JSON (`cycle.cadence` → `cadence`). */
+export const stateKey = (field: string): string => field.slice(field.lastIndexOf('.') + 1);
+
+/** The SQL type of a field's kind (for arrays of new rows). */
+export const SQL_TYPE: Record<FieldKind, string> = { amount: 'numeric', text: 'text', boolean: 'boolean' };
+
+/**
+ * SQL of a jsonb object of a row's declared fields under their declared-state names, amounts as canonical
+ * text: what an apply records as applied, so drift is measured from it. `leading` are further
+ * `'key', column` pairs (the account's id).
+ */
+export function appliedObjectSql(table: Record<string, DeclaredField>, leading: string[] = []): string {
+  const pairs = Object.entries(table).map(([field, f]) => {
+    const value = f.kind === 'amount' ? `trim_scale(${f.column})::text` : f.column;
+    return `'${stateKey(field)}', ${value}`;
+  });
+  return `jsonb_build_object(${[...leading, ...pairs].join(', ')})`;
+}

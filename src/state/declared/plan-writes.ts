@@ -8,7 +8,7 @@ import { parseAddress, type Address } from '../../plan/address.js';
 import type { Queryable } from '../store.js';
 import { latestCycle, openAccountCycle, openCycle } from '../../ledger/cycle-rows.js';
 import { syncCapacities } from '../../ledger/capacities.js';
-import { ACCOUNT_FIELDS, GROUP_FIELDS } from './fields.js';
+import { ACCOUNT_FIELDS, GROUP_FIELDS, SQL_TYPE, appliedObjectSql, stateKey } from './fields.js';
 
 type Obj = Record<string, string | boolean | null>;
 const obj = (v: ChangeValue): Obj => (v && typeof v === 'object' ? v : {});
@@ -71,10 +71,11 @@ async function writeAccount(
   const create = changes.find((c) => c.address.field === undefined);
   if (create) {
     const a = obj(create.change.after);
+    const fields = Object.entries(ACCOUNT_FIELDS);
     await tx.query(
-      `INSERT INTO accounts (account_id, name, credit_limit, cadence, timezone, credit_factor, signup_credits, managed_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [accountId, a.name, a.creditLimit, a.cadence, a.timezone, a.creditFactor, a.signupCredits, a.managedBy],
+      `INSERT INTO accounts (account_id, ${fields.map(([, f]) => f.column).join(', ')})
+       VALUES (${fields.map((_, i) => `$${i + 1}`).join(', ')}, $${fields.length + 1})`,
+      [accountId, ...fields.map(([field]) => a[stateKey(field)])],
     );
     await openCycle(tx, accountId, String(a.cadence), String(a.timezone), now, 'created');
     return;
@@ -94,31 +95,21 @@ async function writeAccount(
 async function writeGroups(tx: Queryable, accountId: string, changes: Addressed<'group'>[]): Promise<void> {
   const creates = changes.filter((c) => c.change.action === 'create');
   if (creates.length) {
-    const cols = {
-      key: [] as string[],
-      name: [] as string[],
-      alloc: [] as string[],
-      extra: [] as string[],
-      auto: [] as string[],
-      protect: [] as boolean[],
-    };
-    for (const { change, address } of creates) {
-      const g = obj(change.after);
-      cols.key.push(address.key);
-      cols.name.push(String(g.name));
-      cols.alloc.push(String(g.allocation));
-      cols.extra.push(String(g.extra));
-      cols.auto.push(String(g.autoApprove));
-      cols.protect.push(g.protect === true);
-    }
+    const fields = Object.entries(GROUP_FIELDS);
+    const columns = fields.map(([, f]) => f.column);
+    const arrays = fields.map(([field, f]) =>
+      creates.map(({ change }) => {
+        const v = obj(change.after)[stateKey(field)];
+        return f.kind === 'boolean' ? v === true : String(v);
+      }),
+    );
     // A group may exist already when it is the Default group of a just-created account: upsert.
     await tx.query(
-      `INSERT INTO groups (account_id, group_key, name, allocation, extra, auto_approve, protect)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::boolean[])
+      `INSERT INTO groups (account_id, group_key, ${columns.join(', ')})
+       SELECT $1, * FROM unnest($2::text[], ${fields.map(([, f], i) => `$${i + 3}::${SQL_TYPE[f.kind]}[]`).join(', ')})
        ON CONFLICT (account_id, group_key) DO UPDATE
-          SET name = EXCLUDED.name, allocation = EXCLUDED.allocation, extra = EXCLUDED.extra,
-              auto_approve = EXCLUDED.auto_approve, protect = EXCLUDED.protect`,
-      [accountId, cols.key, cols.name, cols.alloc, cols.extra, cols.auto, cols.protect],
+          SET ${columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
+      [accountId, creates.map((c) => c.address.key), ...arrays],
     );
   }
   for (const { change, address } of changes.filter((x) => x.change.action === 'update')) {
@@ -273,10 +264,7 @@ async function refreshApplied(tx: Queryable, accountId: string): Promise<void> {
              OR applied_extra IS DISTINCT FROM extra)`,
     [accountId],
   );
-  await tx.query(
-    `UPDATE groups SET applied = jsonb_build_object('name', name, 'allocation', trim_scale(allocation)::text,
-            'extra', trim_scale(extra)::text, 'autoApprove', trim_scale(auto_approve)::text, 'protect', protect)
-      WHERE account_id = $1`,
-    [accountId],
-  );
+  await tx.query(`UPDATE groups SET applied = ${appliedObjectSql(GROUP_FIELDS)} WHERE account_id = $1`, [
+    accountId,
+  ]);
 }

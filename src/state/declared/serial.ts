@@ -1,6 +1,9 @@
 // The state serial: every write of declared state moves it on by one, so a plan made before it is stale
 // (PLAN_STALE). An admin edit only moves it; an apply also records what is now applied.
 import type { Queryable } from '../store.js';
+import { ACCOUNT_FIELDS, appliedObjectSql } from './fields.js';
+
+const APPLIED_ACCOUNT = appliedObjectSql(ACCOUNT_FIELDS, ["'id', account_id"]);
 
 /** After an admin edit: the serial moves on, so plans made before it go stale. */
 export async function bumpStateSerial(tx: Queryable, accountId: string): Promise<number> {
@@ -26,9 +29,7 @@ export async function markApplied(
     `UPDATE accounts
         SET state_serial = state_serial + 1, applied_config_digest = $2,
             applied_declared_version = declared_version, updated_at = now(),
-            applied = jsonb_build_object('id', account_id, 'name', name, 'creditLimit', trim_scale(credit_limit)::text,
-              'cadence', cadence, 'timezone', timezone, 'creditFactor', trim_scale(credit_factor)::text,
-              'signupCredits', trim_scale(signup_credits)::text, 'managedBy', managed_by)
+            applied = ${APPLIED_ACCOUNT}
       WHERE account_id = $1
       RETURNING state_serial`,
     [accountId, digest],

@@ -73,8 +73,9 @@ CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE st
 CREATE INDEX alert_deliveries_by_event ON alert_deliveries (account_id, event_id);
 
 -- Raises the alerts of these scopes of one cycle whose threshold is reached and not yet raised: the scope's
--- used (summed over its slices) ≥ threshold % of its capacity (summed), capacity > 0. Scopes whose thresholds
--- were all raised are not summed. Returns the number of events written.
+-- used (summed over its slices) ≥ threshold % of its budget, budget > 0. The budget: a member's counter
+-- capacity (allocation + extra + grants this cycle), a group's allocation + extra, the account's creditLimit.
+-- Scopes whose thresholds were all raised are not summed. Returns the number of events written.
 CREATE FUNCTION credits_alerts_raise(p_account text, p_cycle bigint, p_scopes text[]) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -87,7 +88,16 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM alert_events e WHERE e.account_id = p_account AND e.cycle_no = p_cycle
                           AND e.scope = s.scope AND e.threshold = th.percent)
   ), totals AS (
-    SELECT p.scope, sum(b.capacity) AS budget, sum(b.used) AS used
+    -- The budget of a sliced scope is its declared one, not the sum of its slices' capacities: a writer
+    -- re-spreading the slices (credits_charge) updates them one statement at a time, and the sum is only
+    -- right again after the last. Its used moves in one statement, so the sum of used is always right.
+    SELECT p.scope, sum(b.used) AS used,
+           CASE WHEN p.scope = 'account'
+                THEN (SELECT a.credit_limit FROM accounts a WHERE a.account_id = p_account)
+                WHEN p.scope LIKE 'group:%'
+                THEN (SELECT g.allocation + g.extra FROM groups g
+                       WHERE g.account_id = p_account AND g.group_key = substr(p.scope, 7))
+                ELSE sum(b.capacity) END AS budget
       FROM (SELECT DISTINCT scope FROM pending) p
       JOIN budget_counters b ON b.account_id = p_account AND b.cycle_no = p_cycle AND b.scope = p.scope
      GROUP BY p.scope
@@ -101,7 +111,7 @@ BEGIN
            END
       FROM totals t JOIN pending p USING (scope)
       JOIN cycles cy ON cy.account_id = p_account AND cy.cycle_no = p_cycle
-     WHERE t.budget > 0 AND t.used * 100 >= p.percent * t.budget
+     WHERE t.budget > 0 AND t.budget IS NOT NULL AND t.used * 100 >= p.percent * t.budget
      ORDER BY t.scope, p.percent
     ON CONFLICT DO NOTHING
     RETURNING event_id, scope

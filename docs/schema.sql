@@ -39,9 +39,13 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM alert_thresholds t WHERE t.account_id IN (SELECT account_id FROM new_rows)) THEN
     RETURN NULL;
   END IF;
-  FOR r IN SELECT n.account_id, n.cycle_no, array_agg(DISTINCT n.scope) AS scopes FROM new_rows n
-            WHERE n.cycle_no > 0 AND (n.scope = 'account' OR n.scope LIKE 'group:%' OR n.scope LIKE 'member:%')
-              AND n.account_id IN (SELECT account_id FROM alert_thresholds)
+  FOR r IN SELECT n.account_id, n.cycle_no, array_agg(DISTINCT n.scope) AS scopes
+             FROM new_rows n JOIN alert_thresholds th ON th.account_id = n.account_id
+            WHERE n.cycle_no > 0 AND n.used > 0 AND n.used * 100 >= th.percent * n.capacity
+              AND (n.scope = 'account' OR n.scope LIKE 'group:%' OR n.scope LIKE 'member:%')
+              AND NOT EXISTS (SELECT 1 FROM alert_events e
+                               WHERE e.account_id = n.account_id AND e.cycle_no = n.cycle_no
+                                 AND e.scope = n.scope AND e.threshold = th.percent)
             GROUP BY n.account_id, n.cycle_no
   LOOP
     PERFORM credits_alerts_raise(r.account_id, r.cycle_no, r.scopes);

@@ -160,7 +160,9 @@ describe('budget threshold alerts over a real server', () => {
       budget: '100',
     });
     const group80 = bodies.find((b) => key4(b) === 'group:eng:80');
-    expect(group80).toMatchObject({ scope: 'group', member: null, group: 'eng', used: '400', budget: '500' });
+    // A sliced budget's alert may be raised by a later change or the sweep: used is what it was then.
+    expect(group80).toMatchObject({ scope: 'group', member: null, group: 'eng', budget: '500' });
+    expect(['400', '415']).toContain(group80.used);
     expect(Date.parse(member80.cycle.end)).toBeGreaterThan(Date.parse(member80.cycle.start));
 
     // GET /v1/alerts lists them with their deliveries; the first one shows its failed attempt.

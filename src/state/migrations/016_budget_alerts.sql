@@ -124,8 +124,13 @@ BEGIN
   RETURN v_n;
 END $$;
 
--- After any change of counters: the accounts with thresholds raise what the changed scopes reached. Accounts
--- without thresholds cost one probe of alert_thresholds per statement.
+-- After any change of counters, in the same transaction. The hot path pays one probe of alert_thresholds per
+-- statement when the account has none; otherwise a filter over the changed rows alone: a row (a member's
+-- counter, or one slice of a group's or the account's) that has not itself reached a threshold not yet
+-- raised is passed over without reading anything else. A member's counter is one row, so its alerts are
+-- exact. A sliced scope can reach a threshold in total while the slice a writer changed has not (or while
+-- concurrent writers each see only their own slice): the next change of a slice past it, or the sweep that
+-- `credits serve` runs, raises it.
 CREATE FUNCTION credits_alerts_counters_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   r record;
@@ -133,9 +138,13 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM alert_thresholds t WHERE t.account_id IN (SELECT account_id FROM new_rows)) THEN
     RETURN NULL;
   END IF;
-  FOR r IN SELECT n.account_id, n.cycle_no, array_agg(DISTINCT n.scope) AS scopes FROM new_rows n
-            WHERE n.cycle_no > 0 AND (n.scope = 'account' OR n.scope LIKE 'group:%' OR n.scope LIKE 'member:%')
-              AND n.account_id IN (SELECT account_id FROM alert_thresholds)
+  FOR r IN SELECT n.account_id, n.cycle_no, array_agg(DISTINCT n.scope) AS scopes
+             FROM new_rows n JOIN alert_thresholds th ON th.account_id = n.account_id
+            WHERE n.cycle_no > 0 AND n.used > 0 AND n.used * 100 >= th.percent * n.capacity
+              AND (n.scope = 'account' OR n.scope LIKE 'group:%' OR n.scope LIKE 'member:%')
+              AND NOT EXISTS (SELECT 1 FROM alert_events e
+                               WHERE e.account_id = n.account_id AND e.cycle_no = n.cycle_no
+                                 AND e.scope = n.scope AND e.threshold = th.percent)
             GROUP BY n.account_id, n.cycle_no
   LOOP
     PERFORM credits_alerts_raise(r.account_id, r.cycle_no, r.scopes);

@@ -139,7 +139,8 @@ export const ERRORS = {
   ),
   ALERT_BAD_SECRET_ENV: spec(
     400,
-    (p) => `secretEnv ${p.value} is not an environment variable name`,
+    // The value is not repeated: what was written there may be the secret itself.
+    () => 'secretEnv is not the name of an environment variable (the value is not shown: it may be a secret)',
     'Name the variable that holds the secret (letters, digits and _, not starting with a digit), e.g. CREDITS_WEBHOOK_SECRET; never the secret itself.',
   ),
   ALERT_UNKNOWN_SCOPE: spec(

@@ -335,8 +335,10 @@ function alertIssue(
         path,
       };
     }
-    if (path[3] === 'secretEnv')
-      return { code: 'ALERT_BAD_SECRET_ENV', params: { value: String(value) }, path };
+  }
+  // Whatever is wrong with a secretEnv (a pattern, a number), its value is not repeated: it may be the secret.
+  if (path[1] === 'webhooks' && path[3] === 'secretEnv' && path.length === 4) {
+    return { code: 'ALERT_BAD_SECRET_ENV', params: {}, path };
   }
   if (path[1] === 'webhooks' && path[3] === 'scopes' && path.length === 5 && e.keyword === 'enum') {
     return { code: 'ALERT_UNKNOWN_SCOPE', params: { value: String(value) }, path };

@@ -63,13 +63,16 @@ describe('alerts in credits.yaml', () => {
     expect(load(hook('url: http://127.0.0.1:9999/hook\n      secretEnv: S')).ok).toBe(true);
   });
 
-  it('refuses a secretEnv that is not a variable name (a secret pasted in), without echoing it elsewhere', () => {
+  it('refuses a secretEnv that is not a variable name (a secret pasted in), without repeating it', () => {
     expect(failures(hook('url: https://h.example/x\n      secretEnv: "whsec 123"'))).toEqual([
-      'credits.yaml:9:18  ALERT_BAD_SECRET_ENV  secretEnv whsec 123 is not an environment variable name',
+      'credits.yaml:9:18  ALERT_BAD_SECRET_ENV  secretEnv is not the name of an environment variable (the value is not shown: it may be a secret)',
     ]);
-    expect(failures(hook('url: https://h.example/x\n      secretEnv: 1ABC'))[0]).toContain(
-      'ALERT_BAD_SECRET_ENV',
-    );
+    for (const pasted of ['1ABC', '123456789', 'whsec_live-9f8e', '[a, b]']) {
+      const lines = failures(hook(`url: https://h.example/x\n      secretEnv: ${pasted}`));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('ALERT_BAD_SECRET_ENV');
+      expect(lines[0]).not.toContain(pasted);
+    }
   });
 
   it('refuses an unknown scope, a repeated scope, a repeated url and unknown keys', () => {

@@ -85,7 +85,12 @@ export function retryDelay(attempt: number, o: AlertSenderOptions, random = Math
 
 type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
 
-async function send(d: DueDelivery, o: AlertSenderOptions, env: NodeJS.ProcessEnv): Promise<Outcome> {
+async function send(
+  d: DueDelivery,
+  o: AlertSenderOptions,
+  env: NodeJS.ProcessEnv,
+  stopping: AbortSignal,
+): Promise<Outcome> {
   const secret = env[d.secretEnv];
   if (!secret) {
     return {
@@ -106,15 +111,16 @@ async function send(d: DueDelivery, o: AlertSenderOptions, env: NodeJS.ProcessEn
       },
       body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(o.timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(o.timeoutMs), stopping]),
     });
     await res.body?.cancel().catch(() => {});
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
     return { ok: false, status: res.status, error: `HTTP ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    const reason =
-      e.name === 'TimeoutError'
+    const reason = stopping.aborted
+      ? 'credits serve stopped during the request'
+      : e.name === 'TimeoutError'
         ? `no answer within ${o.timeoutMs} ms`
         : (e.cause?.code ?? e.cause?.message ?? e.message);
     return { ok: false, status: null, error: `request failed: ${reason}` };
@@ -144,11 +150,14 @@ export async function startAlertSender(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AlertSender> {
   let stopped = false;
+  // Stopping aborts requests in flight (recorded as failed attempts, retried later), so shutdown never waits
+  // for a slow receiver.
+  const stopping = new AbortController();
   let running: Promise<void> = Promise.resolve();
   let lastSweep = Date.now();
 
   const deliver = async (d: DueDelivery): Promise<void> => {
-    const outcome = await send(d, o, env);
+    const outcome = await send(d, o, env, stopping.signal);
     const where = { eventId: d.event.id, url: shownUrl(d.url), attempt: d.attempt };
     if (outcome.ok) {
       await recordDelivered(store, d, outcome.status);
@@ -188,6 +197,7 @@ export async function startAlertSender(
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort();
       await running;
     },
   };

@@ -3,7 +3,7 @@
 // load falls on every mode alike. The account of bench/usage.mjs (1,000 members, 32 callers) records usage
 // in short alternating blocks: the trigger disabled (as before migration 016), the trigger with no
 // thresholds declared (alerts off), and thresholds 50/80/100 % declared (alerts on, below every threshold).
-// Usage: npm run build && node bench/alerts-overhead.mjs [--rounds 8] [--block 2] [--clients 32]
+// Usage: npm run build && node bench/alerts-overhead.mjs [--rounds 8] [--block 2] [--clients 32] [--credits 1.5]
 import { parseArgs } from 'node:util';
 import { startServer } from './pg-server.mjs';
 
@@ -12,6 +12,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '8' },
     block: { type: 'string', default: '2' },
     clients: { type: 'string', default: '32' },
+    credits: { type: 'string', default: '1.5' },
   },
 });
 const rounds = Number(values.rounds);
@@ -42,7 +43,8 @@ try {
     for (let m = 0; m < 100; m++) lines.push(`      u${g * 100 + m}@bench.test: ${m % 2 ? 1000 : '{}'}`);
   }
   lines.push('  default:', '    allocation: 1000');
-  lines.push('alerts:', '  thresholds: [50, 80, 100]');
+  lines.push('alerts:', '  thresholds: [50, 80, 100]', '  webhooks:');
+  lines.push('    - url: http://127.0.0.1:9/hook', '      secretEnv: BENCH_WEBHOOK_SECRET');
   await applyPlan(store, await makePlan(store, { bytes: lines.join('\n') + '\n', file: 'bench.yaml' }), {
     actor: 'bench',
   });
@@ -76,7 +78,7 @@ try {
           await recordUsage(store, {
             accountId: 'bench',
             member,
-            credits: '0.01',
+            credits: values.credits,
             idempotencyKey: `k${seq++}`,
           });
           ops++;

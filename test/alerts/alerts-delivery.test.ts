@@ -244,4 +244,44 @@ describe('budget threshold alerts over a real server', () => {
     ]);
     expect(hook.got).toEqual([]);
   }, 60_000);
+
+  it('stops at once with a request in flight to a receiver that never answers, and records it for a retry', async () => {
+    // Takes the request and never answers.
+    const silent = createServer(() => {});
+    receivers.push(silent);
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const hook = `http://127.0.0.1:${(silent.address() as { port: number }).port}/hook`;
+    const { url, store } = await pgWithConfig(config(hook));
+    const { token: service } = await createToken(store, { accountId: 'acme', role: 'service' });
+    const serve = await startServeProcess(url, { ...FAST, TEST_HOOK_SECRET: SECRET });
+    const res = await fetch(`${serve.base}/v1/usage`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${service}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'x',
+      },
+      body: JSON.stringify({ member: 'a@acme.com', credits: '50' }),
+    });
+    expect(res.status).toBe(201);
+    const attempts = async () =>
+      (
+        await store.query<{ attempts: number; status: string; last_error: string | null }>(
+          'SELECT attempts, status, last_error FROM alert_deliveries',
+        )
+      ).rows;
+    await until('the request to be in flight', async () => (await attempts())[0]?.attempts === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    const stopping = Date.now();
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(5000); // the request timeout is 10 s
+    expect(await attempts()).toEqual([
+      {
+        attempts: 1,
+        status: 'pending',
+        last_error: 'request failed: credits serve stopped during the request',
+      },
+    ]);
+  }, 60_000);
 });

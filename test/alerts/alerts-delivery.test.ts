@@ -188,7 +188,8 @@ describe('budget threshold alerts over a real server', () => {
     expect(again.map(key4)).toEqual(['member:a@acme.com:50']);
 
     // Concurrent writers on the pool cross the sliced group and account budgets: each alert still once.
-    await Promise.all(Array.from({ length: 40 }, () => use('b@acme.com', '10')));
+    const burst = await Promise.all(Array.from({ length: 40 }, () => use('b@acme.com', '10')));
+    expect(burst.every((status) => status === 201)).toBe(true);
     await until('the concurrent alerts', () => events().size === 10);
     await new Promise((r) => setTimeout(r, 800));
     const concurrent = [...events().values()]

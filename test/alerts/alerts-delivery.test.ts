@@ -285,4 +285,64 @@ describe('budget threshold alerts over a real server', () => {
       },
     ]);
   }, 60_000);
+
+  it('two servers on one database never send one delivery at the same time, and deliver each alert once', async () => {
+    // A slow receiver (300 ms an answer) that counts requests per event id and notes any overlap.
+    const inFlight = new Map<string, number>();
+    const seen = new Map<string, number>();
+    let overlaps = 0;
+    const slow = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        const id = (JSON.parse(body) as { id: string }).id;
+        if (inFlight.get(id)) overlaps++;
+        inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+        setTimeout(() => {
+          inFlight.set(id, inFlight.get(id)! - 1);
+          res.writeHead(200).end();
+        }, 300);
+      });
+    });
+    receivers.push(slow);
+    await new Promise<void>((done) => slow.listen(0, '127.0.0.1', done));
+    const hook = `http://127.0.0.1:${(slow.address() as { port: number }).port}/hook`;
+    const { url, store } = await pgWithConfig(config(hook));
+    const { token: service } = await createToken(store, { accountId: 'acme', role: 'service' });
+    const [one, two] = await Promise.all([
+      startServeProcess(url, { ...FAST, TEST_HOOK_SECRET: SECRET }),
+      startServeProcess(url, { ...FAST, TEST_HOOK_SECRET: SECRET }),
+    ]);
+    servers.push(one!, two!);
+    let key = 0;
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const res = await fetch(`${[one!, two!][i % 2]!.base}/v1/usage`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${service}`,
+            'content-type': 'application/json',
+            'idempotency-key': `k${key++}`,
+          },
+          body: JSON.stringify({ member: i % 3 ? 'b@acme.com' : 'a@acme.com', credits: '10' }),
+        });
+        return res.status;
+      }),
+    );
+    expect(burst.every((s) => s === 201)).toBe(true);
+    const events = async () =>
+      Number((await store.query<{ n: string }>('SELECT count(*) AS n FROM alert_events')).rows[0]!.n);
+    // a: 10 × 10 = 100 % (50, 80, 100); group 300/500 (50); account 300/600 (50): 5 alerts.
+    await until('every delivery delivered', async () => {
+      const { rows } = await store.query<{ n: string }>(
+        "SELECT count(*) AS n FROM alert_deliveries WHERE status <> 'delivered'",
+      );
+      return Number(rows[0]!.n) === 0 && (await events()) > 0 && seen.size === (await events());
+    });
+    expect(await events()).toBe(5);
+    expect(overlaps).toBe(0);
+    expect([...seen.values()]).toEqual([1, 1, 1, 1, 1]);
+  }, 60_000);
 });

@@ -2,7 +2,8 @@
 // scope) in the usage's own transaction, once per scope, threshold and cycle; a refused charge writes none;
 // claims never hand one delivery to two senders; failures are retried later or given up.
 import { describe, expect, it } from 'vitest';
-import { storeKinds } from '../support/databases.js';
+import { pgWithConfig, storeKinds } from '../support/databases.js';
+import { createPgStore } from '../../src/state/pg-store.js';
 import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
@@ -145,5 +146,30 @@ describe.each(storeKinds)('alert outbox on %s', (_kind, freshStore) => {
       ['failed', 2, null, 'request failed: ECONNREFUSED'],
     ]);
     expect(await claimDueDeliveries(store, 5, 0)).toEqual([]);
+  });
+});
+
+describe('alert outbox claims on PostgreSQL, two connections', () => {
+  it('a claim skips deliveries another sender holds, at once, instead of waiting for them', async () => {
+    const { url, store } = await pgWithConfig(config);
+    await recordUsage(store, { accountId: 'acme', member: 'b@acme.com', credits: '300' }); // 2 deliveries
+    const other = createPgStore(url, { applicationName: 'credits-test' });
+    try {
+      let skipped: unknown[] | 'waited' = 'waited';
+      await store.transaction(async (tx) => {
+        // Another sender holds both rows, mid-claim.
+        await tx.query('SELECT 1 FROM alert_deliveries FOR UPDATE');
+        const claim = claimDueDeliveries(other, 5, 60_000);
+        const waited = new Promise<'waited'>((done) => setTimeout(() => done('waited'), 1500));
+        skipped = await Promise.race([claim, waited]);
+        if (skipped === 'waited') await tx.query('SELECT 1'); // released at commit; the claim then ends
+      });
+      expect(skipped).toEqual([]);
+      // Released: now one claim takes both, once.
+      expect(await claimDueDeliveries(other, 5, 60_000)).toHaveLength(2);
+      expect(await claimDueDeliveries(store, 5, 60_000)).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // The sender's pure parts: settings from the environment, the retry schedule, the signature, shown urls.
 import { describe, expect, it } from 'vitest';
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import {
   ALERT_SENDER_DEFAULTS,
   alertSenderOptions,
@@ -38,5 +39,46 @@ describe('alert sender', () => {
     expect(shownUrl('https://h.example/a/b?token=x')).toBe('https://h.example/a/b?…');
     expect(shownUrl('https://h.example/a#frag')).toBe('https://h.example/a?…');
     expect(shownUrl('http://127.0.0.1:9/hook')).toBe('http://127.0.0.1:9/hook');
+  });
+});
+
+describe('the receiver example in docs/alerts.md', () => {
+  // Five lines, the import and four more, run as written against signed bodies.
+  const doc = readFileSync('docs/alerts.md', 'utf8');
+  const block = /## Verifying a delivery[\s\S]*?```js\n([\s\S]*?)```/.exec(doc)![1]!;
+  const lines = block.trim().split('\n');
+  expect(lines[0]).toBe("import { createHmac, timingSafeEqual } from 'node:crypto';");
+  const receive = new Function(
+    'createHmac',
+    'timingSafeEqual',
+    'process',
+    'req',
+    'rawBody',
+    'res',
+    `${lines.slice(1).join('\n')}\nreturn 'accepted';`,
+  ) as (...args: unknown[]) => unknown;
+  const run = (header: string, body: string) => {
+    let refused = false;
+    const res = { writeHead: () => ({ end: () => (refused = true) }) };
+    const env = { env: { CREDITS_WEBHOOK_SECRET: 'whsec_doc' } };
+    const out = receive(
+      createHmac,
+      timingSafeEqual,
+      env,
+      { headers: { 'credits-signature': header } },
+      body,
+      res,
+    );
+    return refused ? 'refused' : out;
+  };
+
+  it('has five lines, accepts a signed body and refuses a changed, foreign or old one', () => {
+    expect(lines).toHaveLength(5);
+    const body = '{"id":"e1","type":"budget.threshold"}';
+    const now = Math.floor(Date.now() / 1000);
+    expect(run(signatureHeader('whsec_doc', body, now), body)).toBe('accepted');
+    expect(run(signatureHeader('whsec_doc', body, now), body.replace('e1', 'e2'))).toBe('refused');
+    expect(run(signatureHeader('another', body, now), body)).toBe('refused');
+    expect(run(signatureHeader('whsec_doc', body, now - 3600), body)).toBe('refused');
   });
 });

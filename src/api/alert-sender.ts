@@ -154,7 +154,7 @@ export async function startAlertSender(
   // for a slow receiver.
   const stopping = new AbortController();
   let running: Promise<void> = Promise.resolve();
-  let lastSweep = Date.now();
+  let lastSweep = 0; // the first round sweeps: thresholds may have been reached while no server ran
 
   const deliver = async (d: DueDelivery): Promise<void> => {
     const outcome = await send(d, o, env, stopping.signal);

@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Benchmark: usage events per second through the ledger library on PostgreSQL, one account with 1,000
 // members, 32 concurrent callers, against `pgbench -N -c 32` on the same server in the same run.
-// Usage: npm run build && node bench/usage.mjs [--seconds 15] [--clients 32]
+// Usage: npm run build && node bench/usage.mjs [--seconds 15] [--clients 32] [--alerts]
+// --alerts declares threshold alerts (50/80/100 %, one webhook): every counter change then checks them.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startServer } from './pg-server.mjs';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '15' }, clients: { type: 'string', default: '32' } },
+  options: {
+    seconds: { type: 'string', default: '15' },
+    clients: { type: 'string', default: '32' },
+    alerts: { type: 'boolean', default: false },
+  },
 });
 const seconds = Number(values.seconds);
 const clients = Number(values.clients);
@@ -52,6 +57,10 @@ try {
       lines.push(`      u${g * perGroup + m}@bench.test: ${m % 2 ? 1000 : '{}'}`);
   }
   lines.push('  default:', '    allocation: 1000');
+  if (values.alerts) {
+    lines.push('alerts:', '  thresholds: [50, 80, 100]', '  webhooks:');
+    lines.push('    - url: http://127.0.0.1:9/hook', '      secretEnv: BENCH_WEBHOOK_SECRET');
+  }
   await applyPlan(store, await makePlan(store, { bytes: lines.join('\n') + '\n', file: 'bench.yaml' }), {
     actor: 'bench',
   });
@@ -91,11 +100,14 @@ try {
     `SELECT count(*) AS n FROM (SELECT scope, sum(capacity) c, sum(used) u FROM budget_counters WHERE account_id = 'bench'
       GROUP BY cycle_no, scope) s WHERE u > c`,
   );
+  const raised = values.alerts
+    ? `, alerts raised: ${(await store.query('SELECT count(*) AS n FROM alert_events')).rows[0].n}`
+    : '';
   latencies.sort((a, b) => a - b);
   const p99 = latencies[Math.floor(latencies.length * 0.99)];
   await store.close();
   console.log(
-    `| usage events/s, library, ${clients} callers, 1,000 members | ${tps.toFixed(0)}/s (p99 ${p99.toFixed(1)} ms) | pgbench -N -c ${clients}: ${floorTps.toFixed(0)} tps | ${(tps / floorTps).toFixed(2)}× | ≥ 0.5× | overspent scopes: ${over.rows[0].n}, ledger mismatches: ${check.mismatches.length} |`,
+    `| usage events/s, library, ${clients} callers, 1,000 members | ${tps.toFixed(0)}/s (p99 ${p99.toFixed(1)} ms) | pgbench -N -c ${clients}: ${floorTps.toFixed(0)} tps | ${(tps / floorTps).toFixed(2)}× | ≥ 0.5× | overspent scopes: ${over.rows[0].n}, ledger mismatches: ${check.mismatches.length}${raised} |`,
   );
 } finally {
   await server.stop();

@@ -27,6 +27,111 @@ CREATE TYPE public.credits_usage_row AS (
 );
 
 --
+-- Name: credits_alerts_counters_changed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_alerts_counters_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  r record;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM alert_thresholds t WHERE t.account_id IN (SELECT account_id FROM new_rows)) THEN
+    RETURN NULL;
+  END IF;
+  FOR r IN SELECT n.account_id, n.cycle_no, array_agg(DISTINCT n.scope) AS scopes
+             FROM new_rows n JOIN alert_thresholds th ON th.account_id = n.account_id
+            WHERE n.cycle_no > 0 AND n.used > 0 AND n.used * 100 >= th.percent * n.capacity
+              AND (n.scope = 'account' OR n.scope LIKE 'group:%' OR n.scope LIKE 'member:%')
+              AND NOT EXISTS (SELECT 1 FROM alert_events e
+                               WHERE e.account_id = n.account_id AND e.cycle_no = n.cycle_no
+                                 AND e.scope = n.scope AND e.threshold = th.percent)
+            GROUP BY n.account_id, n.cycle_no
+  LOOP
+    PERFORM credits_alerts_raise(r.account_id, r.cycle_no, r.scopes);
+  END LOOP;
+  RETURN NULL;
+END $$;
+
+--
+-- Name: credits_alerts_raise(text, bigint, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_alerts_raise(p_account text, p_cycle bigint, p_scopes text[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  WITH pending AS (
+    SELECT s.scope, th.percent
+      FROM unnest(p_scopes) AS s(scope) CROSS JOIN alert_thresholds th
+     WHERE th.account_id = p_account
+       AND NOT EXISTS (SELECT 1 FROM alert_events e WHERE e.account_id = p_account AND e.cycle_no = p_cycle
+                          AND e.scope = s.scope AND e.threshold = th.percent)
+  ), totals AS (
+    -- The budget of a sliced scope is its declared one, not the sum of its slices' capacities: a writer
+    -- re-spreading the slices (credits_charge) updates them one statement at a time, and the sum is only
+    -- right again after the last. Its used moves in one statement, so the sum of used is always right.
+    SELECT p.scope, sum(b.used) AS used,
+           CASE WHEN p.scope = 'account'
+                THEN (SELECT a.credit_limit FROM accounts a WHERE a.account_id = p_account)
+                WHEN p.scope LIKE 'group:%'
+                THEN (SELECT g.allocation + g.extra FROM groups g
+                       WHERE g.account_id = p_account AND g.group_key = substr(p.scope, 7))
+                ELSE sum(b.capacity) END AS budget
+      FROM (SELECT DISTINCT scope FROM pending) p
+      JOIN budget_counters b ON b.account_id = p_account AND b.cycle_no = p_cycle AND b.scope = p.scope
+     GROUP BY p.scope
+  ), ev AS (
+    INSERT INTO alert_events (account_id, cycle_no, scope, threshold, used, budget, cycle_starts_at,
+                              cycle_ends_at, group_key)
+    SELECT p_account, p_cycle, t.scope, p.percent, t.used, t.budget, cy.starts_at, cy.ends_at,
+           CASE WHEN t.scope LIKE 'group:%' THEN substr(t.scope, 7)
+                WHEN t.scope LIKE 'member:%' THEN (SELECT m.group_key FROM members m
+                                                    WHERE m.account_id = p_account AND m.email = substr(t.scope, 8))
+           END
+      FROM totals t JOIN pending p USING (scope)
+      JOIN cycles cy ON cy.account_id = p_account AND cy.cycle_no = p_cycle
+     WHERE t.budget > 0 AND t.budget IS NOT NULL AND t.used * 100 >= p.percent * t.budget
+     ORDER BY t.scope, p.percent
+    ON CONFLICT DO NOTHING
+    RETURNING event_id, scope
+  ), deliveries AS (
+    INSERT INTO alert_deliveries (account_id, event_id, url, secret_env)
+    SELECT p_account, ev.event_id, w.url, w.secret_env
+      FROM ev JOIN alert_webhooks w ON w.account_id = p_account AND split_part(ev.scope, ':', 1) = ANY (w.scopes)
+  )
+  SELECT count(*) INTO v_n FROM ev;
+  RETURN v_n;
+END $$;
+
+--
+-- Name: credits_alerts_sweep(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_alerts_sweep() RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  r record;
+  v_n integer := 0;
+BEGIN
+  FOR r IN SELECT a.account_id, c.cycle_no,
+                  array(SELECT DISTINCT b.scope FROM budget_counters b
+                         WHERE b.account_id = a.account_id AND b.cycle_no = c.cycle_no
+                           AND (b.scope = 'account' OR b.scope LIKE 'group:%')) AS scopes
+             FROM (SELECT DISTINCT account_id FROM alert_thresholds) a
+             CROSS JOIN LATERAL (SELECT max(cycle_no) AS cycle_no FROM cycles
+                                  WHERE cycles.account_id = a.account_id) c
+            WHERE c.cycle_no IS NOT NULL
+  LOOP
+    v_n := v_n + credits_alerts_raise(r.account_id, r.cycle_no, r.scopes);
+  END LOOP;
+  RETURN v_n;
+END $$;
+
+--
 -- Name: credits_bump_declared_account(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -833,6 +938,79 @@ CREATE TABLE public.accounts (
 );
 
 --
+-- Name: alert_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_deliveries (
+    account_id text NOT NULL,
+    delivery_id bigint NOT NULL,
+    event_id uuid NOT NULL,
+    url text NOT NULL,
+    secret_env text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_attempt_at timestamp with time zone,
+    last_status integer,
+    last_error text,
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alert_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
+);
+
+--
+-- Name: alert_deliveries_delivery_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.alert_deliveries ALTER COLUMN delivery_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.alert_deliveries_delivery_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: alert_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_events (
+    account_id text NOT NULL,
+    event_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    cycle_no bigint NOT NULL,
+    scope text NOT NULL,
+    threshold numeric(5,2) NOT NULL,
+    used numeric(24,6) NOT NULL,
+    budget numeric(24,6) NOT NULL,
+    cycle_starts_at timestamp with time zone NOT NULL,
+    cycle_ends_at timestamp with time zone NOT NULL,
+    group_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: alert_thresholds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_thresholds (
+    account_id text NOT NULL,
+    percent numeric(5,2) NOT NULL,
+    CONSTRAINT alert_thresholds_percent_check CHECK (((percent > (0)::numeric) AND (percent <= (100)::numeric)))
+);
+
+--
+-- Name: alert_webhooks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.alert_webhooks (
+    account_id text NOT NULL,
+    url text NOT NULL,
+    secret_env text NOT NULL,
+    scopes text[] NOT NULL
+);
+
+--
 -- Name: api_tokens; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1080,6 +1258,41 @@ ALTER TABLE ONLY public.accounts
     ADD CONSTRAINT accounts_pkey PRIMARY KEY (account_id);
 
 --
+-- Name: alert_deliveries alert_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_deliveries
+    ADD CONSTRAINT alert_deliveries_pkey PRIMARY KEY (account_id, delivery_id);
+
+--
+-- Name: alert_events alert_events_account_id_cycle_no_scope_threshold_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_events
+    ADD CONSTRAINT alert_events_account_id_cycle_no_scope_threshold_key UNIQUE (account_id, cycle_no, scope, threshold);
+
+--
+-- Name: alert_events alert_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_events
+    ADD CONSTRAINT alert_events_pkey PRIMARY KEY (account_id, event_id);
+
+--
+-- Name: alert_thresholds alert_thresholds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_thresholds
+    ADD CONSTRAINT alert_thresholds_pkey PRIMARY KEY (account_id, percent);
+
+--
+-- Name: alert_webhooks alert_webhooks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_webhooks
+    ADD CONSTRAINT alert_webhooks_pkey PRIMARY KEY (account_id, url);
+
+--
 -- Name: api_tokens api_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1185,6 +1398,24 @@ ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
 
 --
+-- Name: alert_deliveries_by_event; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_deliveries_by_event ON public.alert_deliveries USING btree (account_id, event_id);
+
+--
+-- Name: alert_deliveries_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_deliveries_due ON public.alert_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+--
+-- Name: alert_events_recent; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_events_recent ON public.alert_events USING btree (account_id, created_at DESC);
+
+--
 -- Name: idempotency_keys_by_age; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1225,6 +1456,42 @@ CREATE INDEX reservations_live ON public.reservations USING btree (account_id, s
 --
 
 CREATE TRIGGER accounts_declared_upd BEFORE UPDATE ON public.accounts FOR EACH ROW EXECUTE FUNCTION public.credits_bump_declared_account();
+
+--
+-- Name: alert_thresholds alert_thresholds_declared_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_thresholds_declared_del AFTER DELETE ON public.alert_thresholds REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.credits_bump_declared_version();
+
+--
+-- Name: alert_thresholds alert_thresholds_declared_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_thresholds_declared_ins AFTER INSERT ON public.alert_thresholds REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.credits_bump_declared_version();
+
+--
+-- Name: alert_webhooks alert_webhooks_declared_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_webhooks_declared_del AFTER DELETE ON public.alert_webhooks REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.credits_bump_declared_version();
+
+--
+-- Name: alert_webhooks alert_webhooks_declared_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_webhooks_declared_ins AFTER INSERT ON public.alert_webhooks REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.credits_bump_declared_version();
+
+--
+-- Name: alert_webhooks alert_webhooks_declared_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER alert_webhooks_declared_upd AFTER UPDATE ON public.alert_webhooks REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.credits_bump_declared_version();
+
+--
+-- Name: budget_counters budget_counters_alerts; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER budget_counters_alerts AFTER UPDATE ON public.budget_counters REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.credits_alerts_counters_changed();
 
 --
 -- Name: budget_counters budget_counters_member_capacity; Type: TRIGGER; Schema: public; Owner: -
@@ -1291,6 +1558,27 @@ CREATE TRIGGER members_group_exists_ins AFTER INSERT ON public.members REFERENCI
 --
 
 CREATE TRIGGER members_group_exists_upd AFTER UPDATE ON public.members REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.credits_check_member_groups();
+
+--
+-- Name: alert_deliveries alert_deliveries_account_id_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_deliveries
+    ADD CONSTRAINT alert_deliveries_account_id_event_id_fkey FOREIGN KEY (account_id, event_id) REFERENCES public.alert_events(account_id, event_id);
+
+--
+-- Name: alert_thresholds alert_thresholds_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_thresholds
+    ADD CONSTRAINT alert_thresholds_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(account_id);
+
+--
+-- Name: alert_webhooks alert_webhooks_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.alert_webhooks
+    ADD CONSTRAINT alert_webhooks_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(account_id);
 
 --
 -- Name: api_tokens api_tokens_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

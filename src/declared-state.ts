@@ -33,8 +33,28 @@ export interface DeclaredMember {
   extra: string;
 }
 
+export const ALERT_SCOPES = ['member', 'group', 'account'] as const;
+export type AlertScope = (typeof ALERT_SCOPES)[number];
+
+export interface DeclaredWebhook {
+  url: string;
+  /** The name of the environment variable of `credits serve` that holds the signing secret. */
+  secretEnv: string;
+  /** In ALERT_SCOPES order. */
+  scopes: AlertScope[];
+}
+
+export interface DeclaredAlerts {
+  /** Percentages, canonical decimal strings, ascending. */
+  thresholds: string[];
+  /** Sorted by url. */
+  webhooks: DeclaredWebhook[];
+}
+
 export interface DeclaredState {
   account: DeclaredAccount;
+  /** Absent or empty: no alerts. */
+  alerts?: DeclaredAlerts;
   /** Sorted by key; always contains the Default group. */
   groups: DeclaredGroup[];
   /** Sorted by e-mail. */

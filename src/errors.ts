@@ -117,6 +117,37 @@ export const ERRORS = {
       `autoApprove ${p.autoApprove} of group ${p.group} is more than its allocation + extra (${p.budget})`,
     'The auto-approve reserve is part of the group budget.',
   ),
+  ALERT_THRESHOLD_RANGE: spec(
+    400,
+    (p) => `alert threshold ${p.value} is not a percentage above 0 and at most 100`,
+    'A threshold is a percent of a budget used in the cycle, e.g. 50, 80, 100 (at most 2 decimal places).',
+  ),
+  ALERT_THRESHOLD_DUPLICATE: spec(
+    400,
+    (p) => `alert threshold ${p.value} is listed twice`,
+    'List each threshold once (their order does not matter).',
+  ),
+  ALERT_BAD_URL: spec(
+    400,
+    (p) => `webhook url ${p.value} is not usable: ${p.reason}`,
+    'Use https://host/path (http only to localhost, 127.0.0.1 or [::1]), with no user or password in it.',
+  ),
+  ALERT_WEBHOOK_DUPLICATE: spec(
+    400,
+    (p) => `webhook url ${p.value} is listed twice`,
+    'Each webhook url appears once; list every scope it wants in its scopes.',
+  ),
+  ALERT_BAD_SECRET_ENV: spec(
+    400,
+    // The value is not repeated: what was written there may be the secret itself.
+    () => 'secretEnv is not the name of an environment variable (the value is not shown: it may be a secret)',
+    'Name the variable that holds the secret (letters, digits and _, not starting with a digit), e.g. CREDITS_WEBHOOK_SECRET; never the secret itself.',
+  ),
+  ALERT_UNKNOWN_SCOPE: spec(
+    400,
+    (p) => `unknown alert scope ${p.value}`,
+    'Scopes are member, group and account.',
+  ),
   // --- engine ------------------------------------------------------------------------------------------------------
   DATABASE_UNAVAILABLE: spec(503, (p) => `cannot reach the database: ${p.reason}`, 'Check DATABASE_URL.'),
   DATABASE_TLS_UNTRUSTED: spec(

@@ -223,6 +223,38 @@ export const RESPONSES = {
       at: str,
     }),
   ),
+  // GET /v1/alerts: the latest threshold alerts (src/ledger/alerts-outbox.ts) and their deliveries.
+  alerts: obj({
+    alerts: {
+      type: 'array',
+      items: obj({
+        id: str,
+        type: str,
+        account: str,
+        scope: str,
+        member: strOrNull,
+        group: strOrNull,
+        threshold: { type: 'number' },
+        used: str,
+        budget: str,
+        cycle: obj({ start: str, end: str }),
+        createdAt: str,
+        deliveries: {
+          type: 'array',
+          items: obj({
+            url: str,
+            status: str,
+            attempts: { type: 'integer' },
+            lastStatus: { type: ['integer', 'null'] },
+            lastError: strOrNull,
+            lastAttemptAt: strOrNull,
+            nextAttemptAt: strOrNull,
+            deliveredAt: strOrNull,
+          }),
+        },
+      }),
+    },
+  }),
   // POST /v1/usage/batch: per event, in order, the status POST /v1/usage would answer and its body.
   usageBatch: obj({
     results: {

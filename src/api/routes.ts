@@ -30,6 +30,8 @@ import { csvChunks } from '../render/csv.js';
 import { csvReply, wantsCsv } from './csv-reply.js';
 import { BATCH_BODY_LIMIT, MAX_BATCH_EVENTS, recordBatch } from './usage-batch.js';
 import { memberSelf } from '../ledger/member-self.js';
+import { listAlerts } from '../ledger/alerts-outbox.js';
+import { shownUrl } from './alert-sender.js';
 
 // Amounts are checked before the schema, on the text the client sent (src/api/amounts.ts), and arrive here
 // as canonical strings; the schema documents them for OpenAPI and guards the type.
@@ -591,6 +593,24 @@ export const ROUTES: RouteSpec[] = [
       const batches = auditBatches(c.store, accountId, filter, { cursor: pageQuery(c).cursor });
       return Promise.resolve(csvReply(c.reply, 'audit.csv', csvChunks(AUDIT_CSV, batches)));
     },
+  },
+  {
+    method: 'GET',
+    url: '/v1/alerts',
+    operationId: 'listAlerts',
+    summary: 'List the latest budget threshold alerts and their webhook deliveries (admin only)',
+    response: RESPONSES.alerts,
+    roles: ['admin'],
+    schema: {
+      querystring: body({ limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }),
+    },
+    handler: async (c) => ({
+      alerts: (await listAlerts(c.store, c.identity.accountId, Number(query(c).limit))).map((a) => ({
+        ...a,
+        // Logs and lists show a webhook url without its query, which may carry a token.
+        deliveries: a.deliveries.map((d) => ({ ...d, url: shownUrl(d.url) })),
+      })),
+    }),
   },
   // Batch ingestion: up to 1,000 usage events, each answered in its place as POST /v1/usage answers it.
   {

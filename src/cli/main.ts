@@ -256,6 +256,20 @@ export function buildProgram(streams: Streams = defaultStreams): Command {
     );
 
   program
+    .command('alerts')
+    .description('list the latest budget threshold alerts and their webhook deliveries and failures')
+    .option('--account <id>', 'the account (optional when the database holds one)')
+    .option('--format <format>', 'table or json', 'table')
+    .option('--limit <n>', 'at most this many alerts, newest first (1 to 500)', '20')
+    .addHelpText('after', examples(['credits alerts', 'credits alerts --format json --limit 100']))
+    .action((opts) =>
+      run(
+        async () => (await import('./commands/alerts.js')).alertsCommand({ ...opts, ...db() }, streams),
+        streams,
+      ),
+    );
+
+  program
     .command('purge-keys')
     .description('delete idempotency keys past their retention (credits serve does this hourly)')
     .option('--older-than <age>', 'keys created longer ago than <N>h or <N>d, at least 24h', '24h')

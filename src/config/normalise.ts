@@ -2,7 +2,9 @@
 import { canonical } from '../decimal.js';
 import { canonicalTimeZone } from './cadence.js';
 import {
+  ALERT_SCOPES,
   DEFAULT_GROUP,
+  type DeclaredAlerts,
   type DeclaredGroup,
   type DeclaredMember,
   type DeclaredState,
@@ -64,5 +66,21 @@ export function normalise(config: ExactConfig): DeclaredState {
     },
     groups,
     members,
+    ...(config.alerts ? { alerts: normaliseAlerts(config.alerts) } : {}),
+  };
+}
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function normaliseAlerts(alerts: NonNullable<ExactConfig['alerts']>): DeclaredAlerts {
+  return {
+    thresholds: alerts.thresholds.map((t) => canonical(t.text)).sort((a, b) => Number(a) - Number(b)),
+    webhooks: (alerts.webhooks ?? [])
+      .map((w) => ({
+        url: w.url,
+        secretEnv: w.secretEnv,
+        scopes: ALERT_SCOPES.filter((s) => !w.scopes || w.scopes.includes(s)),
+      }))
+      .sort((a, b) => byText(a.url, b.url)),
   };
 }

@@ -22,12 +22,14 @@ type SchemaValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | nu
 
 /** Known keys per object kind, for "did you mean" suggestions. */
 const KNOWN_KEYS: Record<string, string[]> = {
-  root: ['version', 'account', 'groups'],
+  root: ['version', 'account', 'groups', 'alerts'],
   account: ['id', 'name', 'creditLimit', 'cycle', 'creditFactor', 'signupCredits', 'managedBy'],
   cycle: ['cadence', 'timezone'],
   group: ['name', 'allocation', 'extra', 'autoApprove', 'protect', 'members'],
   defaultGroup: ['allocation', 'extra', 'autoApprove', 'members'],
   member: ['allocation', 'extra'],
+  alerts: ['thresholds', 'webhooks'],
+  webhook: ['url', 'secretEnv', 'scopes'],
 };
 
 export function checkSchema(tree: unknown): ConfigIssue[] {
@@ -132,6 +134,7 @@ const EXPECTED: Record<string, string> = {
 function objectKind(path: ConfigPath): string {
   const [top, key, sub, member] = path;
   if (path.length === 0) return 'root';
+  if (top === 'alerts') return path.length === 1 ? 'alerts' : 'webhook';
   if (top === 'account') return path.length === 1 ? 'account' : 'cycle';
   if (top !== 'groups' || key === undefined) return 'root';
   if (path.length === 2) return key === 'default' ? 'defaultGroup' : 'group';
@@ -154,7 +157,10 @@ function mapErrors(errors: AjvError[], data: unknown, source: unknown): ConfigIs
   for (const e of errors) {
     // The inner error of a `propertyNames` check; its `propertyNames` error (handled below) names the key.
     if (e.propertyName !== undefined) continue;
-    const path = pointerToPath(e.instancePath);
+    const pointer = pointerToPath(e.instancePath);
+    // Under `alerts` the digits are list indices (group keys elsewhere may be digits): the locator needs numbers.
+    const path =
+      pointer[0] === 'alerts' ? pointer.map((s) => (/^\d+$/.test(String(s)) ? Number(s) : s)) : pointer;
     const where = pathText(path);
     const value = valueAt(data, path);
     // A member is a number, empty, or a mapping: keep only the errors of the branch its data is in.
@@ -163,6 +169,11 @@ function mapErrors(errors: AjvError[], data: unknown, source: unknown): ConfigIs
       const kind =
         typeof value === 'number' ? '0' : value === null ? '1' : typeof value === 'object' ? '2' : 'x';
       if (kind !== branch || e.keyword === 'type') continue;
+    }
+    const alert = alertIssue(path, e, value, source);
+    if (alert !== undefined) {
+      if (alert) issues.push(alert);
+      continue;
     }
     switch (e.keyword) {
       case 'anyOf': {
@@ -289,6 +300,50 @@ function mapErrors(errors: AjvError[], data: unknown, source: unknown): ConfigIs
     }
   }
   return issues;
+}
+
+/**
+ * The coded issue of a schema error under `alerts`, where the generic codes would mislead (a threshold's
+ * maximum is not an amount's 10^15); null to drop the error, undefined to map it as anywhere else.
+ */
+function alertIssue(
+  path: ConfigPath,
+  e: AjvError,
+  value: unknown,
+  source: unknown,
+): ConfigIssue | null | undefined {
+  if (path[0] !== 'alerts') return undefined;
+  const written = (p: ConfigPath): string => {
+    const v = valueAt(source, p);
+    return v instanceof ExactNumber ? v.source : String(v);
+  };
+  if (path[1] === 'thresholds' && path.length === 3) {
+    if (e.keyword === 'maximum' || e.keyword === 'exclusiveMinimum') {
+      return { code: 'ALERT_THRESHOLD_RANGE', params: { value: written(path) }, path };
+    }
+    return undefined;
+  }
+  if (path[1] === 'thresholds' && path.length === 2 && e.keyword === 'uniqueItems') {
+    const at = [...path, Number(e.params.j)];
+    return { code: 'ALERT_THRESHOLD_DUPLICATE', params: { value: written(at) }, path: at };
+  }
+  if (path[1] === 'webhooks' && path.length === 4 && e.keyword === 'pattern') {
+    if (path[3] === 'url') {
+      return {
+        code: 'ALERT_BAD_URL',
+        params: { value: String(value), reason: 'it does not start with https:// or http://' },
+        path,
+      };
+    }
+  }
+  // Whatever is wrong with a secretEnv (a pattern, a number), its value is not repeated: it may be the secret.
+  if (path[1] === 'webhooks' && path[3] === 'secretEnv' && path.length === 4) {
+    return { code: 'ALERT_BAD_SECRET_ENV', params: {}, path };
+  }
+  if (path[1] === 'webhooks' && path[3] === 'scopes' && path.length === 5 && e.keyword === 'enum') {
+    return { code: 'ALERT_UNKNOWN_SCOPE', params: { value: String(value) }, path };
+  }
+  return undefined;
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

@@ -4,6 +4,7 @@ import { parseCadence, isValidTimeZone } from './cadence.js';
 import { foldEmail } from './normalise.js';
 import { pathText, type ConfigIssue } from './config-issue.js';
 import type { ExactConfig, ExactGroup } from './exact-config.js';
+import { alertRules } from './alert-rules.js';
 
 export type SemanticRule = (config: ExactConfig) => ConfigIssue[];
 
@@ -150,6 +151,7 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   membersFitGroupBudget,
   groupsFitAccountLimit,
   autoApproveFitsGroupBudget,
+  alertRules,
 ];
 
 export const checkSemantics = (config: ExactConfig): ConfigIssue[] =>

@@ -16,6 +16,7 @@ import {
   type Plan,
   type PlanWarning,
 } from './plan.js';
+import { diffAlerts } from './diff-alerts.js';
 import {
   accountAddress,
   groupAddress,
@@ -106,12 +107,14 @@ export function diff(desired: DeclaredState, live: LiveState, ctx: DiffContext):
     for (const m of desired.members) {
       changes.push(created(memberAddress(m.email), memberObject(m)));
     }
+    diffAlerts(desired.alerts, undefined, changes);
     return finish(desired, live, ctx, changes, warnings);
   }
 
   diffAccount(acct, live, ctx, changes);
   diffGroups(desired, live, changes);
   diffMembers(desired, live, changes);
+  diffAlerts(desired.alerts, live.state!.alerts, changes);
   const drifted = changes.filter((c) => c.drift).length;
   if (drifted > 0) {
     warnings.push({

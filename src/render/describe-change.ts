@@ -62,14 +62,18 @@ export function summaryLine(s: { create: number; update: number; delete: number;
   return `Plan: ${s.create} to create, ${s.update} to update, ${s.move} to move, ${s.delete} to delete.`;
 }
 
+/** The section of alert changes: not a slug, so no group's section can be named so. */
+export const ALERTS_SECTION = '(alerts)';
+
 /** The group a change belongs to, for per-group sections: its own group, or the member's group. */
 export function sectionOf(c: Change): string {
   const address = parseAddress(c.address, c.action);
   if (address?.kind === 'account') return 'account';
   if (address?.kind === 'group') return address.key;
+  if (address?.kind === 'threshold' || address?.kind === 'webhook') return ALERTS_SECTION;
   const pick = (v: ChangeValue): string | undefined =>
     v && typeof v === 'object' && typeof v.group === 'string' ? v.group : undefined;
   if (c.group) return c.group;
-  if (address?.field === 'group' && typeof c.after === 'string') return c.after;
+  if (address?.kind === 'member' && address.field === 'group' && typeof c.after === 'string') return c.after;
   return pick(c.after) ?? pick(c.before) ?? 'default';
 }

@@ -1,7 +1,7 @@
 // Markdown view for pull-request comments: summary table first, per-group details folded in <details>.
 // Never longer than the cap: whole sections, then whole lines, then a count of what was left out.
 import type { Change, Plan } from '../plan/plan.js';
-import { changeLine, driftNote, sectionOf, spendNote } from './describe-change.js';
+import { ALERTS_SECTION, changeLine, driftNote, sectionOf, spendNote } from './describe-change.js';
 import { parseAddress } from '../plan/address.js';
 
 export const MARKDOWN_MAX_CHARS = 60_000;
@@ -43,7 +43,7 @@ export function renderMarkdown(plan: Plan, maxChars = MARKDOWN_MAX_CHARS): strin
   let out = head.join('\n') + '\n';
   const omitted: string[] = [];
   for (const [name, changes] of sections) {
-    const title = name === 'account' ? 'Account' : `Group \`${name}\``;
+    const title = name === 'account' ? 'Account' : name === ALERTS_SECTION ? 'Alerts' : `Group \`${name}\``;
     const open = `<details><summary>${title}: ${changes.length} change${changes.length === 1 ? '' : 's'}</summary>\n\n\`\`\`diff\n`;
     const close = '```\n\n</details>\n\n';
     const budget = maxChars - footerReserve - out.length - open.length - close.length;

@@ -77,5 +77,16 @@ export function renderYaml(state: DeclaredState, header = ''): string {
       for (const m of members) out.push(entry('      ', m.email, memberValue(m)));
     }
   }
+  if (state.alerts && (state.alerts.thresholds.length || state.alerts.webhooks.length)) {
+    out.push('alerts:', `  thresholds: [${state.alerts.thresholds.join(', ')}]`);
+    if (state.alerts.webhooks.length) {
+      out.push('  webhooks:');
+      for (const w of state.alerts.webhooks) {
+        out.push(`    - url: ${yamlString(w.url)}`, `      secretEnv: ${yamlString(w.secretEnv)}`);
+        // All three scopes is the default, written out only when fewer are chosen.
+        if (w.scopes.length < 3) out.push(`      scopes: [${w.scopes.join(', ')}]`);
+      }
+    }
+  }
   return out.join('\n') + '\n';
 }

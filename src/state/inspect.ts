@@ -5,6 +5,7 @@ import { canonicalTimeZone } from '../config/cadence.js';
 import { type DeclaredAccount, type DeclaredGroup, type DeclaredMember } from '../declared-state.js';
 import type { LiveState } from '../live-state.js';
 import type { Queryable } from './store.js';
+import { readAlertSettings } from './alert-settings.js';
 
 interface AccountRow {
   account_id: string;
@@ -247,9 +248,10 @@ export async function inspect(
     [accountId],
   );
   const groupUsage = new Map(usage.rows.map((u) => [u.group_key, canonical(u.used)]));
+  const alerts = await readAlertSettings(db, accountId);
 
   return {
-    state: { account, groups, members },
+    state: { account, groups, members, ...(alerts ? { alerts } : {}) },
     stateSerial: Number(row.state_serial),
     // The members read (maybe prefetched before the account row) must show the same declared_version, or the
     // reads straddle a write and no single version describes what was read.

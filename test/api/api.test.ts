@@ -402,6 +402,7 @@ const EXPECTED_ROLES: Record<string, Role[]> = {
   'GET /v1/usage': ['admin', 'service', 'member'],
   'GET /v1/usage/summary': ['admin', 'service', 'member'],
   'GET /v1/audit': ['admin'],
+  'GET /v1/alerts': ['admin'],
   'GET /v1/me': ['member'],
 };
 

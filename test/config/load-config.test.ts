@@ -17,6 +17,7 @@ import {
   timezoneIsKnown,
   type SemanticRule,
 } from '../../src/config/semantic-rules.js';
+import { alertRules } from '../../src/config/alert-rules.js';
 import type { ExactConfig } from '../../src/config/exact-config.js';
 import type { DeclaredState } from '../../src/declared-state.js';
 import type { CreditsError } from '../../src/errors.js';
@@ -441,6 +442,31 @@ describe('semantic rules', () => {
     it('autoApproveFitsGroupBudget: applies to the default group too', () => {
       const text = file('  default:\n    allocation: 1\n    autoApprove: 2\n');
       expect(ruleIssues(autoApproveFitsGroupBudget, text)).toEqual(['AUTO_APPROVE_OVER_BUDGET']);
+    });
+  });
+
+  // More cases, with positions, in test/alerts/alerts-config.test.ts.
+  describe('alertRules', () => {
+    const withAlerts = (alerts: string): string =>
+      file('', '  creditLimit: 100\n').replace('groups:\n', alerts);
+
+    it('alertRules: thresholds with 2 places and distinct urls pass', () => {
+      const text = withAlerts(
+        'alerts:\n  thresholds: [99.5, 50]\n  webhooks:\n    - url: https://a.example\n      secretEnv: A\n',
+      );
+      expect(ruleIssues(alertRules, text)).toEqual([]);
+    });
+
+    it('alertRules: 3 decimal places, a url twice, plain http elsewhere fail', () => {
+      const text = withAlerts(
+        'alerts:\n  thresholds: [99.125, 80]\n  webhooks:\n    - url: https://a.example\n      secretEnv: A\n' +
+          '    - url: https://a.example\n      secretEnv: B\n    - url: http://b.example\n      secretEnv: C\n',
+      );
+      expect(ruleIssues(alertRules, text)).toEqual([
+        'ALERT_THRESHOLD_RANGE',
+        'ALERT_WEBHOOK_DUPLICATE',
+        'ALERT_BAD_URL',
+      ]);
     });
   });
 });

@@ -29,6 +29,10 @@ const EDITOR_CODES = new Set<ErrorCode>([
   'NUMBER_NON_FINITE',
   'NUMBER_PRECISION',
   'NUMBER_TOO_LARGE',
+  'ALERT_THRESHOLD_RANGE',
+  'ALERT_THRESHOLD_DUPLICATE',
+  'ALERT_BAD_SECRET_ENV',
+  'ALERT_UNKNOWN_SCOPE',
 ]);
 /** Codes of semantic rules no JSON Schema can say: sums, cross-group uniqueness, the time zone database. */
 const SEMANTIC_ONLY = new Set<ErrorCode>([
@@ -38,6 +42,9 @@ const SEMANTIC_ONLY = new Set<ErrorCode>([
   'MEMBER_DUPLICATE',
   'MEMBER_IN_TWO_GROUPS',
   'UNKNOWN_TIMEZONE',
+  // http:// is refused for hosts other than the machine itself, and a url repeated: not in the schema.
+  'ALERT_BAD_URL',
+  'ALERT_WEBHOOK_DUPLICATE',
 ]);
 /** Schema-level files the editor cannot flag, and why (docs/yaml-reference.md lists them too). */
 const CLI_ONLY_FILES: Record<string, string> = {
@@ -45,6 +52,11 @@ const CLI_ONLY_FILES: Record<string, string> = {
 };
 /** Where the editor marks a problem at another column than the CLI, and why. */
 const EDITOR_POSITION: Record<string, { line: number; col: number; why: string }> = {
+  'alert-threshold-duplicate.yaml': {
+    line: 11,
+    col: 15,
+    why: 'the schema says the list has a repeat: the editor marks the list, the CLI the second 80',
+  },
   'group-null.yaml': {
     line: 9,
     col: 8,

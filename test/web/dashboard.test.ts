@@ -15,6 +15,7 @@ import { applyPlan } from '../../src/apply/apply-plan.js';
 import { createToken } from '../../src/state/tokens.js';
 import type { Store } from '../../src/state/store.js';
 import { seriousViolations } from './axe.js';
+import { claimDueDeliveries, recordDelivered, recordFailure } from '../../src/ledger/alerts-outbox.js';
 
 const fillers = Array.from(
   { length: 22 },
@@ -71,6 +72,27 @@ groups:
 ${Array.from({ length: 8 }, (_, i) => `      p0${i + 1}@many.test: 1000\n`).join('')}      zed@many.test: 1000
 `;
 
+// Threshold alerts on the Overview: one delivered, one failing and retried, one with no webhook.
+const ALERTING = `version: 1
+account:
+  id: alerting
+  name: Alerting Inc
+  creditLimit: 1000
+  creditFactor: 1
+groups:
+  ops:
+    name: Ops
+    allocation: 500
+    members:
+      ann@alerting.test: 100
+alerts:
+  thresholds: [50, 80]
+  webhooks:
+    - url: https://hooks.alerting.test/credits
+      secretEnv: ALERTING_SECRET
+      scopes: [member]
+`;
+
 const CHROMIUM = '/usr/bin/chromium';
 
 let store: Store;
@@ -83,6 +105,8 @@ let bobToken = '';
 const HAS_ME_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/me');
 /** GET /v1/audit, which the Activity tab reads. */
 const HAS_AUDIT_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/audit');
+/** GET /v1/alerts, which the Overview's latest alerts read. */
+const HAS_ALERTS_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/alerts');
 /** GET /v1/usage/summary, which the Overview's chart reads (without it the Overview says so, after a 404). */
 const HAS_SUMMARY_ROUTE = ROUTES.some((r) => r.method === 'GET' && r.url === '/v1/usage/summary');
 const contexts: BrowserContext[] = [];
@@ -153,6 +177,7 @@ beforeAll(async () => {
     ['web', WEB],
     ['locked', LOCKED],
     ['many', MANY],
+    ['alerting', ALERTING],
   ] as const) {
     await applyPlan(store, await makePlan(store, { bytes: yaml, file: `${id}.yaml` }), { actor: 'test' });
     admin[id] = (await createToken(store, { accountId: id, role: 'admin' })).token;
@@ -187,6 +212,17 @@ beforeAll(async () => {
     ['dave@web.test', '200', '<img src=x onerror=alert(1)> & more'],
   ]) {
     expect((await api('POST', '/v1/requests', t, { member, amount, reason })).status).toBe(201);
+  }
+
+  if (HAS_ALERTS_ROUTE) {
+    const use = (credits: string) =>
+      api('POST', '/v1/usage', admin.alerting!, { member: 'ann@alerting.test', credits });
+    expect((await use('60')).status).toBe(201); // ann 60 % → 50
+    const [first] = await claimDueDeliveries(store, 5, 60_000);
+    await recordDelivered(store, first!, 204);
+    expect((await use('25')).status).toBe(201); // ann 85 % → 80
+    const [second] = await claimDueDeliveries(store, 5, 60_000);
+    await recordFailure(store, second!, { status: 503, error: 'HTTP 503', retryInMs: 60_000 });
   }
 
   // Debian's Chromium, never a downloaded one (.ci/run installs the package when it is missing).
@@ -326,6 +362,28 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('#overview-groups tr[data-group="default"] th').textContent()).toContain(
       'default',
     );
+  });
+
+  it('Overview: the latest alerts with their delivery status, and no serious axe violation', async () => {
+    expect(HAS_ALERTS_ROUTE, 'GET /v1/alerts').toBe(true);
+    const page = await open(admin.alerting!);
+    const rows = page.locator('#overview-alerts tbody tr');
+    expect(await rows.count()).toBe(2);
+    // Newest first: 80 % (its delivery failed once, retried later), then 50 % (delivered).
+    expect(await rows.nth(0).locator('th').textContent()).toBe('ann@alerting.test');
+    expect(await rows.nth(0).locator('td').allTextContents()).toEqual(
+      expect.arrayContaining(['80%', '85 / 100']),
+    );
+    expect(await rows.nth(0).locator('.alert-delivery').textContent()).toMatch(
+      /^pending https:\/\/hooks\.alerting\.test\/credits · attempt 1 failed: HTTP 503; next /,
+    );
+    expect(await rows.nth(1).locator('.alert-delivery').textContent()).toBe(
+      'delivered https://hooks.alerting.test/credits · HTTP 204',
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+    // An account without alerts says where they are declared.
+    const web = await open(admin.web!);
+    expect(await web.locator('#overview-alerts-card p').textContent()).toContain('credits.yaml (alerts)');
   });
 
   it('Allocations: groups and paged, searchable members; an inline edit is Unsaved, recalculated, saved as drift', async () => {

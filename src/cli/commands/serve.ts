@@ -8,6 +8,12 @@ import { describeStore, embeddedDataDir } from '../with-store.js';
 import type { Streams } from '../output.js';
 import { CreditsError } from '../../errors.js';
 import { RATE_LIMIT_CLASSES, type RateLimits } from '../../api/rate-limits.js';
+import {
+  alertSenderOptions,
+  missingSecretLine,
+  missingSecrets,
+  startAlertSender,
+} from '../../api/alert-sender.js';
 
 export interface ServeOptions {
   port: string;
@@ -56,6 +62,7 @@ const UPKEEP_EVERY_MS = 60 * 60_000;
 
 export async function serveCommand(opts: ServeOptions, streams: Streams): Promise<number> {
   const limits = serveRateLimits(opts);
+  const alertOptions = alertSenderOptions();
   // An embedded folder is served by one process: this one owns it, or refuses (DATABASE_IN_USE) when another
   // server does. CLI commands run meanwhile go through this process (see state/open-store.ts).
   const store = await openStore({
@@ -70,6 +77,12 @@ export async function serveCommand(opts: ServeOptions, streams: Streams): Promis
   const app = await buildServer({ store, logger: process.env.CREDITS_LOG !== 'off', ...limits });
   const address = await app.listen({ port: Number(opts.port), host: opts.host });
   streams.stderr.write(`credits serving ${describeStore(opts.databaseUrl)} on ${address}\n`);
+  // Alerts at budget thresholds: the outbox is delivered from here (docs/alerts.md).
+  for (const w of await missingSecrets(store)) {
+    streams.stderr.write(`credits: ${missingSecretLine(w)}\n`);
+    app.log.error({ secretEnv: w.secretEnv }, missingSecretLine(w));
+  }
+  const alerts = await startAlertSender(store, app.log, alertOptions);
   // Idempotency keys past their retention go every hour (replicas purging at once skip each other's rows).
   // PGlite has no autovacuum, so its statistics are refreshed here too, or plans would scan whole tables.
   const upkeep = async () => {
@@ -93,6 +106,7 @@ export async function serveCommand(opts: ServeOptions, streams: Streams): Promis
   });
   clearTimeout(first);
   clearInterval(hourly);
+  await alerts.stop();
   await app.close();
   await upkeepRun;
   await store.close();

@@ -88,6 +88,28 @@ export type AutoApproveReserve1 = number;
  * Plans that delete the group or move its members out fail without --allow-destroy.
  */
 export type Protect = boolean;
+/**
+ * Percentages of a budget used in the cycle that raise an alert, once per scope, threshold and cycle: above 0, at most 100, at most 2 decimal places, each once.
+ */
+export type Thresholds = number[];
+/**
+ * https:// URL that receives the POSTs (http:// only to localhost, 127.0.0.1 or [::1]); no user or password in it.
+ */
+export type URL = string;
+/**
+ * The NAME of the environment variable of `credits serve` that holds the signing secret; the secret itself never enters the file.
+ */
+export type SecretEnvironmentVariable = string;
+/**
+ * Which budgets' alerts this webhook receives; all three when left out.
+ *
+ * @minItems 1
+ */
+export type Scopes = ['member' | 'group' | 'account', ...('member' | 'group' | 'account')[]];
+/**
+ * Where alerts are POSTed, signed with HMAC-SHA256 (header Credits-Signature).
+ */
+export type Webhooks = Webhook[];
 
 /**
  * credits.yaml: the declared AI-usage credit budgets of one account (organisation). See docs/yaml-reference.md.
@@ -96,6 +118,7 @@ export interface CreditsConfig {
   version: FormatVersion;
   account: Account;
   groups?: Groups;
+  alerts?: Alerts;
 }
 /**
  * The organisation (tenant) and its account-wide settings.
@@ -158,4 +181,19 @@ export interface Group {
   autoApprove?: AutoApproveReserve1;
   protect?: Protect;
   members?: Members;
+}
+/**
+ * Webhook alerts when a member's, group's or the account's usage reaches a percentage of its budget in the current cycle. See docs/alerts.md.
+ */
+export interface Alerts {
+  thresholds: Thresholds;
+  webhooks?: Webhooks;
+}
+/**
+ * One receiver of alerts.
+ */
+export interface Webhook {
+  url: URL;
+  secretEnv: SecretEnvironmentVariable;
+  scopes?: Scopes;
 }

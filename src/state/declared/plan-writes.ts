@@ -9,6 +9,7 @@ import type { Queryable } from '../store.js';
 import { latestCycle, openAccountCycle, openCycle } from '../../ledger/cycle-rows.js';
 import { syncCapacities } from '../../ledger/capacities.js';
 import { ACCOUNT_FIELDS, GROUP_FIELDS, SQL_TYPE, appliedObjectSql, stateKey } from './fields.js';
+import { writeAlerts } from './alert-writes.js';
 
 type Obj = Record<string, string | boolean | null>;
 const obj = (v: ChangeValue): Obj => (v && typeof v === 'object' ? v : {});
@@ -37,6 +38,7 @@ export async function writePlanChanges(
   progress(`members: ${byKind.members.length} changes`);
   await writeMembers(tx, plan.account, byKind.members);
   await deleteGroups(tx, plan.account, byKind.groups);
+  await writeAlerts(tx, plan.account, byKind.alerts);
   await refreshApplied(tx, plan.account);
   // Budgets changed mid-cycle: the counters of the cycle in force get their new capacities.
   const cycle = await latestCycle(tx, plan.account);
@@ -51,13 +53,15 @@ function partition(changes: Change[]) {
     account: [] as Addressed<'account'>[],
     groups: [] as Addressed<'group'>[],
     members: [] as Addressed<'member'>[],
+    alerts: [] as Addressed<'threshold' | 'webhook'>[],
   };
   for (const change of changes) {
     const address = parseAddress(change.address, change.action);
     if (!address) throw new CreditsError('PLAN_INVALID', { reason: `unknown address ${change.address}` });
     if (address.kind === 'account') out.account.push({ change, address });
     else if (address.kind === 'group') out.groups.push({ change, address });
-    else out.members.push({ change, address });
+    else if (address.kind === 'member') out.members.push({ change, address });
+    else out.alerts.push({ change, address });
   }
   return out;
 }

@@ -1,7 +1,8 @@
-// Overview tab: the cycle, the account's limit, usage and balance, and each group's allocation.
+// Overview tab: the cycle, the account's limit, usage and balance, the latest alerts, each group's allocation.
 import { h, when } from './dom.js';
 import { add, cmp, format, percent } from './decimal.js';
 import { usageChart } from './chart.js';
+import { alertsSection } from './alerts.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -28,7 +29,7 @@ function meter(value, label) {
 
 export async function render(ctx) {
   const ov = await ctx.api('GET', ctx.paths.overview());
-  const chart = await usageChart(ctx, ov);
+  const [chart, alerts] = await Promise.all([usageChart(ctx, ov), alertsSection(ctx)]);
   ctx.setAccount(ov.account);
   const c = ov.cycle;
   const over = cmp(ov.balance, '0') < 0;
@@ -105,6 +106,7 @@ export async function render(ctx) {
   return h('div', { class: 'tab-overview' }, [
     stats,
     h('section', { class: 'card' }, [h('h2', null, 'Usage this cycle'), chart]),
+    alerts,
     h('section', { class: 'card' }, [
       h('h2', null, 'Allocation by group'),
       h(

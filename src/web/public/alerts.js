@@ -1,0 +1,81 @@
+// The Overview's latest budget threshold alerts (GET /v1/alerts) and how their webhook deliveries went.
+import { badge, h, when } from './dom.js';
+import { format } from './decimal.js';
+
+const LATEST = 5;
+/** Badge colours of the delivery states, shared with the requests' approved/denied/pending. */
+const KIND = { delivered: 'approved', failed: 'denied', pending: 'pending' };
+
+const scopeText = (a) =>
+  a.scope === 'member' ? a.member : a.scope === 'group' ? `Group ${a.group}` : 'Account';
+
+function delivery(d) {
+  const detail =
+    d.status === 'delivered'
+      ? `HTTP ${d.lastStatus}`
+      : d.status === 'failed'
+        ? `after ${d.attempts} attempts: ${d.lastError ?? ''}`
+        : d.attempts > 0
+          ? `attempt ${d.attempts} failed: ${d.lastError ?? ''}; next ${when(d.nextAttemptAt)}`
+          : 'not sent yet';
+  return h('div', { class: 'alert-delivery' }, [
+    badge(d.status, KIND[d.status] ?? 'pending'),
+    ' ',
+    h('span', { class: 'sub' }, `${d.url} · ${detail}`),
+  ]);
+}
+
+/** The section, or null when the server has no alerts route (an older API). */
+export async function alertsSection(ctx) {
+  let body;
+  try {
+    body = await ctx.api('GET', `/v1/alerts?limit=${LATEST}`);
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+  const content = body.alerts.length
+    ? h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Latest alerts table' }, [
+        h('table', { class: 'table', id: 'overview-alerts' }, [
+          h(
+            'thead',
+            null,
+            h('tr', null, [
+              h('th', { scope: 'col' }, 'Raised'),
+              h('th', { scope: 'col' }, 'Budget of'),
+              h('th', { scope: 'col', class: 'num' }, 'Threshold'),
+              h('th', { scope: 'col', class: 'num' }, 'Used / budget'),
+              h('th', { scope: 'col' }, 'Deliveries'),
+            ]),
+          ),
+          h(
+            'tbody',
+            null,
+            body.alerts.map((a) =>
+              h('tr', { dataset: { alert: a.id } }, [
+                h('td', null, when(a.createdAt)),
+                h('th', { scope: 'row' }, scopeText(a)),
+                h('td', { class: 'num' }, `${a.threshold}%`),
+                h('td', { class: 'num' }, `${format(a.used)} / ${format(a.budget)}`),
+                h(
+                  'td',
+                  null,
+                  a.deliveries.length
+                    ? a.deliveries.map(delivery)
+                    : h('span', { class: 'sub' }, 'no webhook'),
+                ),
+              ]),
+            ),
+          ),
+        ]),
+      ])
+    : h(
+        'p',
+        { class: 'sub' },
+        'No alerts raised yet. Thresholds and webhooks are declared in credits.yaml (alerts).',
+      );
+  return h('section', { class: 'card', id: 'overview-alerts-card' }, [
+    h('h2', null, 'Latest alerts'),
+    content,
+  ]);
+}

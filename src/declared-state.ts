@@ -31,6 +31,8 @@ export interface DeclaredMember {
   /** null: draws from the group pool. */
   allocation: string | null;
   extra: string;
+  /** Unused allocation carried into the next cycle, at most this (absent: none). */
+  rollover?: string;
 }
 
 export interface DeclaredState {

@@ -21,6 +21,7 @@ import {
   inspect,
   readAppliedFile,
   readMemberText,
+  rolloverMaxOf,
 } from '../state/inspect.js';
 import { nextBoundaries } from '../ledger/cycle-windows.js';
 import { readDatabaseId } from '../state/database-identity.js';
@@ -271,6 +272,11 @@ async function planEdit(
   let total = dec(0);
   for (const g of groups) total = total.plus(g.allocation).plus(g.extra);
   if (total.greaterThan(part.desired.account.creditLimit)) return undefined;
+  // ...also with the members' rollover maxima (the unchanged groups' from their live rows).
+  const carries = part.desired.members
+    .reduce((s, m) => (m.rollover === undefined ? s : s.plus(m.rollover)), dec(0))
+    .plus(await rolloverMaxOf(db, id, [...reparse.unchanged]));
+  if (total.plus(carries).greaterThan(part.desired.account.creditLimit)) return undefined;
   // Nothing declared was written while we read (declared_version only grows).
   if ((await declaredVersionOf(db, id)) !== applied.declaredVersion) return undefined;
 

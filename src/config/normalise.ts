@@ -17,12 +17,14 @@ export const DEFAULT_GROUP_NAME = 'Default';
 export function memberAmounts(value: ExactMember | null | undefined): {
   allocation: string | null;
   extra: string;
+  rollover?: string;
 } {
   if (value === null || value === undefined) return { allocation: null, extra: '0' };
   if ('text' in value) return { allocation: canonical(value.text), extra: '0' };
   return {
     allocation: value.allocation ? canonical(value.allocation.text) : null,
     extra: amount(value.extra),
+    ...(value.rollover ? { rollover: canonical(value.rollover.max.text) } : {}),
   };
 }
 

@@ -27,7 +27,8 @@ const KNOWN_KEYS: Record<string, string[]> = {
   cycle: ['cadence', 'timezone'],
   group: ['name', 'allocation', 'extra', 'autoApprove', 'protect', 'members'],
   defaultGroup: ['allocation', 'extra', 'autoApprove', 'members'],
-  member: ['allocation', 'extra'],
+  member: ['allocation', 'extra', 'rollover'],
+  rollover: ['max'],
 };
 
 export function checkSchema(tree: unknown): ConfigIssue[] {
@@ -135,6 +136,8 @@ function objectKind(path: ConfigPath): string {
   if (top === 'account') return path.length === 1 ? 'account' : 'cycle';
   if (top !== 'groups' || key === undefined) return 'root';
   if (path.length === 2) return key === 'default' ? 'defaultGroup' : 'group';
+  if (sub === 'members' && member !== undefined && path.length === 5 && path[4] === 'rollover')
+    return 'rollover';
   return sub === 'members' && member !== undefined ? 'member' : 'root';
 }
 

@@ -3,6 +3,7 @@ import { canonical, dec } from '../decimal.js';
 import { CreditsError } from '../errors.js';
 import { ensureCurrentCycle } from './cycle-rows.js';
 import { remainingFor, spendContext } from './spend.js';
+import { freeOf } from './budget-counters.js';
 import { decodeCursor, encodeCursor, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
 import type { Queryable } from '../state/store.js';
 
@@ -191,9 +192,12 @@ export async function membersPage(
     allocation: string | null;
     extra: string;
     declared: boolean;
+    rolled_over: string;
     used: string;
   }>(
     `SELECT m.email, m.name, m.allocation, m.extra, m.declared,
+            coalesce((SELECT b.capacity FROM budget_counters b WHERE b.account_id = m.account_id
+                       AND b.cycle_no = $4 AND b.scope = 'carry:' || m.email AND b.slice = 0), 0) AS rolled_over,
             coalesce((SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = m.account_id
                        AND e.cycle_no = $4 AND e.member_email = m.email AND e.kind = 'usage'), 0) AS used
        FROM members m WHERE m.account_id = $1 AND m.group_key = $2
@@ -211,6 +215,7 @@ export async function membersPage(
       allocation: m.allocation === null ? null : num(m.allocation),
       extra: num(m.extra),
       declared: m.declared,
+      rolledOver: num(m.rolled_over),
       used: num(m.used),
       remaining: (await remainingFor(db, ctx)).member,
     });
@@ -236,12 +241,15 @@ export async function memberView(db: Queryable, accountId: string, email: string
       WHERE account_id = $1 AND cycle_no = $2 AND member_email = $3 AND kind = 'usage'`,
     [accountId, ctx.cycle.cycleNo, ctx.email],
   );
+  const carry = await freeOf(db, accountId, ctx.cycle.cycleNo, [`carry:${ctx.email}`]);
   return {
     email: ctx.email,
     name: rows[0]!.name,
     group: ctx.group,
     allocation: rows[0]!.allocation === null ? null : num(rows[0]!.allocation),
     extra: num(rows[0]!.extra),
+    // Credits rolled over into this cycle, apart from the allocation (remaining.rolledOver: what is left).
+    rolledOver: num(carry.get(`carry:${ctx.email}`)?.capacity),
     used: num(spent.rows[0]?.used),
     remaining: await remainingFor(db, ctx),
   };

@@ -5,7 +5,7 @@
 //   group.<key>                    create | delete
 //   group.<key>.<groupField>       update     name | allocation | extra | autoApprove | protect
 //   member.<email>                 create | delete
-//   member.<email>.<memberField>   update (allocation, extra) | move (group)
+//   member.<email>.<memberField>   update (allocation, extra, rollover) | move (group)
 //
 // An e-mail holds dots, and `bob@corp.group` is a real address, so the text alone is ambiguous between
 // "the member bob@corp.group" and "the group field of bob@corp": the action decides (create/delete name an
@@ -22,7 +22,7 @@ export const ACCOUNT_FIELDS = [
   'managedBy',
 ] as const;
 export const GROUP_FIELDS = ['name', 'allocation', 'extra', 'autoApprove', 'protect'] as const;
-export const MEMBER_FIELDS = ['group', 'allocation', 'extra'] as const;
+export const MEMBER_FIELDS = ['group', 'allocation', 'extra', 'rollover'] as const;
 
 export type AccountAddressField = (typeof ACCOUNT_FIELDS)[number];
 export type GroupAddressField = (typeof GROUP_FIELDS)[number];

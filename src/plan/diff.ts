@@ -51,6 +51,7 @@ const AMOUNT_FIELDS = new Set<string>([
   'allocation',
   'extra',
   'autoApprove',
+  'rollover',
 ]);
 
 /** Equality of declared values: amounts compare as numbers (`5000` = `5000.0`), the rest exactly. */
@@ -80,6 +81,8 @@ const memberObject = (m: Omit<DeclaredMember, 'email'>): Record<string, string |
   group: m.group,
   allocation: m.allocation,
   extra: m.extra,
+  // Only when declared, so plans of files without rollover read as before.
+  ...(m.rollover !== undefined ? { rollover: m.rollover } : {}),
 });
 
 /** A change that creates what the file declares (effects, if any, are added by the caller). */
@@ -275,7 +278,13 @@ function diffMember(
     changes.push(created(memberAddress(m.email), memberObject(m)));
     return;
   }
-  if (have.group === m.group && have.allocation === m.allocation && have.extra === m.extra) return;
+  if (
+    have.group === m.group &&
+    have.allocation === m.allocation &&
+    have.extra === m.extra &&
+    have.rollover === m.rollover
+  )
+    return;
   const applied = live.applied.members.get(m.email);
   if (have.group !== m.group) {
     const change: Change = {
@@ -301,6 +310,21 @@ function diffMember(
     if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
     if (field === 'allocation' && m.allocation === null)
       change.effects.push('draws from the group pool from now on');
+    changes.push(change);
+  }
+  if (!same('rollover', m.rollover ?? null, have.rollover ?? null)) {
+    const change: Change = {
+      address: memberAddress(m.email, 'rollover'),
+      action: 'update',
+      before: have.rollover ?? null,
+      after: m.rollover ?? null,
+      effects: [],
+      group: m.group,
+    };
+    // Applies from the next cycle boundary; removing it expires what rolled over into this cycle.
+    if (m.rollover === undefined)
+      change.effects.push('what rolled over into this cycle and is unspent expires now');
+    else change.effects.push('unused allocation, at most this, carries into the next cycle');
     changes.push(change);
   }
 }

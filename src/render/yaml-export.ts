@@ -36,10 +36,11 @@ function entry(indent: string, key: string, value: string): string {
 
 function memberValue(m: DeclaredMember): string {
   const hasExtra = m.extra !== '0';
-  if (m.allocation !== null && !hasExtra) return m.allocation;
+  if (m.allocation !== null && !hasExtra && m.rollover === undefined) return m.allocation;
   const parts: string[] = [];
   if (m.allocation !== null) parts.push(`allocation: ${m.allocation}`);
   if (hasExtra) parts.push(`extra: ${m.extra}`);
+  if (m.rollover !== undefined) parts.push(`rollover: { max: ${m.rollover} }`);
   return parts.length ? `{ ${parts.join(', ')} }` : '{}';
 }
 

@@ -69,6 +69,10 @@ export type Allocation1 = number;
  */
 export type Extra1 = number;
 /**
+ * At most this many unused credits carry into the next cycle.
+ */
+export type Maximum = number;
+/**
  * Human name. Defaults to the key.
  */
 export type DisplayName1 = string;
@@ -144,6 +148,13 @@ export interface Members {
 export interface Member3 {
   allocation?: Allocation1;
   extra?: Extra1;
+  rollover?: Rollover;
+}
+/**
+ * Unused allocation carried into the next cycle only, at most `max`: spent first there, then it expires.
+ */
+export interface Rollover {
+  max: Maximum;
 }
 /**
  * A budget holder with a per-cycle allocation shared by its members.

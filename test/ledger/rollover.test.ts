@@ -12,6 +12,8 @@ import { resetCycle } from '../../src/ledger/reset-cycle.js';
 import { memberView } from '../../src/ledger/balances.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { canonical } from '../../src/decimal.js';
+import { exportYaml } from '../../src/cli/commands/export.js';
+import { renderHuman } from '../../src/render/human.js';
 import type { Store } from '../../src/state/store.js';
 
 const HOUR = 3_600_000;
@@ -181,6 +183,27 @@ describe.each(storeKinds)('rollover on %s', (_kind, freshStore) => {
     await use('dave@t.test', '5', 1);
     expect(await lastCharges(store, 'dave@t.test')).toMatchObject({ 'member:dave@t.test': '5' });
     await expectVerified(store);
+    await store.close();
+  });
+
+  it('plans show a rollover line; export round-trips it (export then plan is empty)', async () => {
+    const { store } = await setUp(freshStore);
+    const planOf = (text: string) => makePlan(store, { bytes: text, file: 'acme.yaml' });
+    expect((await planOf(file())).changes).toEqual([]);
+    expect((await planOf(await exportYaml(store, 'acme'))).changes).toEqual([]);
+
+    const raised = await planOf(file('{ allocation: 100, rollover: { max: 50 } }'));
+    expect(raised.changes).toMatchObject([
+      { address: 'member.dave@t.test.rollover', action: 'update', before: '30', after: '50' },
+    ]);
+    expect(renderHuman(raised, { colour: false })).toContain('member.dave@t.test.rollover');
+    const removed = await planOf(file('100'));
+    expect(removed.changes).toMatchObject([
+      { address: 'member.dave@t.test.rollover', action: 'update', before: '30', after: null },
+    ]);
+    await applyPlan(store, removed, { actor: 't' });
+    expect((await planOf(file('100'))).changes).toEqual([]);
+    expect(await exportYaml(store, 'acme')).toContain('dave@t.test: 100\n');
     await store.close();
   });
 });

@@ -498,6 +498,12 @@ export async function render(ctx) {
           ]),
           h('td', { class: 'num' }, input('allocation', 'Monthly', true)),
           h('td', { class: 'num' }, input('extra', 'Extra', false)),
+          // Rolled over into this cycle (rollover in credits.yaml), apart from the allocation; not editable.
+          h(
+            'td',
+            { class: 'num', title: `${format(m.rolledOver)} credits rolled over` },
+            compact(m.rolledOver),
+          ),
           h('td', { class: 'num', title: `${format(m.used)} credits` }, compact(m.used)),
           h('td', { class: 'num', title: `${format(m.remaining)} credits` }, compact(m.remaining)),
           status,
@@ -514,6 +520,7 @@ export async function render(ctx) {
           h('th', { scope: 'col' }, 'Member'),
           h('th', { scope: 'col', class: 'num' }, ['Monthly ', declaredTag()]),
           h('th', { scope: 'col', class: 'num' }, ['Extra ', declaredTag()]),
+          h('th', { scope: 'col', class: 'num' }, 'Rolled over'),
           h('th', { scope: 'col', class: 'num' }, 'Used'),
           h('th', { scope: 'col', class: 'num' }, 'Remaining'),
           h('th', { scope: 'col', class: 'status' }, h('span', { class: 'visually-hidden' }, 'Status')),
@@ -525,7 +532,7 @@ export async function render(ctx) {
         null,
         memberRows.length
           ? memberRows.map((r) => r.row)
-          : h('tr', null, h('td', { colspan: '7', class: 'empty' }, 'No members match.')),
+          : h('tr', null, h('td', { colspan: '8', class: 'empty' }, 'No members match.')),
       ),
     ]);
     membersBox.replaceChildren(table);

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
 import { makePlan } from '../../src/apply/make-plan.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { recordUsage } from '../../src/ledger/usage.js';
+import { recordUsage, usageEvent } from '../../src/ledger/usage.js';
+import { recordUsageEvents } from '../../src/ledger/usage-chunks.js';
 import { reserve, settle } from '../../src/ledger/reservations.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';
 import { memberView } from '../../src/ledger/balances.js';
@@ -204,6 +205,45 @@ describe.each(storeKinds)('rollover on %s', (_kind, freshStore) => {
     await applyPlan(store, removed, { actor: 't' });
     expect((await planOf(file('100'))).changes).toEqual([]);
     expect(await exportYaml(store, 'acme')).toContain('dave@t.test: 100\n');
+    await store.close();
+  });
+
+  it('concurrent events and batch ingestion spend the carry first, exactly once', async () => {
+    const { store, at, use } = await setUp(freshStore);
+    await use('erin@t.test', '1', 0); // dave spends nothing: 30 roll over
+    // 40 concurrent events of 1: batches form; the fast path stands aside while a carry is left.
+    await Promise.all(Array.from({ length: 40 }, () => use('dave@t.test', '1', 1)));
+    // 300 events in one batch request (two chunks): the carry is gone, the fast path takes them.
+    const events = Array.from({ length: 300 }, () =>
+      usageEvent({ accountId: 'acme', member: 'dave@t.test', credits: '0.2', now: at(1) }),
+    );
+    const answers = await recordUsageEvents(store, 'acme', events, at(1));
+    expect(answers.every((a) => 'result' in a)).toBe(true);
+    const { rows } = await store.query<{ scope: string; used: string }>(
+      `SELECT scope, trim_scale(sum(used))::text AS used FROM budget_counters
+        WHERE account_id = 'acme' AND cycle_no = 2 AND scope LIKE '%dave%' GROUP BY scope ORDER BY scope`,
+    );
+    expect(rows).toEqual([
+      { scope: 'carry:dave@t.test', used: '30' },
+      { scope: 'member:dave@t.test', used: '70' },
+    ]);
+    await expectVerified(store);
+
+    // A new cycle: the batch request starts on the carry (one-by-one), then the fast path.
+    const next = Array.from({ length: 300 }, () =>
+      usageEvent({ accountId: 'acme', member: 'dave@t.test', credits: '0.2', now: at(2) }),
+    );
+    const later = await recordUsageEvents(store, 'acme', next, at(2));
+    expect(later.every((a) => 'result' in a)).toBe(true);
+    const third = await store.query<{ charges: Record<string, string> }>(
+      `SELECT charges FROM ledger_entries WHERE account_id = 'acme' AND cycle_no = 3 AND kind = 'usage'
+        ORDER BY entry_id`,
+    );
+    const carried = third.rows.map((r) => r.charges['carry:dave@t.test'] ?? '0').map(Number);
+    // 30 unused of cycle 2 (100 − 70): the first 150 events are paid by the carry, the rest by the allocation.
+    expect(carried.slice(0, 150).every((c) => c === 0.2)).toBe(true);
+    expect(carried.slice(150).every((c) => c === 0)).toBe(true);
+    await expectVerified(store);
     await store.close();
   });
 });

@@ -22,6 +22,8 @@ export interface DeclaredGroup {
   extra: string;
   autoApprove: string;
   protect: boolean;
+  /** What of the pool goes unused carries into the next cycle, at most this (absent: none). */
+  rollover?: string;
 }
 
 export interface DeclaredMember {

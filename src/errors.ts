@@ -121,10 +121,16 @@ export const ERRORS = {
     (p) => `rollover max ${p.max} of member ${p.email} is more than their allocation + extra (${p.budget})`,
     'A cycle cannot leave more unused than it gives; lower rollover.max.',
   ),
+  ROLLOVER_OVER_POOL: spec(
+    400,
+    (p) =>
+      `rollover max ${p.max} of group ${p.group} is more than its pool (allocation + extra − the members' allocation + extra: ${p.pool})`,
+    "Only the pool's unused credits roll over; lower rollover.max.",
+  ),
   ROLLOVER_OVER_LIMIT: spec(
     400,
     (p) =>
-      `groups are given ${p.sum} (allocation + extra + the members' rollover max), more than the account's creditLimit ${p.limit}`,
+      `groups are given ${p.sum} (allocation + extra + the rollover max of their pools and members), more than the account's creditLimit ${p.limit}`,
     'Rolled-over credits are spent within the account limit; lower rollover.max or raise account.creditLimit.',
   ),
   AUTO_APPROVE_OVER_BUDGET: spec(

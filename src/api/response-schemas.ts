@@ -125,6 +125,8 @@ const groupView = obj({
   available: str,
   autoApprove: str,
   autoApproveLeft: str,
+  /** What of the pool rolled over into this cycle (the group's rollover). */
+  rolledOver: str,
   used: str,
 });
 const request = obj({

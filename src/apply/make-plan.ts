@@ -272,9 +272,9 @@ async function planEdit(
   let total = dec(0);
   for (const g of groups) total = total.plus(g.allocation).plus(g.extra);
   if (total.greaterThan(part.desired.account.creditLimit)) return undefined;
-  // ...also with the members' rollover maxima (the unchanged groups' from their live rows).
-  const carries = part.desired.members
-    .reduce((s, m) => (m.rollover === undefined ? s : s.plus(m.rollover)), dec(0))
+  // ...also with the rollover maxima of pools and members (the unchanged groups' members from their rows).
+  const carries = [...part.desired.members, ...groups]
+    .reduce((s, x) => (x.rollover === undefined ? s : s.plus(x.rollover)), dec(0))
     .plus(await rolloverMaxOf(db, id, [...reparse.unchanged]));
   if (total.plus(carries).greaterThan(part.desired.account.creditLimit)) return undefined;
   // Nothing declared was written while we read (declared_version only grows).

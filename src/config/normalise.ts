@@ -46,6 +46,7 @@ export function normalise(config: ExactConfig): DeclaredState {
       extra: amount(g.extra),
       autoApprove: amount(g.autoApprove),
       protect: !isDefault && 'protect' in g ? g.protect === true : false,
+      ...(g.rollover ? { rollover: canonical(g.rollover.max.text) } : {}),
     });
     for (const [email, m] of Object.entries(g.members ?? {})) {
       members.push({ email: foldEmail(email), group: key, ...memberAmounts(m) });

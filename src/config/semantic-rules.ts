@@ -143,6 +143,30 @@ export const rolloverFitsAllocation: SemanticRule = (config) => {
   return issues;
 };
 
+/** A group's rollover carries what its pool leaves unused, so it can be no more than the pool. */
+export const groupRolloverFitsPool: SemanticRule = (config) => {
+  const issues: ConfigIssue[] = [];
+  for (const [key, g] of groupEntries(config)) {
+    if (!g.rollover) continue;
+    let distributed = dec(0);
+    for (const [, m] of memberEntries(g)) {
+      distributed = distributed.plus(
+        'text' in m ? m.text : dec(m.allocation?.text ?? '0').plus(m.extra?.text ?? '0'),
+      );
+    }
+    const pool = budgetOf(g).minus(distributed);
+    const max = dec(g.rollover.max.text);
+    if (max.greaterThan(pool)) {
+      issues.push({
+        code: 'ROLLOVER_OVER_POOL',
+        params: { group: key, max: max.toFixed(), pool: (pool.isNegative() ? dec(0) : pool).toFixed() },
+        path: ['groups', key, 'rollover', 'max'],
+      });
+    }
+  }
+  return issues;
+};
+
 /**
  * The budget rule of rollover: rolled-over credits are spent within the group and the account like the
  * allocation, and the largest carries the file allows must fit the account's limit with the groups' budgets,
@@ -153,6 +177,7 @@ export const rolloversFitAccountLimit: SemanticRule = (config) => {
   let total = dec(0);
   for (const [, g] of groupEntries(config)) {
     total = total.plus(budgetOf(g));
+    if (g.rollover) carries = carries.plus(g.rollover.max.text);
     for (const [, m] of memberEntries(g)) {
       if (!('text' in m) && m.rollover) carries = carries.plus(m.rollover.max.text);
     }
@@ -208,6 +233,7 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   groupsFitAccountLimit,
   autoApproveFitsGroupBudget,
   rolloverFitsAllocation,
+  groupRolloverFitsPool,
   rolloversFitAccountLimit,
 ];
 

@@ -19,6 +19,8 @@ export interface GroupView {
   available: string;
   autoApprove: string;
   autoApproveLeft: string;
+  /** What of the pool rolled over into this cycle (the group's rollover), apart from the allocation. */
+  rolledOver: string;
   used: string;
 }
 
@@ -66,6 +68,7 @@ async function groupRows(
     pool_used: string | null;
     pool_capacity: string | null;
     auto_used: string | null;
+    rolled_over: string | null;
     used: string | null;
   }>(
     `SELECT g.group_key, g.name, g.allocation, g.extra, g.auto_approve,
@@ -78,6 +81,8 @@ async function groupRows(
               AND c.scope = 'pool:' || g.group_key) AS pool_used,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
               AND c.scope = 'auto:' || g.group_key) AS auto_used,
+            (SELECT capacity FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
+              AND c.scope = 'carry-pool:' || g.group_key AND c.slice = 0) AS rolled_over,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
               AND c.scope = 'group:' || g.group_key) AS used
        FROM groups g WHERE g.account_id = $1
@@ -106,6 +111,7 @@ async function groupRows(
           .minus(g.auto_used ?? '0')
           .clampedTo(0, Infinity),
       ),
+      rolledOver: num(g.rolled_over),
       used: num(g.used),
     };
   });

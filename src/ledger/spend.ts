@@ -108,13 +108,13 @@ export async function refund(
 
 /**
  * The part of a hold's charges that `amount` gives back: signup credits first, then the pool, then the
- * allowance, then the carry (spent first, so given back last).
+ * allowance, then the carries (spent first, so given back last): the reverse of the spending order.
  */
 export function partialRefund(hold: Charges, amount: string): Charges {
   let rest = dec(amount);
   const out: Charges = {};
   let allowance = dec(0);
-  for (const prefix of ['signup:', 'pool:', 'member:', 'carry:']) {
+  for (const prefix of ['signup:', 'pool:', 'carry-pool:', 'member:', 'carry:']) {
     for (const [scope, value] of Object.entries(hold)) {
       if (!scope.startsWith(prefix) || rest.isZero()) continue;
       const take = dec(value).lessThan(rest) ? dec(value) : rest;
@@ -151,9 +151,11 @@ export async function remainingFor(
 ): Promise<{ member: string; group: string; account: string; rolledOver: string }> {
   const { accountId, email, group, cycle } = ctx;
   const scopes = [`member:${email}`, `pool:${group}`, `group:${group}`, 'account'];
-  // A carry exists from the cycle's first instant (or never): no counter means nothing rolled over.
-  const carry =
-    (await freeOf(db, accountId, cycle.cycleNo, [`carry:${email}`])).get(`carry:${email}`)?.free ?? '0';
+  // A carry exists from the cycle's first instant (or never): no counter means nothing rolled over. A pool
+  // member also spends the pool's carry.
+  const carries = [`carry:${email}`, ...(ctx.pooled ? [`carry-pool:${group}`] : [])];
+  const carried = await freeOf(db, accountId, cycle.cycleNo, carries);
+  const carry = canonical(carries.reduce((s, c) => s.plus(carried.get(c)?.free ?? '0'), dec(0)));
   const free = await freeOf(db, accountId, cycle.cycleNo, scopes);
   const signup = (await freeOf(db, accountId, 0, [`signup:${email}`])).get(`signup:${email}`)?.free ?? '0';
   const missing = scopes.filter((s) => !free.has(s));

@@ -90,10 +90,10 @@ async function sliceProblems(db: Queryable, accountId: string): Promise<ShapePro
  * Capacities follow the declared state in the latest cycle only (earlier cycles keep what they had when they
  * ended). A single-row scope's capacity is exactly its budget; a sliced scope's is its budget, or what it
  * has used when that is more (src/ledger/budget-counters.ts setCapacity; docs/ledger.md): account =
- * creditLimit; group = allocation + extra + the carries of its members who declare a rollover; pool = allocation
+ * creditLimit; group = allocation + extra + the carries of its members and pool that declare a rollover; pool = allocation
  * + extra minus the members' allocation + extra (never below 0); auto = autoApprove; member = allocation +
- * extra + this cycle's grants; carry = its `rollover` entries of the cycle (while the member declares a
- * rollover; else the least of that and its used); a scope of a deleted group = 0; signup (cycle 0) = the
+ * extra + this cycle's grants; carry and carry-pool = their `rollover` entries of the cycle (while the
+ * member or group declares a rollover; else the least of that and its used); a scope of a deleted group = 0; signup (cycle 0) = the
  * credits of the member's signup grant.
  */
 async function capacityProblems(db: Queryable, accountId: string): Promise<ShapeProblem[]> {
@@ -108,7 +108,11 @@ async function capacityProblems(db: Queryable, accountId: string): Promise<Shape
               coalesce((SELECT sum(b.capacity) FROM members m, latest
                           JOIN budget_counters b ON b.account_id = $1 AND b.cycle_no = latest.no AND b.slice = 0
                          WHERE m.account_id = g.account_id AND m.group_key = g.group_key
-                           AND m.rollover_max IS NOT NULL AND b.scope = 'carry:' || m.email), 0) AS carried,
+                           AND m.rollover_max IS NOT NULL AND b.scope = 'carry:' || m.email), 0)
+              + coalesce((SELECT b.capacity FROM latest
+                            JOIN budget_counters b ON b.account_id = $1 AND b.cycle_no = latest.no AND b.slice = 0
+                           WHERE g.rollover_max IS NOT NULL AND b.scope = 'carry-pool:' || g.group_key), 0)
+                AS carried,
               coalesce((SELECT sum(coalesce(m.allocation, 0) + m.extra) FROM members m
                          WHERE m.account_id = g.account_id AND m.group_key = g.group_key), 0) AS distributed
          FROM groups g WHERE g.account_id = $1)
@@ -128,6 +132,12 @@ async function capacityProblems(db: Queryable, accountId: string): Promise<Shape
                              THEN sum(e.credits) ELSE least(sum(e.credits), k.used) END
                    FROM ledger_entries e WHERE e.account_id = $1 AND e.cycle_no = k.cycle_no
                     AND e.member_email = substr(k.scope, 7) AND e.kind = 'rollover')
+              WHEN k.scope LIKE 'carry-pool:%' THEN
+                (SELECT CASE WHEN (SELECT rollover_max FROM groups WHERE account_id = $1
+                                    AND group_key = substr(k.scope, 12)) IS NOT NULL
+                             THEN sum(e.credits) ELSE least(sum(e.credits), k.used) END
+                   FROM ledger_entries e WHERE e.account_id = $1 AND e.cycle_no = k.cycle_no
+                    AND e.member_email = '' AND e.kind = 'rollover' AND e.metadata ->> 'scope' = k.scope)
               WHEN k.scope LIKE 'signup:%' THEN
                 (SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = $1 AND e.kind = 'signup-grant'
                     AND e.member_email = substr(k.scope, 8))

@@ -76,6 +76,8 @@ const groupObject = (g: Omit<DeclaredGroup, 'key'>): Record<string, string | boo
   extra: g.extra,
   autoApprove: g.autoApprove,
   protect: g.protect,
+  // Only when declared, so plans of files without rollover read as before.
+  ...(g.rollover !== undefined ? { rollover: g.rollover } : {}),
 });
 const memberObject = (m: Omit<DeclaredMember, 'email'>): Record<string, string | null> => ({
   group: m.group,
@@ -178,15 +180,26 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
     }
     const applied = live.applied.groups.get(g.key);
     for (const field of GROUP_FIELDS) {
-      if (same(field, g[field], have[field])) continue;
+      // rollover is optional: absent on either side is null.
+      const want = g[field] ?? null;
+      const had = have[field] ?? null;
+      if (same(field, want, had)) continue;
       const change: Change = {
         address: groupAddress(g.key, field),
         action: 'update',
-        before: have[field],
-        after: g[field],
+        before: had,
+        after: want,
         effects: [],
       };
-      if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
+      const wasApplied = applied?.[field] ?? null;
+      if (applied && !same(field, wasApplied, had)) change.drift = { applied: wasApplied };
+      if (field === 'rollover') {
+        change.effects.push(
+          want === null
+            ? 'what of the pool rolled over into this cycle and is unspent expires now'
+            : "the pool's unused credits, at most this, carry into the next cycle",
+        );
+      }
       if (field === 'allocation' || field === 'extra') {
         const budget = field === 'allocation' ? [g.allocation, have.extra] : [have.allocation, g.extra];
         const used = live.usage.groups.get(g.key) ?? '0';

@@ -72,6 +72,7 @@ export function renderYaml(state: DeclaredState, header = ''): string {
     if (g.extra !== '0') out.push(`    extra: ${g.extra}`);
     if (g.autoApprove !== '0') out.push(`    autoApprove: ${g.autoApprove}`);
     if (g.protect) out.push('    protect: true');
+    if (g.rollover !== undefined) out.push(`    rollover: { max: ${g.rollover} }`);
     const members = byGroup.get(g.key) ?? [];
     if (members.length) {
       out.push('    members:');

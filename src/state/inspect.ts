@@ -209,9 +209,10 @@ export async function inspect(
     extra: string;
     auto_approve: string;
     protect: boolean;
+    rollover_max: string | null;
     applied: Omit<DeclaredGroup, 'key'> | null;
   }>(
-    `SELECT group_key, name, allocation, extra, auto_approve, protect, applied
+    `SELECT group_key, name, allocation, extra, auto_approve, protect, rollover_max, applied
        FROM groups WHERE account_id = $1 ORDER BY group_key`,
     [accountId],
   );
@@ -225,6 +226,7 @@ export async function inspect(
       extra: canonicalNumeric(g.extra),
       autoApprove: canonicalNumeric(g.auto_approve),
       protect: g.protect,
+      ...(g.rollover_max === null ? {} : { rollover: canonicalNumeric(g.rollover_max) }),
     });
     if (g.applied) appliedGroups.set(g.group_key, g.applied);
   }

@@ -9,6 +9,7 @@ import { checkSchema } from '../../src/config/schema-check.js';
 import {
   autoApproveFitsGroupBudget,
   rolloverFitsAllocation,
+  groupRolloverFitsPool,
   rolloversFitAccountLimit,
   cadenceIsKnown,
   emailsAreValid,
@@ -466,6 +467,16 @@ describe('semantic rules', () => {
       expect(ruleIssues(rolloverFitsAllocation, member('{ extra: 2, rollover: { max: 1 } }'))).toEqual([
         'ROLLOVER_WITHOUT_ALLOCATION',
       ]);
+    });
+  });
+
+  describe('groupRolloverFitsPool', () => {
+    const team = (max: string): string =>
+      file(`  team:\n    allocation: 10\n    rollover: { max: ${max} }\n    members:\n      a@acme.com: 4\n`);
+
+    it('groupRolloverFitsPool: a max of the pool (allocation + extra − members) fits; one millionth more does not', () => {
+      expect(ruleIssues(groupRolloverFitsPool, team('6'))).toEqual([]);
+      expect(ruleIssues(groupRolloverFitsPool, team('6.000001'))).toEqual(['ROLLOVER_OVER_POOL']);
     });
   });
 

@@ -76,4 +76,19 @@ describe('rollover in credits.yaml', () => {
       true,
     );
   });
+
+  it("reads a group's rollover (its pool's), exports it, and refuses one larger than the pool", () => {
+    const text = (max: string) =>
+      file('100').replace('    allocation: 300\n', `    allocation: 300\n    rollover: { max: ${max} }\n`);
+    const result = loadConfig(text('100'), { file: 'acme.yaml' });
+    if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('; '));
+    expect(result.desired.groups.find((g) => g.key === 'eng')!.rollover).toBe('100');
+    const exported = renderYaml(result.desired);
+    expect(exported).toContain('    rollover: { max: 100 }\n');
+    const again = loadConfig(exported, { file: 'export.yaml' });
+    expect(again.ok && again.desired).toEqual(result.desired);
+    // The pool is 300 − 100 − 100 = 100.
+    expect(failures(text('100.000001'))).toEqual([['ROLLOVER_OVER_POOL', 8, 22]]);
+    expect(failures(text('1, maximum: 2'))).toEqual([['SCHEMA_UNKNOWN_KEY', 8, 25]]);
+  });
 });

@@ -10,7 +10,7 @@ import { recordUsage, usageEvent } from '../../src/ledger/usage.js';
 import { recordUsageEvents } from '../../src/ledger/usage-chunks.js';
 import { reserve, settle } from '../../src/ledger/reservations.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';
-import { memberView } from '../../src/ledger/balances.js';
+import { groupsView, memberView } from '../../src/ledger/balances.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
 import { canonical } from '../../src/decimal.js';
 import { exportYaml } from '../../src/cli/commands/export.js';
@@ -244,6 +244,59 @@ describe.each(storeKinds)('rollover on %s', (_kind, freshStore) => {
     expect(carried.slice(0, 150).every((c) => c === 0.2)).toBe(true);
     expect(carried.slice(150).every((c) => c === 0)).toBe(true);
     await expectVerified(store);
+    await store.close();
+  });
+
+  it("a group's pool rolls over for its pool members: spent before the pool, counted in the group", async () => {
+    const pooled = `version: 1
+account:
+  id: acme
+  creditLimit: 1000
+  creditFactor: 1
+  cycle: { cadence: 1h }
+groups:
+  eng:
+    allocation: 300
+    rollover: { max: 50 }
+    members:
+      dave@t.test: 100
+      erin@t.test: 100
+      pat@t.test: {}
+`;
+    const { store, at, use, view } = await setUp(freshStore, pooled);
+    await use('pat@t.test', '70', 0); // the pool of 100 leaves 30 unused
+    const pat = await view('pat@t.test', 1);
+    expect(pat.rolledOver).toBe('0'); // the member's own: none
+    expect(pat.remaining).toMatchObject({ member: '130', rolledOver: '30' });
+    const eng = (await groupsView(store, 'acme', at(1))).find((g) => g.key === 'eng')!;
+    expect(eng.rolledOver).toBe('30');
+    expect((await view('dave@t.test', 1)).remaining).toMatchObject({ rolledOver: '0' });
+
+    await use('pat@t.test', '40', 1);
+    expect(await lastCharges(store, 'pat@t.test')).toEqual({
+      'carry-pool:eng': '30',
+      'pool:eng': '10',
+      'group:eng': '40',
+      account: '40',
+    });
+    const { rows } = await store.query<{ capacity: string }>(
+      `SELECT trim_scale(sum(capacity))::text AS capacity FROM budget_counters
+        WHERE account_id = 'acme' AND cycle_no = 2 AND scope = 'group:eng'`,
+    );
+    expect(rows[0]!.capacity).toBe('330');
+    // A hold for more than the pool can give: refused, naming what is left (the pool's carry is spent).
+    await expect(
+      reserve(store, { accountId: 'acme', member: 'pat@t.test', credits: '90.5', now: at(1) }),
+    ).rejects.toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+      details: { remaining: { member: '90', rolledOver: '0' } },
+    });
+    await expectVerified(store);
+
+    // Export carries the group's rollover; planning the export changes nothing.
+    const exported = await exportYaml(store, 'acme');
+    expect(exported).toContain('    rollover: { max: 50 }\n');
+    expect((await makePlan(store, { bytes: exported, file: 'acme.yaml' })).changes).toEqual([]);
     await store.close();
   });
 });

@@ -49,6 +49,10 @@ export type Extra = number;
  */
 export type AutoApproveReserve = number;
 /**
+ * At most this many unused credits carry into the next cycle.
+ */
+export type Maximum = number;
+/**
  * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
  */
 export type Member = Member1 | Member2 | Member3;
@@ -68,10 +72,6 @@ export type Allocation1 = number;
  * Extra credits on top.
  */
 export type Extra1 = number;
-/**
- * At most this many unused credits carry into the next cycle.
- */
-export type Maximum = number;
 /**
  * Human name. Defaults to the key.
  */
@@ -134,7 +134,14 @@ export interface DefaultGroup {
   allocation?: Allocation;
   extra?: Extra;
   autoApprove?: AutoApproveReserve;
+  rollover?: Rollover;
   members?: Members;
+}
+/**
+ * What of the group's pool goes unused carries into the next cycle, at most `max`, for the pool's members.
+ */
+export interface Rollover {
+  max: Maximum;
 }
 /**
  * Members keyed by e-mail. A number is an individual allocation; `{}` (or nothing) draws from the group pool.
@@ -148,12 +155,12 @@ export interface Members {
 export interface Member3 {
   allocation?: Allocation1;
   extra?: Extra1;
-  rollover?: Rollover;
+  rollover?: Rollover1;
 }
 /**
  * Unused allocation carried into the next cycle only, at most `max`: spent first there, then it expires.
  */
-export interface Rollover {
+export interface Rollover1 {
   max: Maximum;
 }
 /**
@@ -168,5 +175,12 @@ export interface Group {
   extra?: Extra2;
   autoApprove?: AutoApproveReserve1;
   protect?: Protect;
+  rollover?: Rollover2;
   members?: Members;
+}
+/**
+ * Unused allocation carried into the next cycle only, at most `max`: spent first there, then it expires.
+ */
+export interface Rollover2 {
+  max: Maximum;
 }

@@ -29,6 +29,8 @@ export const GROUP_FIELDS: Record<GroupAddressField, DeclaredField> = {
   extra: { column: 'extra', kind: 'amount', edit: 'extra' },
   autoApprove: { column: 'auto_approve', kind: 'amount', edit: 'autoApprove' },
   protect: { column: 'protect', kind: 'boolean' },
+  // rollover.max; declared by the file only (no admin edit).
+  rollover: { column: 'rollover_max', kind: 'amount' },
 };
 
 export const MEMBER_FIELDS: Record<MemberAddressField, DeclaredField> = {

@@ -104,6 +104,7 @@ async function writeGroups(tx: Queryable, accountId: string, changes: Addressed<
       extra: [] as string[],
       auto: [] as string[],
       protect: [] as boolean[],
+      rollover: [] as (string | null)[],
     };
     for (const { change, address } of creates) {
       const g = obj(change.after);
@@ -113,15 +114,17 @@ async function writeGroups(tx: Queryable, accountId: string, changes: Addressed<
       cols.extra.push(String(g.extra));
       cols.auto.push(String(g.autoApprove));
       cols.protect.push(g.protect === true);
+      cols.rollover.push(str(g.rollover ?? null));
     }
     // A group may exist already when it is the Default group of a just-created account: upsert.
     await tx.query(
-      `INSERT INTO groups (account_id, group_key, name, allocation, extra, auto_approve, protect)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::boolean[])
+      `INSERT INTO groups (account_id, group_key, name, allocation, extra, auto_approve, protect, rollover_max)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::boolean[],
+                                $8::numeric[])
        ON CONFLICT (account_id, group_key) DO UPDATE
           SET name = EXCLUDED.name, allocation = EXCLUDED.allocation, extra = EXCLUDED.extra,
-              auto_approve = EXCLUDED.auto_approve, protect = EXCLUDED.protect`,
-      [accountId, cols.key, cols.name, cols.alloc, cols.extra, cols.auto, cols.protect],
+              auto_approve = EXCLUDED.auto_approve, protect = EXCLUDED.protect, rollover_max = EXCLUDED.rollover_max`,
+      [accountId, cols.key, cols.name, cols.alloc, cols.extra, cols.auto, cols.protect, cols.rollover],
     );
   }
   for (const { change, address } of changes.filter((x) => x.change.action === 'update')) {
@@ -298,7 +301,8 @@ async function refreshApplied(tx: Queryable, accountId: string): Promise<void> {
   );
   await tx.query(
     `UPDATE groups SET applied = jsonb_build_object('name', name, 'allocation', trim_scale(allocation)::text,
-            'extra', trim_scale(extra)::text, 'autoApprove', trim_scale(auto_approve)::text, 'protect', protect)
+            'extra', trim_scale(extra)::text, 'autoApprove', trim_scale(auto_approve)::text, 'protect', protect,
+            'rollover', trim_scale(rollover_max)::text)
       WHERE account_id = $1`,
     [accountId],
   );

@@ -1,23 +1,26 @@
 -- Rollover of unused credits (docs/ledger.md, "Rollover"). A member who declares `rollover: {max}` carries
 -- the unused part of a cycle's allowance, at most `max`, into the next cycle only: a counter `carry:<email>`
--- of that cycle, with a `rollover` ledger entry saying how much and from which cycle. The spending rule
--- charges it first; what it spends counts against the group and the account like allowance spending, and the
--- group's capacity grows by its members' carries (src/ledger/capacities.ts). A carry is never itself carried:
--- only the member counter (the allowance) of the cycle before is looked at.
+-- of that cycle, with a `rollover` ledger entry saying how much and from which cycle. A group that declares
+-- one carries its pool's unused part likewise (`carry-pool:<group>`, its entry has no member: ''). The
+-- spending rule charges a carry first (the member's before their allowance, the pool's before the pool);
+-- what it spends counts against the group and the account like allowance spending, and the group's capacity
+-- grows by its carries (src/ledger/capacities.ts). A carry is never itself carried: only the allowance
+-- counters (member, pool) of the cycle before are looked at.
 --
 -- Redefines credits_lock_rank, credits_bump_declared_members, credits_open_rollover, credits_spend,
 -- credits_record_usage, credits_usage_remaining, credits_record_usage_fast, credits_record_usage_batch; adds
 -- credits_open_carries.
 
 ALTER TABLE members ADD COLUMN rollover_max numeric(24,6);
+ALTER TABLE groups ADD COLUMN rollover_max numeric(24,6);
 -- Opening a cycle looks at the members who carry, not at every member of the account.
 CREATE INDEX members_with_rollover ON members (account_id, email) WHERE rollover_max IS NOT NULL;
 
 -- The lock order (src/ledger/locks.ts, level 5) with the carry first: it is charged first.
 CREATE OR REPLACE FUNCTION credits_lock_rank(p_scope text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN p_scope LIKE 'carry:%' THEN 0 WHEN p_scope LIKE 'member:%' THEN 1
-              WHEN p_scope LIKE 'pool:%' THEN 2 WHEN p_scope LIKE 'signup:%' THEN 3
-              WHEN p_scope LIKE 'group:%' THEN 4 ELSE 5 END
+              WHEN p_scope LIKE 'carry-pool:%' THEN 2 WHEN p_scope LIKE 'pool:%' THEN 3
+              WHEN p_scope LIKE 'signup:%' THEN 4 WHEN p_scope LIKE 'group:%' THEN 5 ELSE 6 END
 $$;
 
 -- As in migration 013, with rollover_max among the declared columns.
@@ -70,6 +73,27 @@ BEGIN
   SELECT p_account, p_cycle, email, group_key, 'rollover', amount,
          jsonb_build_object('scope', 'carry:' || email, 'fromCycle', p_cycle - 1)
     FROM c WHERE amount > 0 ORDER BY email;
+  -- The pools: unused = the pool counter's capacity − used there, or without one the pool as declared
+  -- (allocation + extra − the members' allocation + extra).
+  WITH p AS MATERIALIZED (
+    SELECT g.group_key,
+           least(g.rollover_max, greatest(coalesce(
+             (SELECT sum(b.capacity) - sum(b.used) FROM budget_counters b
+               WHERE b.account_id = p_account AND b.cycle_no = p_cycle - 1 AND b.scope = 'pool:' || g.group_key),
+             g.allocation + g.extra
+             - coalesce((SELECT sum(coalesce(m.allocation, 0) + m.extra) FROM members m
+                          WHERE m.account_id = p_account AND m.group_key = g.group_key), 0)), 0)) AS amount
+      FROM groups g
+     WHERE g.account_id = p_account AND g.rollover_max IS NOT NULL
+  ), counters AS (
+    INSERT INTO budget_counters (account_id, cycle_no, scope, slice, capacity)
+    SELECT p_account, p_cycle, 'carry-pool:' || group_key, 0, amount FROM p WHERE amount > 0
+    ON CONFLICT DO NOTHING
+  )
+  INSERT INTO ledger_entries (account_id, cycle_no, member_email, group_key, kind, credits, metadata)
+  SELECT p_account, p_cycle, '', group_key, 'rollover', amount,
+         jsonb_build_object('scope', 'carry-pool:' || group_key, 'fromCycle', p_cycle - 1)
+    FROM p WHERE amount > 0 ORDER BY group_key;
 END $$;
 
 -- As in migration 011, and the new cycle's carries are written with its row.
@@ -88,9 +112,10 @@ BEGIN
   PERFORM credits_open_carries(p_account, p_cycle);
 END $$;
 
--- The spending rule of migration 005 with the member's carry charged first. The carry is part of what the
--- group and the account must allow. A member without a carry counter pays one primary-key probe here (this
--- is the one-by-one path; the batch fast path does not call it).
+-- The spending rule of migration 005 with the member's carry charged first, and for a pool member the
+-- pool's carry before the pool. Carries are part of what the group and the account must allow. A member
+-- without a carry pays one primary-key probe here, a pool member two (this is the one-by-one path; the
+-- batch fast path does not call it).
 CREATE OR REPLACE FUNCTION credits_spend(p_account text, p_cycle bigint, p_email text, p_group text,
                                          p_pooled boolean, p_amount numeric, p_slice int DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql SET enable_seqscan = off AS $$
@@ -109,6 +134,10 @@ BEGIN
   v_rest := v_rest - v_took;
   v_allow := v_allow + v_took;
   IF p_pooled AND v_rest > 0 THEN
+    v_took := credits_charge(p_account, p_cycle, 'carry-pool:' || p_group, v_rest, false);
+    IF v_took > 0 THEN v_charges := v_charges || jsonb_build_object('carry-pool:' || p_group, v_took::text); END IF;
+    v_rest := v_rest - v_took;
+    v_allow := v_allow + v_took;
     v_took := credits_charge(p_account, p_cycle, 'pool:' || p_group, v_rest, false, p_slice);
     IF v_took > 0 THEN v_charges := v_charges || jsonb_build_object('pool:' || p_group, v_took::text); END IF;
     v_rest := v_rest - v_took;
@@ -186,10 +215,11 @@ BEGIN
          coalesce(max(f) FILTER (WHERE k = 'member'), 0)
          + CASE WHEN v_member.pooled THEN coalesce(max(f) FILTER (WHERE k = 'pool'), 0) ELSE 0 END,
          coalesce(max(f) FILTER (WHERE k = 'carry'), 0)
+         + CASE WHEN v_member.pooled THEN coalesce(max(f) FILTER (WHERE k = 'carry-pool'), 0) ELSE 0 END
     INTO v_group_free, v_account_free, v_allow, v_carry
     FROM (VALUES ('account', 'account'), ('group', 'group:' || v_member.group_key),
                  ('pool', 'pool:' || v_member.group_key), ('member', 'member:' || p_email),
-                 ('carry', 'carry:' || p_email)) AS s(k, scope)
+                 ('carry', 'carry:' || p_email), ('carry-pool', 'carry-pool:' || v_member.group_key)) AS s(k, scope)
     CROSS JOIN LATERAL (SELECT greatest(sum(b.capacity) - sum(b.used), 0) AS f FROM budget_counters b
                          WHERE b.account_id = p_account AND b.cycle_no = v_cycle.cycle_no AND b.scope = s.scope) x;
   v_member_free := least(v_allow + v_carry, v_group_free, v_account_free) + credits_free(p_account, 0, 'signup:' || p_email);
@@ -220,20 +250,22 @@ LANGUAGE sql STABLE SET enable_seqscan = off AS $$
     CROSS JOIN LATERAL (
       SELECT coalesce(max(x.f) FILTER (WHERE s.k = 'group'), 0) AS grp,
              coalesce(max(x.f) FILTER (WHERE s.k = 'account'), 0) AS acct,
-             coalesce(max(x.f) FILTER (WHERE s.k = 'carry'), 0) AS carry,
+             coalesce(max(x.f) FILTER (WHERE s.k = 'carry'), 0)
+             + CASE WHEN m.allocation IS NULL THEN coalesce(max(x.f) FILTER (WHERE s.k = 'carry-pool'), 0) ELSE 0 END
+               AS carry,
              coalesce(max(x.f) FILTER (WHERE s.k = 'member'), 0)
              + CASE WHEN m.allocation IS NULL THEN coalesce(max(x.f) FILTER (WHERE s.k = 'pool'), 0) ELSE 0 END
                AS allow
         FROM (VALUES ('account', 'account'), ('group', 'group:' || m.group_key),
                      ('pool', 'pool:' || m.group_key), ('member', 'member:' || p_email),
-                     ('carry', 'carry:' || p_email)) AS s(k, scope)
+                     ('carry', 'carry:' || p_email), ('carry-pool', 'carry-pool:' || m.group_key)) AS s(k, scope)
         CROSS JOIN LATERAL (SELECT greatest(sum(b.capacity) - sum(b.used), 0) AS f FROM budget_counters b
                              WHERE b.account_id = p_account AND b.cycle_no = p_cycle AND b.scope = s.scope) x) f
    WHERE m.account_id = p_account AND m.email = p_email
 $$;
 
--- As in migration 012; a member with a carry left takes the one-by-one path (the carry is spent first), and
--- "remaining" names the carry left ("rolledOver": none, on this path).
+-- As in migration 012; a member (or a pool) with a carry left takes the one-by-one path (the carry is spent
+-- first), and "remaining" names the carry left ("rolledOver": none, on this path).
 CREATE OR REPLACE FUNCTION credits_record_usage_fast(p_account text, p_cycle bigint, p_ends_at timestamptz,
                                                      p_slice int, p_events jsonb)
 RETURNS jsonb LANGUAGE plpgsql SET enable_seqscan = off AS $$
@@ -339,6 +371,10 @@ BEGIN
          -- declares a rollover is looked up: everyone else pays nothing for this test.
          AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT email FROM ev0 WHERE carries) c
                           WHERE credits_free(p_account, p_cycle, 'carry:' || c.email) > 0)
+         -- Likewise a pool's carry, for pool members' events (one of them refused as read could be paid by
+         -- it): one probe per group of pool members in the batch.
+         AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT group_key FROM ev0 WHERE pooled) g
+                          WHERE credits_free(p_account, p_cycle, 'carry-pool:' || g.group_key) > 0)
          AND NOT EXISTS (SELECT 1 FROM needs n LEFT JOIN counters c USING (scope)
                           WHERE n.need > 0 AND n.need > coalesce(c.head, -1))
          AND NOT EXISTS (SELECT 1 FROM ev WHERE key IS NOT NULL GROUP BY key HAVING count(*) > 1)
@@ -409,7 +445,8 @@ BEGIN
   RETURN v_out;
 END $$;
 
--- As in migration 012; the one-by-one path also locks the carry of a member who declares one, first.
+-- As in migration 012; the one-by-one path also locks the carries: a member's who declares one, first, and
+-- a pool member's group's, before the pool.
 CREATE OR REPLACE FUNCTION credits_record_usage_batch(p_account text, p_events jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
@@ -459,6 +496,7 @@ BEGIN
                                     WHERE m.account_id = p_account AND m.email = ev.email LIMIT 1) m
                CROSS JOIN LATERAL (VALUES (v_cycle, CASE WHEN m.carries THEN 'carry:' || m.email END, 0),
                                           (v_cycle, 'member:' || m.email, 0),
+                                          (v_cycle, CASE WHEN m.pooled THEN 'carry-pool:' || m.group_key END, 0),
                                           (v_cycle, CASE WHEN m.pooled THEN 'pool:' || m.group_key END, v_slice),
                                           (0::bigint, 'signup:' || m.email, 0),
                                           (v_cycle, 'group:' || m.group_key, v_slice),

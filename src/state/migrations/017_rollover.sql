@@ -16,7 +16,8 @@ ALTER TABLE groups ADD COLUMN rollover_max numeric(24,6);
 -- Opening a cycle looks at the members who carry, not at every member of the account.
 CREATE INDEX members_with_rollover ON members (account_id, email) WHERE rollover_max IS NOT NULL;
 
--- The lock order (src/ledger/locks.ts, level 5) with the carry first: it is charged first.
+-- The lock order (src/ledger/locks.ts, level 5) with the carries where they are charged: a member's before their
+-- counter, a pool's before the pool.
 CREATE OR REPLACE FUNCTION credits_lock_rank(p_scope text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN p_scope LIKE 'carry:%' THEN 0 WHEN p_scope LIKE 'member:%' THEN 1
               WHEN p_scope LIKE 'carry-pool:%' THEN 2 WHEN p_scope LIKE 'pool:%' THEN 3

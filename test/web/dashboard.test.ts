@@ -349,6 +349,7 @@ describe('dashboard in Chromium', () => {
       'Distributed',
       'Used',
       'Available',
+      'Rolled over',
       'Auto-Approve credits.yaml',
       'Status',
       'Actions',

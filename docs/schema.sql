@@ -609,11 +609,17 @@ BEGIN
          -- Rolled-over credits are spent first, by the one-by-one rule (credits_spend). Only a member who
          -- declares a rollover is looked up: everyone else pays nothing for this test.
          AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT email FROM ev0 WHERE carries) c
-                          WHERE credits_free(p_account, p_cycle, 'carry:' || c.email) > 0)
+                          CROSS JOIN LATERAL (SELECT 1 FROM budget_counters b
+                                               WHERE b.account_id = p_account AND b.cycle_no = p_cycle
+                                                 AND b.scope = 'carry:' || c.email AND b.slice = 0
+                                                 AND b.used < b.capacity LIMIT 1) left_over)
          -- Likewise a pool's carry, for pool members' events (one of them refused as read could be paid by
-         -- it): one probe per group of pool members in the batch.
+         -- it): one primary-key probe per group of pool members in the batch.
          AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT group_key FROM ev0 WHERE pooled) g
-                          WHERE credits_free(p_account, p_cycle, 'carry-pool:' || g.group_key) > 0)
+                          CROSS JOIN LATERAL (SELECT 1 FROM budget_counters b
+                                               WHERE b.account_id = p_account AND b.cycle_no = p_cycle
+                                                 AND b.scope = 'carry-pool:' || g.group_key AND b.slice = 0
+                                                 AND b.used < b.capacity LIMIT 1) left_over)
          AND NOT EXISTS (SELECT 1 FROM needs n LEFT JOIN counters c USING (scope)
                           WHERE n.need > 0 AND n.need > coalesce(c.head, -1))
          AND NOT EXISTS (SELECT 1 FROM ev WHERE key IS NOT NULL GROUP BY key HAVING count(*) > 1)

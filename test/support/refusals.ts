@@ -28,7 +28,10 @@ export interface Refusal {
   account: string;
   member: string;
   credits: string;
-  body: { blockedBy: string; remaining: { member: string; group: string; account: string; rolledOver: string } };
+  body: {
+    blockedBy: string;
+    remaining: { member: string; group: string; account: string; rolledOver: string };
+  };
 }
 
 export const REFUSALS: Refusal[] = [

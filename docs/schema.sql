@@ -160,17 +160,14 @@ BEGIN
      WHERE account_id IN (SELECT DISTINCT account_id FROM new_rows
                            WHERE declared OR group_key <> 'default' OR allocation IS NOT NULL OR extra <> 0);
   ELSIF TG_OP = 'UPDATE' THEN
-    -- Rows whose declared columns changed, found with set difference (hashing) rather than a join: the
-    -- transition tables have no index, and a join of 100k × 100k rows would be quadratic. Both versions of a
-    -- changed row are in `d`, so a user leaving the Default group's terms counts, and so does one returning.
     UPDATE accounts SET declared_version = declared_version + 1
      WHERE account_id IN (
        SELECT d.account_id FROM (
-         (SELECT account_id, email, declared, group_key, allocation, extra FROM new_rows
-          EXCEPT SELECT account_id, email, declared, group_key, allocation, extra FROM old_rows)
+         (SELECT account_id, email, declared, group_key, allocation, extra, rollover_max FROM new_rows
+          EXCEPT SELECT account_id, email, declared, group_key, allocation, extra, rollover_max FROM old_rows)
          UNION ALL
-         (SELECT account_id, email, declared, group_key, allocation, extra FROM old_rows
-          EXCEPT SELECT account_id, email, declared, group_key, allocation, extra FROM new_rows)
+         (SELECT account_id, email, declared, group_key, allocation, extra, rollover_max FROM old_rows
+          EXCEPT SELECT account_id, email, declared, group_key, allocation, extra, rollover_max FROM new_rows)
        ) d WHERE d.declared OR d.group_key <> 'default' OR d.allocation IS NOT NULL OR d.extra <> 0);
   ELSE
     UPDATE accounts SET declared_version = declared_version + 1
@@ -345,8 +342,9 @@ $$;
 CREATE FUNCTION public.credits_lock_rank(p_scope text) RETURNS integer
     LANGUAGE sql IMMUTABLE
     AS $$
-  SELECT CASE WHEN p_scope LIKE 'member:%' THEN 0 WHEN p_scope LIKE 'pool:%' THEN 1
-              WHEN p_scope LIKE 'signup:%' THEN 2 WHEN p_scope LIKE 'group:%' THEN 3 ELSE 4 END
+  SELECT CASE WHEN p_scope LIKE 'carry:%' THEN 0 WHEN p_scope LIKE 'member:%' THEN 1
+              WHEN p_scope LIKE 'carry-pool:%' THEN 2 WHEN p_scope LIKE 'pool:%' THEN 3
+              WHEN p_scope LIKE 'signup:%' THEN 4 WHEN p_scope LIKE 'group:%' THEN 5 ELSE 6 END
 $$;
 
 --
@@ -378,6 +376,55 @@ BEGIN
 END $$;
 
 --
+-- Name: credits_open_carries(text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.credits_open_carries(p_account text, p_cycle bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
+    AS $$
+BEGIN
+  WITH c AS MATERIALIZED (
+    SELECT m.email, m.group_key,
+           least(m.rollover_max, greatest(coalesce(
+             (SELECT sum(b.capacity) - sum(b.used) FROM budget_counters b
+               WHERE b.account_id = p_account AND b.cycle_no = p_cycle - 1 AND b.scope = 'member:' || m.email),
+             credits_member_capacity(p_account, p_cycle - 1, m.email)), 0)) AS amount
+      FROM members m
+     WHERE m.account_id = p_account AND m.rollover_max IS NOT NULL AND m.allocation IS NOT NULL
+  ), counters AS (
+    INSERT INTO budget_counters (account_id, cycle_no, scope, slice, capacity)
+    SELECT p_account, p_cycle, 'carry:' || email, 0, amount FROM c WHERE amount > 0
+    ON CONFLICT DO NOTHING
+  )
+  INSERT INTO ledger_entries (account_id, cycle_no, member_email, group_key, kind, credits, metadata)
+  SELECT p_account, p_cycle, email, group_key, 'rollover', amount,
+         jsonb_build_object('scope', 'carry:' || email, 'fromCycle', p_cycle - 1)
+    FROM c WHERE amount > 0 ORDER BY email;
+  -- The pools: unused = the pool counter's capacity − used there, or without one the pool as declared
+  -- (allocation + extra − the members' allocation + extra).
+  WITH p AS MATERIALIZED (
+    SELECT g.group_key,
+           least(g.rollover_max, greatest(coalesce(
+             (SELECT sum(b.capacity) - sum(b.used) FROM budget_counters b
+               WHERE b.account_id = p_account AND b.cycle_no = p_cycle - 1 AND b.scope = 'pool:' || g.group_key),
+             g.allocation + g.extra
+             - coalesce((SELECT sum(coalesce(m.allocation, 0) + m.extra) FROM members m
+                          WHERE m.account_id = p_account AND m.group_key = g.group_key), 0)), 0)) AS amount
+      FROM groups g
+     WHERE g.account_id = p_account AND g.rollover_max IS NOT NULL
+  ), counters AS (
+    INSERT INTO budget_counters (account_id, cycle_no, scope, slice, capacity)
+    SELECT p_account, p_cycle, 'carry-pool:' || group_key, 0, amount FROM p WHERE amount > 0
+    ON CONFLICT DO NOTHING
+  )
+  INSERT INTO ledger_entries (account_id, cycle_no, member_email, group_key, kind, credits, metadata)
+  SELECT p_account, p_cycle, '', group_key, 'rollover', amount,
+         jsonb_build_object('scope', 'carry-pool:' || group_key, 'fromCycle', p_cycle - 1)
+    FROM p WHERE amount > 0 ORDER BY group_key;
+END $$;
+
+--
 -- Name: credits_open_rollover(text, bigint, bigint, timestamp with time zone, timestamp with time zone, text, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -392,6 +439,7 @@ BEGIN
   END IF;
   INSERT INTO cycles (account_id, cycle_no, starts_at, ends_at, cadence, timezone, reason, anchor_at)
   VALUES (p_account, p_cycle, p_start, p_end, p_cadence, p_timezone, 'rollover', p_anchor);
+  PERFORM credits_open_carries(p_account, p_cycle);
 END $$;
 
 --
@@ -413,6 +461,7 @@ DECLARE
   v_group_free numeric;
   v_account_free numeric;
   v_allow numeric;
+  v_carry numeric;
   v_result jsonb;
 BEGIN
   IF p_key IS NOT NULL THEN
@@ -448,19 +497,23 @@ BEGIN
   -- What remains: one primary-key range per scope, whatever the planner believes about the table's size.
   SELECT coalesce(max(f) FILTER (WHERE k = 'group'), 0), coalesce(max(f) FILTER (WHERE k = 'account'), 0),
          coalesce(max(f) FILTER (WHERE k = 'member'), 0)
-         + CASE WHEN v_member.pooled THEN coalesce(max(f) FILTER (WHERE k = 'pool'), 0) ELSE 0 END
-    INTO v_group_free, v_account_free, v_allow
+         + CASE WHEN v_member.pooled THEN coalesce(max(f) FILTER (WHERE k = 'pool'), 0) ELSE 0 END,
+         coalesce(max(f) FILTER (WHERE k = 'carry'), 0)
+         + CASE WHEN v_member.pooled THEN coalesce(max(f) FILTER (WHERE k = 'carry-pool'), 0) ELSE 0 END
+    INTO v_group_free, v_account_free, v_allow, v_carry
     FROM (VALUES ('account', 'account'), ('group', 'group:' || v_member.group_key),
-                 ('pool', 'pool:' || v_member.group_key), ('member', 'member:' || p_email)) AS s(k, scope)
+                 ('pool', 'pool:' || v_member.group_key), ('member', 'member:' || p_email),
+                 ('carry', 'carry:' || p_email), ('carry-pool', 'carry-pool:' || v_member.group_key)) AS s(k, scope)
     CROSS JOIN LATERAL (SELECT greatest(sum(b.capacity) - sum(b.used), 0) AS f FROM budget_counters b
                          WHERE b.account_id = p_account AND b.cycle_no = v_cycle.cycle_no AND b.scope = s.scope) x;
-  v_member_free := least(v_allow, v_group_free, v_account_free) + credits_free(p_account, 0, 'signup:' || p_email);
+  v_member_free := least(v_allow + v_carry, v_group_free, v_account_free) + credits_free(p_account, 0, 'signup:' || p_email);
   v_result := jsonb_build_object(
     'id', v_entry::text, 'member', p_email, 'credits', trim_scale(v_credits)::text,
     'charged', v_member.credit_factor <> 0,
     'remaining', jsonb_build_object('member', trim_scale(v_member_free)::text,
                                     'group', trim_scale(v_group_free)::text,
-                                    'account', trim_scale(v_account_free)::text));
+                                    'account', trim_scale(v_account_free)::text,
+                                    'rolledOver', trim_scale(v_carry)::text));
   IF p_key IS NOT NULL THEN
     INSERT INTO idempotency_keys (account_id, idem_key, request_hash, status_code, response)
     VALUES (p_account, p_key, p_hash, 201, v_result);
@@ -518,9 +571,12 @@ BEGIN
     FOR w IN SELECT DISTINCT v.cycle_no, v.scope, v.slice % credits_slices(v.scope) AS slice,
                     credits_lock_rank(v.scope) AS rank
                FROM (SELECT DISTINCT x.email FROM jsonb_to_recordset(p_events) AS x(email text)) ev
-               CROSS JOIN LATERAL (SELECT m.email, m.group_key, m.allocation IS NULL AS pooled FROM members m
+               CROSS JOIN LATERAL (SELECT m.email, m.group_key, m.allocation IS NULL AS pooled,
+                                          m.rollover_max IS NOT NULL AS carries FROM members m
                                     WHERE m.account_id = p_account AND m.email = ev.email LIMIT 1) m
-               CROSS JOIN LATERAL (VALUES (v_cycle, 'member:' || m.email, 0),
+               CROSS JOIN LATERAL (VALUES (v_cycle, CASE WHEN m.carries THEN 'carry:' || m.email END, 0),
+                                          (v_cycle, 'member:' || m.email, 0),
+                                          (v_cycle, CASE WHEN m.pooled THEN 'carry-pool:' || m.group_key END, 0),
                                           (v_cycle, CASE WHEN m.pooled THEN 'pool:' || m.group_key END, v_slice),
                                           (0::bigint, 'signup:' || m.email, 0),
                                           (v_cycle, 'group:' || m.group_key, v_slice),
@@ -574,10 +630,11 @@ BEGIN
   END IF;
   SELECT credit_factor INTO v_factor FROM accounts WHERE account_id = p_account;
   WITH ev0 AS (
-    SELECT x.*, m.group_key, m.pooled, coalesce(x.credits, round(x.cost * v_factor, 6)) AS amount
+    SELECT x.*, m.group_key, m.pooled, m.carries, coalesce(x.credits, round(x.cost * v_factor, 6)) AS amount
       FROM jsonb_to_recordset(p_events) AS x(ord int, email text, credits numeric, cost numeric, model text,
                                              metadata jsonb, key text, hash text, now timestamptz)
-      LEFT JOIN LATERAL (SELECT mm.group_key, mm.allocation IS NULL AS pooled FROM members mm
+      LEFT JOIN LATERAL (SELECT mm.group_key, mm.allocation IS NULL AS pooled,
+                                mm.rollover_max IS NOT NULL AS carries FROM members mm
                           WHERE mm.account_id = p_account AND mm.email = x.email LIMIT 1) m ON true
   ),
   scopes AS (
@@ -665,6 +722,20 @@ BEGIN
      GROUP BY v.scope
   )
   SELECT NOT EXISTS (SELECT 1 FROM paid WHERE path IS NULL OR now >= p_ends_at OR amount < 0)
+         -- Rolled-over credits are spent first, by the one-by-one rule (credits_spend). Only a member who
+         -- declares a rollover is looked up: everyone else pays nothing for this test.
+         AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT email FROM ev0 WHERE carries) c
+                          CROSS JOIN LATERAL (SELECT 1 FROM budget_counters b
+                                               WHERE b.account_id = p_account AND b.cycle_no = p_cycle
+                                                 AND b.scope = 'carry:' || c.email AND b.slice = 0
+                                                 AND b.used < b.capacity LIMIT 1) left_over)
+         -- Likewise a pool's carry, for pool members' events (one of them refused as read could be paid by
+         -- it): one primary-key probe per group of pool members in the batch.
+         AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT group_key FROM ev0 WHERE pooled) g
+                          CROSS JOIN LATERAL (SELECT 1 FROM budget_counters b
+                                               WHERE b.account_id = p_account AND b.cycle_no = p_cycle
+                                                 AND b.scope = 'carry-pool:' || g.group_key AND b.slice = 0
+                                                 AND b.used < b.capacity LIMIT 1) left_over)
          AND NOT EXISTS (SELECT 1 FROM needs n LEFT JOIN counters c USING (scope)
                           WHERE n.need > 0 AND n.need > coalesce(c.head, -1))
          AND NOT EXISTS (SELECT 1 FROM ev WHERE key IS NOT NULL GROUP BY key HAVING count(*) > 1)
@@ -712,7 +783,9 @@ BEGIN
   results AS (
     SELECT r.ord, r.key, r.hash, r.blocked_by,
            jsonb_build_object('member', trim_scale(r.rem_member)::text, 'group', trim_scale(r.rem_group)::text,
-                              'account', trim_scale(r.rem_account)::text) AS remaining,
+                              'account', trim_scale(r.rem_account)::text,
+                              -- The fast path never runs while a member has rolled-over credits left.
+                              'rolledOver', '0') AS remaining,
            jsonb_build_object('id', r.id::text, 'member', r.email, 'credits', trim_scale(r.credits)::text,
                               'charged', v_factor <> 0) AS result
       FROM r
@@ -861,11 +934,19 @@ DECLARE
   v_took numeric;
   v_allow numeric := 0;
 BEGIN
+  v_took := credits_charge(p_account, p_cycle, 'carry:' || p_email, v_rest, false);
+  IF v_took > 0 THEN v_charges := v_charges || jsonb_build_object('carry:' || p_email, v_took::text); END IF;
+  v_rest := v_rest - v_took;
+  v_allow := v_took;
   v_took := credits_charge(p_account, p_cycle, 'member:' || p_email, v_rest, false);
   IF v_took > 0 THEN v_charges := v_charges || jsonb_build_object('member:' || p_email, v_took::text); END IF;
   v_rest := v_rest - v_took;
-  v_allow := v_took;
+  v_allow := v_allow + v_took;
   IF p_pooled AND v_rest > 0 THEN
+    v_took := credits_charge(p_account, p_cycle, 'carry-pool:' || p_group, v_rest, false);
+    IF v_took > 0 THEN v_charges := v_charges || jsonb_build_object('carry-pool:' || p_group, v_took::text); END IF;
+    v_rest := v_rest - v_took;
+    v_allow := v_allow + v_took;
     v_took := credits_charge(p_account, p_cycle, 'pool:' || p_group, v_rest, false, p_slice);
     IF v_took > 0 THEN v_charges := v_charges || jsonb_build_object('pool:' || p_group, v_took::text); END IF;
     v_rest := v_rest - v_took;
@@ -898,18 +979,23 @@ CREATE FUNCTION public.credits_usage_remaining(p_account text, p_cycle bigint, p
     SET enable_seqscan TO 'off'
     AS $$
   SELECT jsonb_build_object(
-           'member', trim_scale(least(f.allow, f.grp, f.acct) + credits_free(p_account, 0, 'signup:' || p_email))::text,
+           'member', trim_scale(least(f.allow + f.carry, f.grp, f.acct) + credits_free(p_account, 0, 'signup:' || p_email))::text,
            'group', trim_scale(f.grp)::text,
-           'account', trim_scale(f.acct)::text)
+           'account', trim_scale(f.acct)::text,
+           'rolledOver', trim_scale(f.carry)::text)
     FROM members m
     CROSS JOIN LATERAL (
       SELECT coalesce(max(x.f) FILTER (WHERE s.k = 'group'), 0) AS grp,
              coalesce(max(x.f) FILTER (WHERE s.k = 'account'), 0) AS acct,
+             coalesce(max(x.f) FILTER (WHERE s.k = 'carry'), 0)
+             + CASE WHEN m.allocation IS NULL THEN coalesce(max(x.f) FILTER (WHERE s.k = 'carry-pool'), 0) ELSE 0 END
+               AS carry,
              coalesce(max(x.f) FILTER (WHERE s.k = 'member'), 0)
              + CASE WHEN m.allocation IS NULL THEN coalesce(max(x.f) FILTER (WHERE s.k = 'pool'), 0) ELSE 0 END
                AS allow
         FROM (VALUES ('account', 'account'), ('group', 'group:' || m.group_key),
-                     ('pool', 'pool:' || m.group_key), ('member', 'member:' || p_email)) AS s(k, scope)
+                     ('pool', 'pool:' || m.group_key), ('member', 'member:' || p_email),
+                     ('carry', 'carry:' || p_email), ('carry-pool', 'carry-pool:' || m.group_key)) AS s(k, scope)
         CROSS JOIN LATERAL (SELECT greatest(sum(b.capacity) - sum(b.used), 0) AS f FROM budget_counters b
                              WHERE b.account_id = p_account AND b.cycle_no = p_cycle AND b.scope = s.scope) x) f
    WHERE m.account_id = p_account AND m.email = p_email
@@ -1131,7 +1217,8 @@ CREATE TABLE public.groups (
     auto_approve numeric(24,6) DEFAULT 0 NOT NULL,
     protect boolean DEFAULT false NOT NULL,
     applied jsonb,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    rollover_max numeric(24,6)
 );
 
 --
@@ -1198,7 +1285,8 @@ CREATE TABLE public.members (
     applied_allocation numeric(24,6),
     applied_extra numeric(24,6),
     signed_up_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    rollover_max numeric(24,6)
 );
 
 --
@@ -1438,6 +1526,12 @@ CREATE UNIQUE INDEX ledger_idempotency ON public.ledger_entries USING btree (acc
 --
 
 CREATE INDEX members_by_group ON public.members USING btree (account_id, group_key, email);
+
+--
+-- Name: members_with_rollover; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX members_with_rollover ON public.members USING btree (account_id, email) WHERE (rollover_max IS NOT NULL);
 
 --
 -- Name: requests_by_status; Type: INDEX; Schema: public; Owner: -

@@ -22,6 +22,8 @@ export interface DeclaredGroup {
   extra: string;
   autoApprove: string;
   protect: boolean;
+  /** What of the pool goes unused carries into the next cycle, at most this (absent: none). */
+  rollover?: string;
 }
 
 export interface DeclaredMember {
@@ -31,6 +33,8 @@ export interface DeclaredMember {
   /** null: draws from the group pool. */
   allocation: string | null;
   extra: string;
+  /** Unused allocation carried into the next cycle, at most this (absent: none). */
+  rollover?: string;
 }
 
 export const ALERT_SCOPES = ['member', 'group', 'account'] as const;

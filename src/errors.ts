@@ -111,6 +111,28 @@ export const ERRORS = {
     (p) => `groups are given ${p.sum} (allocation + extra), more than the account's creditLimit ${p.limit}`,
     'Lower group budgets or raise account.creditLimit.',
   ),
+  ROLLOVER_WITHOUT_ALLOCATION: spec(
+    400,
+    (p) => `member ${p.email} declares a rollover but no allocation of their own`,
+    'Only an individual allocation rolls over; give the member an allocation or remove rollover.',
+  ),
+  ROLLOVER_OVER_ALLOCATION: spec(
+    400,
+    (p) => `rollover max ${p.max} of member ${p.email} is more than their allocation + extra (${p.budget})`,
+    'A cycle cannot leave more unused than it gives; lower rollover.max.',
+  ),
+  ROLLOVER_OVER_POOL: spec(
+    400,
+    (p) =>
+      `rollover max ${p.max} of group ${p.group} is more than its pool (allocation + extra − the members' allocation + extra: ${p.pool})`,
+    "Only the pool's unused credits roll over; lower rollover.max.",
+  ),
+  ROLLOVER_OVER_LIMIT: spec(
+    400,
+    (p) =>
+      `groups are given ${p.sum} (allocation + extra + the rollover max of their pools and members), more than the account's creditLimit ${p.limit}`,
+    'Rolled-over credits are spent within the account limit; lower rollover.max or raise account.creditLimit.',
+  ),
   AUTO_APPROVE_OVER_BUDGET: spec(
     400,
     (p) =>

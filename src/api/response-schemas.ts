@@ -41,7 +41,12 @@ const budgetExceeded = {
           type: 'object',
           description: 'what the member, its group and the account can still spend',
           additionalProperties: false,
-          properties: { member: amountLeft, group: amountLeft, account: amountLeft },
+          properties: {
+            member: amountLeft,
+            group: amountLeft,
+            account: amountLeft,
+            rolledOver: { type: 'string', description: 'credits rolled over into this cycle still unspent' },
+          },
         },
         requestId: str,
       },
@@ -103,7 +108,13 @@ export const OTHER_ERRORS = {
   '5xx': refusal('INTERNAL: a server-side failure (details only in the log)'),
 };
 
-const remaining = obj({ member: str, group: str, account: str });
+// rolledOver: what is left of the credits rolled over into this cycle (absent from answers stored before
+// rollover existed, which a replay returns as they were).
+const remaining = obj({ member: str, group: str, account: str, rolledOver: str }, [
+  'member',
+  'group',
+  'account',
+]);
 const groupView = obj({
   key: str,
   name: str,
@@ -114,6 +125,8 @@ const groupView = obj({
   available: str,
   autoApprove: str,
   autoApproveLeft: str,
+  /** What of the pool rolled over into this cycle (the group's rollover). */
+  rolledOver: str,
   used: str,
 });
 /** A member's terms and balance: GET /v1/members/:email, and the head of GET /v1/me. */
@@ -123,6 +136,8 @@ const memberView = {
   group: str,
   allocation: strOrNull,
   extra: str,
+  /** What of the member's own allocation rolled over into this cycle (their rollover). */
+  rolledOver: str,
   used: str,
   remaining,
 };
@@ -164,6 +179,8 @@ export const RESPONSES = {
         extra: str,
         /** Named by credits.yaml at the last apply (false: signed up at run time). */
         declared: { type: 'boolean' },
+        /** Credits rolled over into this cycle (apart from the allocation). */
+        rolledOver: str,
         used: str,
         remaining: str,
       }),

@@ -19,12 +19,14 @@ export const DEFAULT_GROUP_NAME = 'Default';
 export function memberAmounts(value: ExactMember | null | undefined): {
   allocation: string | null;
   extra: string;
+  rollover?: string;
 } {
   if (value === null || value === undefined) return { allocation: null, extra: '0' };
   if ('text' in value) return { allocation: canonical(value.text), extra: '0' };
   return {
     allocation: value.allocation ? canonical(value.allocation.text) : null,
     extra: amount(value.extra),
+    ...(value.rollover ? { rollover: canonical(value.rollover.max.text) } : {}),
   };
 }
 
@@ -46,6 +48,7 @@ export function normalise(config: ExactConfig): DeclaredState {
       extra: amount(g.extra),
       autoApprove: amount(g.autoApprove),
       protect: !isDefault && 'protect' in g ? g.protect === true : false,
+      ...(g.rollover ? { rollover: canonical(g.rollover.max.text) } : {}),
     });
     for (const [email, m] of Object.entries(g.members ?? {})) {
       members.push({ email: foldEmail(email), group: key, ...memberAmounts(m) });

@@ -25,9 +25,10 @@ const KNOWN_KEYS: Record<string, string[]> = {
   root: ['version', 'account', 'groups', 'alerts'],
   account: ['id', 'name', 'creditLimit', 'cycle', 'creditFactor', 'signupCredits', 'managedBy'],
   cycle: ['cadence', 'timezone'],
-  group: ['name', 'allocation', 'extra', 'autoApprove', 'protect', 'members'],
-  defaultGroup: ['allocation', 'extra', 'autoApprove', 'members'],
-  member: ['allocation', 'extra'],
+  group: ['name', 'allocation', 'extra', 'autoApprove', 'protect', 'rollover', 'members'],
+  defaultGroup: ['allocation', 'extra', 'autoApprove', 'rollover', 'members'],
+  member: ['allocation', 'extra', 'rollover'],
+  rollover: ['max'],
   alerts: ['thresholds', 'webhooks'],
   webhook: ['url', 'secretEnv', 'scopes'],
 };
@@ -138,6 +139,9 @@ function objectKind(path: ConfigPath): string {
   if (top === 'account') return path.length === 1 ? 'account' : 'cycle';
   if (top !== 'groups' || key === undefined) return 'root';
   if (path.length === 2) return key === 'default' ? 'defaultGroup' : 'group';
+  if (path.length === 3 && sub === 'rollover') return 'rollover';
+  if (sub === 'members' && member !== undefined && path.length === 5 && path[4] === 'rollover')
+    return 'rollover';
   return sub === 'members' && member !== undefined ? 'member' : 'root';
 }
 

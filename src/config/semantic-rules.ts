@@ -113,6 +113,88 @@ export const membersFitGroupBudget: SemanticRule = (config) => {
   return issues;
 };
 
+const memberEntries = (g: ExactGroup) =>
+  Object.entries(g.members ?? {}).filter(
+    (e): e is [string, Exclude<NonNullable<ExactGroup['members']>[string], null | undefined>] =>
+      e[1] !== null && e[1] !== undefined,
+  );
+
+/** A rollover carries an individual allocation, and never more than a cycle gives (allocation + extra). */
+export const rolloverFitsAllocation: SemanticRule = (config) => {
+  const issues: ConfigIssue[] = [];
+  for (const [key, g] of groupEntries(config)) {
+    for (const [email, m] of memberEntries(g)) {
+      if ('text' in m || !m.rollover) continue;
+      const path = ['groups', key, 'members', email, 'rollover'];
+      if (!m.allocation) {
+        issues.push({ code: 'ROLLOVER_WITHOUT_ALLOCATION', params: { email }, path, at: 'key' });
+        continue;
+      }
+      const budget = dec(m.allocation.text).plus(m.extra?.text ?? '0');
+      const max = dec(m.rollover.max.text);
+      if (max.greaterThan(budget)) {
+        issues.push({
+          code: 'ROLLOVER_OVER_ALLOCATION',
+          params: { email, max: max.toFixed(), budget: budget.toFixed() },
+          path: [...path, 'max'],
+        });
+      }
+    }
+  }
+  return issues;
+};
+
+/** A group's rollover carries what its pool leaves unused, so it can be no more than the pool. */
+export const groupRolloverFitsPool: SemanticRule = (config) => {
+  const issues: ConfigIssue[] = [];
+  for (const [key, g] of groupEntries(config)) {
+    if (!g.rollover) continue;
+    let distributed = dec(0);
+    for (const [, m] of memberEntries(g)) {
+      distributed = distributed.plus(
+        'text' in m ? m.text : dec(m.allocation?.text ?? '0').plus(m.extra?.text ?? '0'),
+      );
+    }
+    const pool = budgetOf(g).minus(distributed);
+    const max = dec(g.rollover.max.text);
+    if (max.greaterThan(pool)) {
+      issues.push({
+        code: 'ROLLOVER_OVER_POOL',
+        params: { group: key, max: max.toFixed(), pool: (pool.isNegative() ? dec(0) : pool).toFixed() },
+        path: ['groups', key, 'rollover', 'max'],
+      });
+    }
+  }
+  return issues;
+};
+
+/**
+ * The budget rule of rollover: rolled-over credits are spent within the group and the account like the
+ * allocation, and the largest carries the file allows must fit the account's limit with the groups' budgets,
+ * so the account level never refuses a carry that the member's own terms allow.
+ */
+export const rolloversFitAccountLimit: SemanticRule = (config) => {
+  let carries = dec(0);
+  let total = dec(0);
+  for (const [, g] of groupEntries(config)) {
+    total = total.plus(budgetOf(g));
+    if (g.rollover) carries = carries.plus(g.rollover.max.text);
+    for (const [, m] of memberEntries(g)) {
+      if (!('text' in m) && m.rollover) carries = carries.plus(m.rollover.max.text);
+    }
+  }
+  const limit = dec(config.account.creditLimit.text);
+  // Without carries (or when the groups alone are over) ACCOUNT_OVER_LIMIT says it.
+  if (carries.isZero() || total.greaterThan(limit) || !total.plus(carries).greaterThan(limit)) return [];
+  return [
+    {
+      code: 'ROLLOVER_OVER_LIMIT',
+      params: { sum: total.plus(carries).toFixed(), limit: limit.toFixed() },
+      path: ['account', 'creditLimit'],
+    },
+  ];
+};
+
 export const groupsFitAccountLimit: SemanticRule = (config) => {
   let total = dec(0);
   for (const [, g] of groupEntries(config)) total = total.plus(budgetOf(g));
@@ -151,6 +233,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   membersFitGroupBudget,
   groupsFitAccountLimit,
   autoApproveFitsGroupBudget,
+  rolloverFitsAllocation,
+  groupRolloverFitsPool,
+  rolloversFitAccountLimit,
   alertRules,
 ];
 

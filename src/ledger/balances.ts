@@ -4,6 +4,7 @@ import { CreditsError } from '../errors.js';
 import { ensureCurrentCycle } from './cycle-rows.js';
 import { remainingFor, spendContext } from './spend.js';
 import { decodeCursor, encodeCursor, ID_PART, pageLimit, pageOf, type Page, type PageQuery } from './page.js';
+import { freeOf } from './budget-counters.js';
 import type { Queryable } from '../state/store.js';
 
 const num = (v: string | null | undefined): string => canonical(v ?? '0');
@@ -18,6 +19,8 @@ export interface GroupView {
   available: string;
   autoApprove: string;
   autoApproveLeft: string;
+  /** What of the pool rolled over into this cycle (the group's rollover), apart from the allocation. */
+  rolledOver: string;
   used: string;
 }
 
@@ -65,6 +68,7 @@ async function groupRows(
     pool_used: string | null;
     pool_capacity: string | null;
     auto_used: string | null;
+    rolled_over: string | null;
     used: string | null;
   }>(
     `SELECT g.group_key, g.name, g.allocation, g.extra, g.auto_approve,
@@ -77,6 +81,8 @@ async function groupRows(
               AND c.scope = 'pool:' || g.group_key) AS pool_used,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
               AND c.scope = 'auto:' || g.group_key) AS auto_used,
+            (SELECT capacity FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
+              AND c.scope = 'carry-pool:' || g.group_key AND c.slice = 0) AS rolled_over,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
               AND c.scope = 'group:' || g.group_key) AS used
        FROM groups g WHERE g.account_id = $1
@@ -105,6 +111,7 @@ async function groupRows(
           .minus(g.auto_used ?? '0')
           .clampedTo(0, Infinity),
       ),
+      rolledOver: num(g.rolled_over),
       used: num(g.used),
     };
   });
@@ -192,9 +199,12 @@ export async function membersPage(
     allocation: string | null;
     extra: string;
     declared: boolean;
+    rolled_over: string;
     used: string;
   }>(
     `SELECT m.email, m.name, m.allocation, m.extra, m.declared,
+            coalesce((SELECT b.capacity FROM budget_counters b WHERE b.account_id = m.account_id
+                       AND b.cycle_no = $4 AND b.scope = 'carry:' || m.email AND b.slice = 0), 0) AS rolled_over,
             coalesce((SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = m.account_id
                        AND e.cycle_no = $4 AND e.member_email = m.email AND e.kind = 'usage'), 0) AS used
        FROM members m WHERE m.account_id = $1 AND m.group_key = $2
@@ -212,6 +222,7 @@ export async function membersPage(
       allocation: m.allocation === null ? null : num(m.allocation),
       extra: num(m.extra),
       declared: m.declared,
+      rolledOver: num(m.rolled_over),
       used: num(m.used),
       remaining: (await remainingFor(db, ctx)).member,
     });
@@ -237,12 +248,15 @@ export async function memberView(db: Queryable, accountId: string, email: string
       WHERE account_id = $1 AND cycle_no = $2 AND member_email = $3 AND kind = 'usage'`,
     [accountId, ctx.cycle.cycleNo, ctx.email],
   );
+  const carry = await freeOf(db, accountId, ctx.cycle.cycleNo, [`carry:${ctx.email}`]);
   return {
     email: ctx.email,
     name: rows[0]!.name,
     group: ctx.group,
     allocation: rows[0]!.allocation === null ? null : num(rows[0]!.allocation),
     extra: num(rows[0]!.extra),
+    // Credits rolled over into this cycle, apart from the allocation (remaining.rolledOver: what is left).
+    rolledOver: num(carry.get(`carry:${ctx.email}`)?.capacity),
     used: num(spent.rows[0]?.used),
     remaining: await remainingFor(db, ctx),
   };

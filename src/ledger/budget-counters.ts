@@ -10,7 +10,7 @@ import type { Queryable } from '../state/store.js';
 export const slicesOf = (scope: Scope): number =>
   scope === 'account' ? 64 : scope.startsWith('group:') || scope.startsWith('pool:') ? 16 : 1;
 
-export type Scope = string; // 'account' | `group:${key}` | `pool:${key}` | `member:${email}` | `signup:${email}` | `auto:${key}`
+export type Scope = string; // 'account' | `group:${key}` | `pool:${key}` | `member:${email}` | `carry:${email}` | `carry-pool:${key}` | `signup:${email}` | `auto:${key}`
 
 interface SliceRow {
   slice: number;
@@ -18,11 +18,11 @@ interface SliceRow {
   used: string;
 }
 
-// One lock order for every transaction that touches counters: auto-approve reserve, member, pool, signup,
-// group, account (src/ledger/locks.ts, level 5). Charges and refunds follow it, so two writers never wait on
+// One lock order for every transaction that touches counters: auto-approve reserve, carry, member, pool's
+// carry, pool, signup, group, account (src/ledger/locks.ts, level 5). Charges and refunds follow it, so two writers never wait on
 // each other's slices in opposite orders. Must match credits_lock_rank() in migration 005, which orders the
 // SQL side (usage never touches the reserve).
-const ORDER = ['auto:', 'member:', 'pool:', 'signup:', 'group:', 'account'];
+const ORDER = ['auto:', 'carry:', 'member:', 'carry-pool:', 'pool:', 'signup:', 'group:', 'account'];
 const rank = (scope: string): number => ORDER.findIndex((p) => scope.startsWith(p));
 export const inLockOrder = (scopes: string[]): string[] =>
   [...scopes].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));

@@ -139,6 +139,8 @@ export async function openCycle(
      VALUES ($1, $2, $3, $4, $5, $6, $7, $3)`,
     [accountId, (last?.cycleNo ?? 0) + 1, now, end, cadenceText, timezone, reason],
   );
+  // A reset or cadence change is a cycle boundary like a rollover: unused allowance carries (migration 020).
+  if (last) await db.query('SELECT credits_open_carries($1, $2)', [accountId, last.cycleNo + 1]);
   report(db, (o) => o.cycleOpened(reason));
   return (await latestCycle(db, accountId))!;
 }

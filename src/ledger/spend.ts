@@ -106,12 +106,15 @@ export async function refund(
   }
 }
 
-/** The part of a hold's charges that `amount` gives back: signup credits first, then the pool, then the allowance. */
+/**
+ * The part of a hold's charges that `amount` gives back: signup credits first, then the pool, then the
+ * allowance, then the carries (spent first, so given back last): the reverse of the spending order.
+ */
 export function partialRefund(hold: Charges, amount: string): Charges {
   let rest = dec(amount);
   const out: Charges = {};
   let allowance = dec(0);
-  for (const prefix of ['signup:', 'pool:', 'member:']) {
+  for (const prefix of ['signup:', 'pool:', 'carry-pool:', 'member:', 'carry:']) {
     for (const [scope, value] of Object.entries(hold)) {
       if (!scope.startsWith(prefix) || rest.isZero()) continue;
       const take = dec(value).lessThan(rest) ? dec(value) : rest;
@@ -145,14 +148,19 @@ export function mergeCharges(...maps: Charges[]): Charges {
 export async function remainingFor(
   db: Queryable,
   ctx: SpendContext,
-): Promise<{ member: string; group: string; account: string }> {
+): Promise<{ member: string; group: string; account: string; rolledOver: string }> {
   const { accountId, email, group, cycle } = ctx;
   const scopes = [`member:${email}`, `pool:${group}`, `group:${group}`, 'account'];
+  // A carry exists from the cycle's first instant (or never): no counter means nothing rolled over. A pool
+  // member also spends the pool's carry.
+  const carries = [`carry:${email}`, ...(ctx.pooled ? [`carry-pool:${group}`] : [])];
+  const carried = await freeOf(db, accountId, cycle.cycleNo, carries);
+  const carry = canonical(carries.reduce((s, c) => s.plus(carried.get(c)?.free ?? '0'), dec(0)));
   const free = await freeOf(db, accountId, cycle.cycleNo, scopes);
   const signup = (await freeOf(db, accountId, 0, [`signup:${email}`])).get(`signup:${email}`)?.free ?? '0';
   const missing = scopes.filter((s) => !free.has(s));
   const capacities = missing.some((s) => !s.startsWith('member:'))
-    ? await accountCapacities(db, accountId)
+    ? await accountCapacities(db, accountId, cycle.cycleNo)
     : null;
   const f = async (scope: string): Promise<string> => {
     const counted = free.get(scope)?.free;
@@ -163,8 +171,10 @@ export async function remainingFor(
   const groupFree = await f(`group:${group}`);
   const accountFree = await f('account');
   // A member can spend their allowance (and the pool) up to what the group and account still allow.
-  const allowance = dec(await f(`member:${email}`)).plus(ctx.pooled ? await f(`pool:${group}`) : '0');
+  const allowance = dec(await f(`member:${email}`))
+    .plus(ctx.pooled ? await f(`pool:${group}`) : '0')
+    .plus(carry);
   const capped = allowance.lessThan(groupFree) ? allowance : dec(groupFree);
   const member = (capped.lessThan(accountFree) ? capped : dec(accountFree)).plus(signup);
-  return { member: canonical(member), group: groupFree, account: accountFree };
+  return { member: canonical(member), group: groupFree, account: accountFree, rolledOver: carry };
 }

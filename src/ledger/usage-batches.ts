@@ -25,7 +25,7 @@ export type UsageOutcome =
       status: 'blocked';
       level: 'member' | 'group' | 'account';
       /** What the member, group and account could still spend, read when the event was refused. */
-      remaining: { member: string; group: string; account: string };
+      remaining: { member: string; group: string; account: string; rolledOver?: string };
     };
 
 interface Pending {

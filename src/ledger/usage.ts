@@ -25,7 +25,7 @@ export interface UsageResult {
   member: string;
   credits: string;
   charged: boolean;
-  remaining: { member: string; group: string; account: string };
+  remaining: { member: string; group: string; account: string; rolledOver?: string };
 }
 
 export function usageCredits(input: { credits?: string; costUsd?: string }, factor: string): string {

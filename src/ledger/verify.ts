@@ -91,8 +91,10 @@ async function sliceProblems(db: Queryable, accountId: string): Promise<ShapePro
  * ended). A scope's capacity is its budget plus its overhang: the excess a cut below what it used left on a
  * sliced scope, which refunds take off (src/ledger/budget-counters.ts setCapacity; docs/ledger.md), and
  * while there is an overhang the scope has no free capacity (capacity = used). Single-row scopes have none.
- * Budgets: account = creditLimit; group = allocation + extra; pool = that minus the members' allocation +
- * extra (never below 0); auto = autoApprove; member = allocation + extra + this cycle's grants; a scope of a
+ * Budgets: account = creditLimit; group = allocation + extra + the carries of its members and pool that
+ * declare a rollover; pool = that minus the members' allocation + extra (never below 0); auto = autoApprove;
+ * member = allocation + extra + this cycle's grants; carry and carry-pool = their `rollover` entries of the
+ * cycle (while the member or group declares a rollover; else the least of that and its used); a scope of a
  * deleted group = 0; signup (cycle 0) = the credits of the member's signup grant.
  */
 async function capacityProblems(db: Queryable, accountId: string): Promise<ShapeProblem[]> {
@@ -113,16 +115,37 @@ async function capacityProblems(db: Queryable, accountId: string): Promise<Shape
         WHERE c.account_id = $1 AND (c.cycle_no = latest.no OR c.scope LIKE 'signup:%') GROUP BY 1, 2),
      budgets AS (
        SELECT g.group_key, g.allocation + g.extra AS budget, g.auto_approve,
+              coalesce((SELECT sum(b.capacity) FROM members m, latest
+                          JOIN budget_counters b ON b.account_id = $1 AND b.cycle_no = latest.no AND b.slice = 0
+                         WHERE m.account_id = g.account_id AND m.group_key = g.group_key
+                           AND m.rollover_max IS NOT NULL AND b.scope = 'carry:' || m.email), 0)
+              + coalesce((SELECT b.capacity FROM latest
+                            JOIN budget_counters b ON b.account_id = $1 AND b.cycle_no = latest.no AND b.slice = 0
+                           WHERE g.rollover_max IS NOT NULL AND b.scope = 'carry-pool:' || g.group_key), 0)
+                AS carried,
               coalesce((SELECT sum(coalesce(m.allocation, 0) + m.extra) FROM members m
                          WHERE m.account_id = g.account_id AND m.group_key = g.group_key), 0) AS distributed
          FROM groups g WHERE g.account_id = $1)
      SELECT k.cycle_no, k.scope, k.capacity, k.used, k.overhang, (SELECT d.budget + k.overhang FROM (SELECT coalesce(CASE
               WHEN k.scope = 'account' THEN (SELECT credit_limit FROM accounts WHERE account_id = $1)
-              WHEN k.scope LIKE 'group:%' THEN (SELECT budget FROM budgets WHERE 'group:' || group_key = k.scope)
+              WHEN k.scope LIKE 'group:%' THEN
+                (SELECT budget + carried FROM budgets WHERE 'group:' || group_key = k.scope)
               WHEN k.scope LIKE 'pool:%' THEN
                 (SELECT greatest(budget - distributed, 0) FROM budgets WHERE 'pool:' || group_key = k.scope)
               WHEN k.scope LIKE 'auto:%' THEN (SELECT auto_approve FROM budgets WHERE 'auto:' || group_key = k.scope)
               WHEN k.scope LIKE 'member:%' THEN credits_member_capacity($1, k.cycle_no, substr(k.scope, 8))
+              WHEN k.scope LIKE 'carry:%' THEN
+                (SELECT CASE WHEN (SELECT rollover_max FROM members WHERE account_id = $1
+                                    AND email = substr(k.scope, 7)) IS NOT NULL
+                             THEN sum(e.credits) ELSE least(sum(e.credits), k.used) END
+                   FROM ledger_entries e WHERE e.account_id = $1 AND e.cycle_no = k.cycle_no
+                    AND e.member_email = substr(k.scope, 7) AND e.kind = 'rollover')
+              WHEN k.scope LIKE 'carry-pool:%' THEN
+                (SELECT CASE WHEN (SELECT rollover_max FROM groups WHERE account_id = $1
+                                    AND group_key = substr(k.scope, 12)) IS NOT NULL
+                             THEN sum(e.credits) ELSE least(sum(e.credits), k.used) END
+                   FROM ledger_entries e WHERE e.account_id = $1 AND e.cycle_no = k.cycle_no
+                    AND e.member_email = '' AND e.kind = 'rollover' AND e.metadata ->> 'scope' = k.scope)
               WHEN k.scope LIKE 'signup:%' THEN
                 (SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = $1 AND e.kind = 'signup-grant'
                     AND e.member_email = substr(k.scope, 8))

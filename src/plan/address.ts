@@ -3,9 +3,9 @@
 //   account                        create
 //   account.<accountField>         update     name | creditLimit | cycle.cadence | cycle.timezone | …
 //   group.<key>                    create | delete
-//   group.<key>.<groupField>       update     name | allocation | extra | autoApprove | protect
+//   group.<key>.<groupField>       update     name | allocation | extra | autoApprove | protect | rollover
 //   member.<email>                 create | delete
-//   member.<email>.<memberField>   update (allocation, extra) | move (group)
+//   member.<email>.<memberField>   update (allocation, extra, rollover) | move (group)
 //   alerts.threshold.<percent>     create | delete
 //   alerts.webhook.<url>           create | delete
 //   alerts.webhook.<url>.<field>   update     secretEnv | scopes
@@ -24,8 +24,8 @@ export const ACCOUNT_FIELDS = [
   'signupCredits',
   'managedBy',
 ] as const;
-export const GROUP_FIELDS = ['name', 'allocation', 'extra', 'autoApprove', 'protect'] as const;
-export const MEMBER_FIELDS = ['group', 'allocation', 'extra'] as const;
+export const GROUP_FIELDS = ['name', 'allocation', 'extra', 'autoApprove', 'protect', 'rollover'] as const;
+export const MEMBER_FIELDS = ['group', 'allocation', 'extra', 'rollover'] as const;
 export const WEBHOOK_FIELDS = ['secretEnv', 'scopes'] as const;
 
 export type AccountAddressField = (typeof ACCOUNT_FIELDS)[number];

@@ -52,6 +52,7 @@ const AMOUNT_FIELDS = new Set<string>([
   'allocation',
   'extra',
   'autoApprove',
+  'rollover',
 ]);
 
 /** Equality of declared values: amounts compare as numbers (`5000` = `5000.0`), the rest exactly. */
@@ -76,11 +77,15 @@ const groupObject = (g: Omit<DeclaredGroup, 'key'>): Record<string, string | boo
   extra: g.extra,
   autoApprove: g.autoApprove,
   protect: g.protect,
+  // Only when declared, so plans of files without rollover read as before.
+  ...(g.rollover !== undefined ? { rollover: g.rollover } : {}),
 });
 const memberObject = (m: Omit<DeclaredMember, 'email'>): Record<string, string | null> => ({
   group: m.group,
   allocation: m.allocation,
   extra: m.extra,
+  // Only when declared, so plans of files without rollover read as before.
+  ...(m.rollover !== undefined ? { rollover: m.rollover } : {}),
 });
 
 /** A change that creates what the file declares (effects, if any, are added by the caller). */
@@ -178,15 +183,26 @@ function diffGroups(desired: DeclaredState, live: LiveState, changes: Change[]):
     }
     const applied = live.applied.groups.get(g.key);
     for (const field of GROUP_FIELDS) {
-      if (same(field, g[field], have[field])) continue;
+      // rollover is optional: absent on either side is null.
+      const want = g[field] ?? null;
+      const had = have[field] ?? null;
+      if (same(field, want, had)) continue;
       const change: Change = {
         address: groupAddress(g.key, field),
         action: 'update',
-        before: have[field],
-        after: g[field],
+        before: had,
+        after: want,
         effects: [],
       };
-      if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
+      const wasApplied = applied?.[field] ?? null;
+      if (applied && !same(field, wasApplied, had)) change.drift = { applied: wasApplied };
+      if (field === 'rollover') {
+        change.effects.push(
+          want === null
+            ? 'what of the pool rolled over into this cycle and is unspent expires now'
+            : "the pool's unused credits, at most this, carry into the next cycle",
+        );
+      }
       if (field === 'allocation' || field === 'extra') {
         const budget = field === 'allocation' ? [g.allocation, have.extra] : [have.allocation, g.extra];
         const used = live.usage.groups.get(g.key) ?? '0';
@@ -278,7 +294,13 @@ function diffMember(
     changes.push(created(memberAddress(m.email), memberObject(m)));
     return;
   }
-  if (have.group === m.group && have.allocation === m.allocation && have.extra === m.extra) return;
+  if (
+    have.group === m.group &&
+    have.allocation === m.allocation &&
+    have.extra === m.extra &&
+    have.rollover === m.rollover
+  )
+    return;
   const applied = live.applied.members.get(m.email);
   if (have.group !== m.group) {
     const change: Change = {
@@ -304,6 +326,21 @@ function diffMember(
     if (applied && !same(field, applied[field], have[field])) change.drift = { applied: applied[field] };
     if (field === 'allocation' && m.allocation === null)
       change.effects.push('draws from the group pool from now on');
+    changes.push(change);
+  }
+  if (!same('rollover', m.rollover ?? null, have.rollover ?? null)) {
+    const change: Change = {
+      address: memberAddress(m.email, 'rollover'),
+      action: 'update',
+      before: have.rollover ?? null,
+      after: m.rollover ?? null,
+      effects: [],
+      group: m.group,
+    };
+    // Applies from the next cycle boundary; removing it expires what rolled over into this cycle.
+    if (m.rollover === undefined)
+      change.effects.push('what rolled over into this cycle and is unspent expires now');
+    else change.effects.push('unused allocation, at most this, carries into the next cycle');
     changes.push(change);
   }
 }

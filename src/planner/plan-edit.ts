@@ -7,7 +7,13 @@ import { dec } from '../decimal.js';
 import { DEFAULT_GROUP, type DeclaredGroup, type DeclaredState } from '../declared-state.js';
 import { diff, type DiffContext } from '../plan/diff.js';
 import type { Plan } from '../plan/plan.js';
-import { declaredGroupsOf, declaredVersionOf, inspect, readAppliedFile } from '../state/inspect.js';
+import {
+  declaredGroupsOf,
+  declaredVersionOf,
+  inspect,
+  readAppliedFile,
+  rolloverMaxOf,
+} from '../state/inspect.js';
 import type { Queryable } from '../state/store.js';
 import { decodeConfigText } from './config-bytes.js';
 
@@ -70,6 +76,11 @@ export async function planEdit(
   let total = dec(0);
   for (const g of groups) total = total.plus(g.allocation).plus(g.extra);
   if (total.greaterThan(part.desired.account.creditLimit)) return undefined;
+  // ...also with the rollover maxima of pools and members (the unchanged groups' members from their rows).
+  const carries = [...part.desired.members, ...groups]
+    .reduce((s, x) => (x.rollover === undefined ? s : s.plus(x.rollover)), dec(0))
+    .plus(await rolloverMaxOf(db, id, [...reparse.unchanged]));
+  if (total.plus(carries).greaterThan(part.desired.account.creditLimit)) return undefined;
   // Nothing declared was written while we read (declared_version only grows).
   if ((await declaredVersionOf(db, id)) !== applied.declaredVersion) return undefined;
 

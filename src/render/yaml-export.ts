@@ -36,10 +36,11 @@ function entry(indent: string, key: string, value: string): string {
 
 function memberValue(m: DeclaredMember): string {
   const hasExtra = m.extra !== '0';
-  if (m.allocation !== null && !hasExtra) return m.allocation;
+  if (m.allocation !== null && !hasExtra && m.rollover === undefined) return m.allocation;
   const parts: string[] = [];
   if (m.allocation !== null) parts.push(`allocation: ${m.allocation}`);
   if (hasExtra) parts.push(`extra: ${m.extra}`);
+  if (m.rollover !== undefined) parts.push(`rollover: { max: ${m.rollover} }`);
   return parts.length ? `{ ${parts.join(', ')} }` : '{}';
 }
 
@@ -71,6 +72,7 @@ export function renderYaml(state: DeclaredState, header = ''): string {
     if (g.extra !== '0') out.push(`    extra: ${g.extra}`);
     if (g.autoApprove !== '0') out.push(`    autoApprove: ${g.autoApprove}`);
     if (g.protect) out.push('    protect: true');
+    if (g.rollover !== undefined) out.push(`    rollover: { max: ${g.rollover} }`);
     const members = byGroup.get(g.key) ?? [];
     if (members.length) {
       out.push('    members:');

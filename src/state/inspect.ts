@@ -88,6 +88,16 @@ export async function declaredVersionOf(db: Queryable, accountId: string): Promi
   return rows[0] ? Number(rows[0].declared_version) : undefined;
 }
 
+/** Σ rollover.max of the members of `groups` (the cross-group rule ROLLOVER_OVER_LIMIT). */
+export async function rolloverMaxOf(db: Queryable, accountId: string, groups: string[]): Promise<string> {
+  const { rows } = await db.query<{ total: string }>(
+    `SELECT coalesce(sum(rollover_max), 0) AS total FROM members
+      WHERE account_id = $1 AND rollover_max IS NOT NULL AND group_key = ANY($2::text[])`,
+    [accountId, groups],
+  );
+  return rows[0]?.total ?? '0';
+}
+
 /**
  * The members that are declared state: those the file named at the last apply, and users who signed up and
  * were given terms other than the Default group's (a group, an allocation or extra credits, set outside the
@@ -132,7 +142,7 @@ export async function readMemberText(db: Queryable, accountId: string, only?: st
     `SELECT (SELECT declared_version FROM accounts WHERE account_id = $1) AS declared_version,
             string_agg(
               email || E'\t' || group_key || E'\t' || coalesce(trim_scale(allocation)::text, '') || E'\t'
-              || trim_scale(extra)::text
+              || trim_scale(extra)::text || E'\t' || coalesce(trim_scale(rollover_max)::text, '')
               || CASE WHEN NOT declared THEN E'\tdefault\t\t0\truntime'
                       WHEN applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
                         OR applied_extra IS DISTINCT FROM extra
@@ -193,9 +203,10 @@ export async function inspect(
     extra: string;
     auto_approve: string;
     protect: boolean;
+    rollover_max: string | null;
     applied: Omit<DeclaredGroup, 'key'> | null;
   }>(
-    `SELECT group_key, name, allocation, extra, auto_approve, protect, applied
+    `SELECT group_key, name, allocation, extra, auto_approve, protect, rollover_max, applied
        FROM groups WHERE account_id = $1 ORDER BY group_key`,
     [accountId],
   );
@@ -209,6 +220,7 @@ export async function inspect(
       extra: canonical(g.extra),
       autoApprove: canonical(g.auto_approve),
       protect: g.protect,
+      ...(g.rollover_max === null ? {} : { rollover: canonical(g.rollover_max) }),
     });
     if (g.applied) appliedGroups.set(g.group_key, g.applied);
   }
@@ -230,10 +242,11 @@ export async function inspect(
     const f = line.split('\t');
     const email = f[0]!;
     members[i] = { email, group: f[1]!, allocation: f[2] === '' ? null : f[2]!, extra: f[3]! };
-    if (f.length > 4 && f[4] !== '') {
-      appliedMembers.set(email, { group: f[4]!, allocation: f[5] === '' ? null : f[5]!, extra: f[6] || '0' });
+    if (f[4]) members[i].rollover = f[4];
+    if (f.length > 5 && f[5] !== '') {
+      appliedMembers.set(email, { group: f[5]!, allocation: f[6] === '' ? null : f[6]!, extra: f[7] || '0' });
     }
-    if (f[7] === 'runtime') runtimeMembers.add(email);
+    if (f[8] === 'runtime') runtimeMembers.add(email);
   });
 
   const counts = await db.query<{ group_key: string; n: string }>(

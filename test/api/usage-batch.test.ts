@@ -95,7 +95,12 @@ describe('POST /v1/usage/batch', () => {
     expect(r[0]!.result!.remaining.member).toBe('7');
     expect(r[1]!.result).toMatchObject({ credits: '2.5', remaining: { member: '4.5' } });
     expect(r[2]!.error).toMatchObject({ code: 'BUDGET_EXCEEDED', blockedBy: 'member' });
-    expect(r[2]!.error!.remaining).toEqual({ member: '4.5', group: '494.5', account: '994.5' });
+    expect(r[2]!.error!.remaining).toEqual({
+      member: '4.5',
+      group: '494.5',
+      account: '994.5',
+      rolledOver: '0',
+    });
     expect(r[3]!.error).toMatchObject({ code: 'INVALID_AMOUNT', field: 'credits' });
     expect(r[4]!.error).toMatchObject({ code: 'INVALID_AMOUNT', field: 'credits' });
     expect(r[5]!.error).toMatchObject({ code: 'MEMBER_NOT_FOUND' });

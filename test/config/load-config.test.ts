@@ -8,6 +8,9 @@ import { parseYamlExact } from '../../src/config/parse-yaml.js';
 import { checkSchema } from '../../src/config/schema-check.js';
 import {
   autoApproveFitsGroupBudget,
+  rolloverFitsAllocation,
+  groupRolloverFitsPool,
+  rolloversFitAccountLimit,
   cadenceIsKnown,
   emailsAreValid,
   groupsFitAccountLimit,
@@ -467,6 +470,57 @@ describe('semantic rules', () => {
         'ALERT_WEBHOOK_DUPLICATE',
         'ALERT_BAD_URL',
       ]);
+    });
+  });
+
+  describe('rolloverFitsAllocation', () => {
+    const member = (value: string): string =>
+      file(`  team:\n    allocation: 100\n    members:\n      a@acme.com: ${value}\n`);
+
+    it('rolloverFitsAllocation: a max of allocation + extra fits; one millionth more does not', () => {
+      expect(
+        ruleIssues(rolloverFitsAllocation, member('{ allocation: 1, extra: 2, rollover: { max: 3 } }')),
+      ).toEqual([]);
+      expect(
+        ruleIssues(
+          rolloverFitsAllocation,
+          member('{ allocation: 1, extra: 2, rollover: { max: 3.000001 } }'),
+        ),
+      ).toEqual(['ROLLOVER_OVER_ALLOCATION']);
+    });
+
+    it('rolloverFitsAllocation: a pool member (no allocation) has nothing of their own to carry', () => {
+      expect(ruleIssues(rolloverFitsAllocation, member('{ extra: 2, rollover: { max: 1 } }'))).toEqual([
+        'ROLLOVER_WITHOUT_ALLOCATION',
+      ]);
+    });
+  });
+
+  describe('groupRolloverFitsPool', () => {
+    const team = (max: string): string =>
+      file(`  team:\n    allocation: 10\n    rollover: { max: ${max} }\n    members:\n      a@acme.com: 4\n`);
+
+    it('groupRolloverFitsPool: a max of the pool (allocation + extra − members) fits; one millionth more does not', () => {
+      expect(ruleIssues(groupRolloverFitsPool, team('6'))).toEqual([]);
+      expect(ruleIssues(groupRolloverFitsPool, team('6.000001'))).toEqual(['ROLLOVER_OVER_POOL']);
+    });
+  });
+
+  describe('rolloversFitAccountLimit', () => {
+    const two = (limit: string): string =>
+      file(
+        '  a:\n    allocation: 50\n    members:\n      x@acme.com: { allocation: 50, rollover: { max: 5 } }\n' +
+          '  b:\n    allocation: 40\n    members:\n      y@acme.com: { allocation: 10, rollover: { max: 5 } }\n',
+        `  creditLimit: ${limit}\n`,
+      );
+
+    it("rolloversFitAccountLimit: the groups' budgets and every member's max within the limit pass", () => {
+      expect(ruleIssues(rolloversFitAccountLimit, two('100'))).toEqual([]);
+    });
+
+    it('rolloversFitAccountLimit: one millionth over fails with ROLLOVER_OVER_LIMIT at creditLimit', () => {
+      expect(ruleIssues(rolloversFitAccountLimit, two('99.999999'))).toEqual(['ROLLOVER_OVER_LIMIT']);
+      expect(failures(two('99.999999'))).toEqual([['ROLLOVER_OVER_LIMIT', 4, 16]]);
     });
   });
 });

@@ -84,6 +84,7 @@ describe.each(storeKinds)('capacities after an apply on %s', (_kind, freshStore)
       member: '10',
       group: '100',
       account: '300',
+      rolledOver: '0',
     });
     expect((await memberView(store, 'acme', 'b@t.test', now)).remaining.member).toBe('83'); // the pool
     await recordUsage(store, { accountId: 'acme', member: 'c@t.test', credits: '1' }); // counters now exist
@@ -92,6 +93,7 @@ describe.each(storeKinds)('capacities after an apply on %s', (_kind, freshStore)
       member: '6',
       group: '99',
       account: '299',
+      rolledOver: '0',
     });
     await store.close();
   });

@@ -24,6 +24,9 @@ const SCOPES = [
   'signup:a@t.test',
   'signup:z@t.test',
   'auto:eng',
+  'carry:a@t.test',
+  'carry-pool:eng',
+  'carry-pool:ops',
 ];
 
 async function sqlInt(store: Store, sql: string, scope: string): Promise<number> {

@@ -28,7 +28,10 @@ export interface Refusal {
   account: string;
   member: string;
   credits: string;
-  body: { blockedBy: string; remaining: { member: string; group: string; account: string } };
+  body: {
+    blockedBy: string;
+    remaining: { member: string; group: string; account: string; rolledOver: string };
+  };
 }
 
 export const REFUSALS: Refusal[] = [
@@ -37,21 +40,21 @@ export const REFUSALS: Refusal[] = [
     account: 'member-level',
     member: 'alice@acme.test',
     credits: '20',
-    body: { blockedBy: 'member', remaining: { member: '15', group: '205', account: '905' } },
+    body: { blockedBy: 'member', remaining: { member: '15', group: '205', account: '905', rolledOver: '0' } },
   },
   {
     // The group's budget edited down to 80, below alice's own 100.
     account: 'group-level',
     member: 'alice@acme.test',
     credits: '90',
-    body: { blockedBy: 'group', remaining: { member: '80', group: '80', account: '1000' } },
+    body: { blockedBy: 'group', remaining: { member: '80', group: '80', account: '1000', rolledOver: '0' } },
   },
   {
     // The account's limit edited down to 50.
     account: 'account-level',
     member: 'alice@acme.test',
     credits: '60',
-    body: { blockedBy: 'account', remaining: { member: '50', group: '300', account: '50' } },
+    body: { blockedBy: 'account', remaining: { member: '50', group: '300', account: '50', rolledOver: '0' } },
   },
 ];
 

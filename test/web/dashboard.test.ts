@@ -407,6 +407,7 @@ describe('dashboard in Chromium', () => {
       'Distributed',
       'Used',
       'Available',
+      'Rolled over',
       'Auto-Approve credits.yaml',
       'Status',
       'Actions',
@@ -450,7 +451,7 @@ describe('dashboard in Chromium', () => {
 
     // Click the value to edit it: the plain number while editing; 5000 → 5600. An accent border, the
     // tooltip, the Unsaved badge and the row's Save; Distributed, Available and the totals move by 600.
-    const usedHeader = page.locator('#members-table thead th').nth(3);
+    const usedHeader = page.locator('#members-table thead th').nth(4);
     const xBefore = (await usedHeader.boundingBox())!.x;
     const monthly = alice.getByLabel('Monthly of alice@web.test');
     expect(await alice.getByRole('button', { name: 'Save', exact: true }).count()).toBe(0);

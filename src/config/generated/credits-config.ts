@@ -49,6 +49,10 @@ export type Extra = number;
  */
 export type AutoApproveReserve = number;
 /**
+ * At most this many unused credits carry into the next cycle.
+ */
+export type Maximum = number;
+/**
  * A member, keyed by e-mail: a number (individual allocation per cycle), empty or `{}` (draws from the group pool), or `{allocation, extra}`.
  */
 export type Member = Member1 | Member2 | Member3;
@@ -153,7 +157,14 @@ export interface DefaultGroup {
   allocation?: Allocation;
   extra?: Extra;
   autoApprove?: AutoApproveReserve;
+  rollover?: Rollover;
   members?: Members;
+}
+/**
+ * What of the group's pool goes unused carries into the next cycle, at most `max`, for the pool's members.
+ */
+export interface Rollover {
+  max: Maximum;
 }
 /**
  * Members keyed by e-mail. A number is an individual allocation; `{}` (or nothing) draws from the group pool.
@@ -167,6 +178,13 @@ export interface Members {
 export interface Member3 {
   allocation?: Allocation1;
   extra?: Extra1;
+  rollover?: Rollover1;
+}
+/**
+ * Unused allocation carried into the next cycle only, at most `max`: spent first there, then it expires.
+ */
+export interface Rollover1 {
+  max: Maximum;
 }
 /**
  * A budget holder with a per-cycle allocation shared by its members.
@@ -180,7 +198,14 @@ export interface Group {
   extra?: Extra2;
   autoApprove?: AutoApproveReserve1;
   protect?: Protect;
+  rollover?: Rollover2;
   members?: Members;
+}
+/**
+ * Unused allocation carried into the next cycle only, at most `max`: spent first there, then it expires.
+ */
+export interface Rollover2 {
+  max: Maximum;
 }
 /**
  * Webhook alerts when a member's, group's or the account's usage reaches a percentage of its budget in the current cycle. See docs/alerts.md.

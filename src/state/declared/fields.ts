@@ -29,12 +29,16 @@ export const GROUP_FIELDS: Record<GroupAddressField, DeclaredField> = {
   extra: { column: 'extra', kind: 'amount', edit: 'extra' },
   autoApprove: { column: 'auto_approve', kind: 'amount', edit: 'autoApprove' },
   protect: { column: 'protect', kind: 'boolean' },
+  // rollover.max; declared by the file only (no admin edit).
+  rollover: { column: 'rollover_max', kind: 'amount' },
 };
 
 export const MEMBER_FIELDS: Record<MemberAddressField, DeclaredField> = {
   group: { column: 'group_key', kind: 'text', edit: 'group' },
   allocation: { column: 'allocation', kind: 'amount', edit: 'allocation' },
   extra: { column: 'extra', kind: 'amount', edit: 'extra' },
+  // rollover.max; declared by the file only (no admin edit).
+  rollover: { column: 'rollover_max', kind: 'amount' },
 };
 
 /** Columns holding amounts: `5000` and `5000.000000` are the same value there, and nowhere else (names). */

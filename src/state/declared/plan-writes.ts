@@ -22,6 +22,9 @@ interface MemberWrite {
   allocation: string | null;
   setAllocation: boolean;
   extra: string | null;
+  /** rollover.max; written only with setRollover (null: none). */
+  rollover: string | null;
+  setRollover: boolean;
 }
 
 /** Writes every change of `plan` and brings the counters of the cycle in force to the new budgets. */
@@ -104,7 +107,8 @@ async function writeGroups(tx: Queryable, accountId: string, changes: Addressed<
     const arrays = fields.map(([field, f]) =>
       creates.map(({ change }) => {
         const v = obj(change.after)[stateKey(field)];
-        return f.kind === 'boolean' ? v === true : String(v);
+        if (f.kind === 'boolean') return v === true;
+        return v === undefined || v === null ? null : String(v);
       }),
     );
     // A group may exist already when it is the Default group of a just-created account: upsert.
@@ -129,7 +133,7 @@ async function deleteGroups(tx: Queryable, accountId: string, changes: Addressed
   if (!keys.length) return;
   // Members not placed elsewhere by this plan (runtime users included) go back to Default.
   await tx.query(
-    `UPDATE members SET group_key = $3, allocation = NULL, extra = 0
+    `UPDATE members SET group_key = $3, allocation = NULL, extra = 0, rollover_max = NULL
       WHERE account_id = $1 AND group_key = ANY($2::text[])`,
     [accountId, keys, DEFAULT_GROUP],
   );
@@ -154,6 +158,8 @@ async function writeMembers(tx: Queryable, accountId: string, changes: Addressed
       allocation: null,
       setAllocation: false,
       extra: null,
+      rollover: null,
+      setRollover: false,
     };
     if (c.action === 'create') {
       const m = obj(c.after);
@@ -162,16 +168,19 @@ async function writeMembers(tx: Queryable, accountId: string, changes: Addressed
         allocation: str(m.allocation ?? null),
         setAllocation: true,
         extra: str(m.extra ?? '0'),
+        rollover: str(m.rollover ?? null),
+        setRollover: true,
       });
     } else if (field === 'group') w.group = str(c.after);
     else if (field === 'allocation') Object.assign(w, { allocation: str(c.after), setAllocation: true });
     else if (field === 'extra') w.extra = str(c.after);
+    else if (field === 'rollover') Object.assign(w, { rollover: str(c.after), setRollover: true });
     writes.set(email, w);
   }
   if (writes.size) await upsertMembers(tx, accountId, [...writes.values()]);
   if (deletes.length) {
     await tx.query(
-      `UPDATE members SET group_key = $3, allocation = NULL, extra = 0, declared = false,
+      `UPDATE members SET group_key = $3, allocation = NULL, extra = 0, rollover_max = NULL, declared = false,
               applied_group = NULL, applied_allocation = NULL, applied_extra = NULL
         WHERE account_id = $1 AND email = ANY($2::text[])`,
       [accountId, deletes, DEFAULT_GROUP],
@@ -179,22 +188,25 @@ async function writeMembers(tx: Queryable, accountId: string, changes: Addressed
   }
 }
 
-// Merges the written rows `u` (email, group_key, allocation, set_allocation, extra) into members: existing rows
+// Merges the written rows `u` (email, group_key, allocation, set_allocation, extra, rollover_max,
+// set_rollover) into members: existing rows
 // (declared members, or runtime signups the file now takes ownership of) are updated, the rest inserted.
 const mergeMembers = (source: string) => `
   WITH u AS (${source}),
   updated AS (
     UPDATE members m SET group_key = n.group_key, allocation = n.allocation, extra = n.extra, declared = true,
+           rollover_max = n.rollover_max,
            applied_group = n.group_key, applied_allocation = n.allocation, applied_extra = n.extra
       FROM (SELECT m0.email, coalesce(u.group_key, m0.group_key) AS group_key,
                    CASE WHEN u.set_allocation THEN u.allocation ELSE m0.allocation END AS allocation,
-                   coalesce(u.extra, m0.extra) AS extra
+                   coalesce(u.extra, m0.extra) AS extra,
+                   CASE WHEN u.set_rollover THEN u.rollover_max ELSE m0.rollover_max END AS rollover_max
               FROM u JOIN members m0 ON m0.account_id = $1 AND m0.email = u.email) AS n
      WHERE m.account_id = $1 AND m.email = n.email
      RETURNING m.email)
-  INSERT INTO members (account_id, email, group_key, allocation, extra, declared,
+  INSERT INTO members (account_id, email, group_key, allocation, extra, rollover_max, declared,
                        applied_group, applied_allocation, applied_extra)
-  SELECT $1, u.email, coalesce(u.group_key, $2), u.allocation, coalesce(u.extra, 0), true,
+  SELECT $1, u.email, coalesce(u.group_key, $2), u.allocation, coalesce(u.extra, 0), u.rollover_max, true,
          coalesce(u.group_key, $2), u.allocation, coalesce(u.extra, 0)
     FROM u WHERE u.email NOT IN (SELECT email FROM updated)
   ON CONFLICT (account_id, email) DO NOTHING`;
@@ -209,10 +221,13 @@ async function upsertMembers(tx: Queryable, accountId: string, writes: MemberWri
       allocation: r.allocation,
       set_allocation: r.setAllocation,
       extra: r.extra,
+      rollover_max: r.rollover,
+      set_rollover: r.setRollover,
     }));
     await tx.query(
       mergeMembers(`SELECT * FROM jsonb_to_recordset($3::jsonb)
-        AS u(email text, group_key text, allocation numeric, set_allocation boolean, extra numeric)`),
+        AS u(email text, group_key text, allocation numeric, set_allocation boolean, extra numeric,
+             rollover_max numeric, set_rollover boolean)`),
       [accountId, DEFAULT_GROUP, JSON.stringify(rows)],
     );
     return;
@@ -233,6 +248,7 @@ async function upsertMembers(tx: Queryable, accountId: string, writes: MemberWri
         'group_key',
         'allocation',
         'extra',
+        'rollover_max',
         'declared',
         'applied_group',
         'applied_allocation',
@@ -241,7 +257,7 @@ async function upsertMembers(tx: Queryable, accountId: string, writes: MemberWri
       writes.map((r) => {
         const group = r.group ?? DEFAULT_GROUP;
         const extra = r.extra ?? '0';
-        return [accountId, r.email, group, r.allocation, extra, 't', group, r.allocation, extra];
+        return [accountId, r.email, group, r.allocation, extra, r.rollover, 't', group, r.allocation, extra];
       }),
     );
     return;
@@ -249,12 +265,20 @@ async function upsertMembers(tx: Queryable, accountId: string, writes: MemberWri
   // COPY into a transaction-local staging table, then the same merge from it.
   await tx.query(
     `CREATE TEMP TABLE credits_member_writes (email text, group_key text, allocation numeric,
-       set_allocation boolean, extra numeric) ON COMMIT DROP`,
+       set_allocation boolean, extra numeric, rollover_max numeric, set_rollover boolean) ON COMMIT DROP`,
   );
   await tx.copyRows(
     'credits_member_writes',
-    ['email', 'group_key', 'allocation', 'set_allocation', 'extra'],
-    writes.map((r) => [r.email, r.group, r.allocation, r.setAllocation ? 't' : 'f', r.extra]),
+    ['email', 'group_key', 'allocation', 'set_allocation', 'extra', 'rollover_max', 'set_rollover'],
+    writes.map((r) => [
+      r.email,
+      r.group,
+      r.allocation,
+      r.setAllocation ? 't' : 'f',
+      r.extra,
+      r.rollover,
+      r.setRollover ? 't' : 'f',
+    ]),
   );
   await tx.query(mergeMembers('SELECT * FROM credits_member_writes'), [accountId, DEFAULT_GROUP]);
 }

@@ -307,6 +307,12 @@ export async function render(ctx) {
         cells.distributed,
         h('td', { class: 'num', title: `${format(g.used)} credits` }, compact(g.used)),
         cells.available,
+        // What of the pool rolled over into this cycle (the group's rollover in credits.yaml); read-only.
+        h(
+          'td',
+          { class: 'num', title: `${format(g.rolledOver)} credits rolled over` },
+          compact(g.rolledOver),
+        ),
         h('td', { class: 'num' }, input('autoApprove', 'Auto-Approve')),
         status,
         h('td', { class: 'actions-cell' }, save),
@@ -335,6 +341,7 @@ export async function render(ctx) {
         h('th', { scope: 'col', class: 'num' }, 'Distributed'),
         h('th', { scope: 'col', class: 'num' }, 'Used'),
         h('th', { scope: 'col', class: 'num' }, 'Available'),
+        h('th', { scope: 'col', class: 'num' }, 'Rolled over'),
         h('th', { scope: 'col', class: 'num' }, ['Auto-Approve ', declaredTag()]),
         h('th', { scope: 'col', class: 'status' }, h('span', { class: 'visually-hidden' }, 'Status')),
         h('th', { scope: 'col', class: 'actions-cell' }, 'Actions'),
@@ -356,6 +363,7 @@ export async function render(ctx) {
         totalCells.distributed,
         totalCells.used,
         totalCells.available,
+        h('td', { class: 'num' }, compact(groups.reduce((s, g) => add(s, g.rolledOver), '0'))),
         totalCells.autoApprove,
         h('td'),
         h('td'),
@@ -498,6 +506,12 @@ export async function render(ctx) {
           ]),
           h('td', { class: 'num' }, input('allocation', 'Monthly', true)),
           h('td', { class: 'num' }, input('extra', 'Extra', false)),
+          // Rolled over into this cycle (rollover in credits.yaml), apart from the allocation; not editable.
+          h(
+            'td',
+            { class: 'num', title: `${format(m.rolledOver)} credits rolled over` },
+            compact(m.rolledOver),
+          ),
           h('td', { class: 'num', title: `${format(m.used)} credits` }, compact(m.used)),
           h('td', { class: 'num', title: `${format(m.remaining)} credits` }, compact(m.remaining)),
           status,
@@ -514,6 +528,7 @@ export async function render(ctx) {
           h('th', { scope: 'col' }, 'Member'),
           h('th', { scope: 'col', class: 'num' }, ['Monthly ', declaredTag()]),
           h('th', { scope: 'col', class: 'num' }, ['Extra ', declaredTag()]),
+          h('th', { scope: 'col', class: 'num' }, 'Rolled over'),
           h('th', { scope: 'col', class: 'num' }, 'Used'),
           h('th', { scope: 'col', class: 'num' }, 'Remaining'),
           h('th', { scope: 'col', class: 'status' }, h('span', { class: 'visually-hidden' }, 'Status')),
@@ -525,7 +540,7 @@ export async function render(ctx) {
         null,
         memberRows.length
           ? memberRows.map((r) => r.row)
-          : h('tr', null, h('td', { colspan: '7', class: 'empty' }, 'No members match.')),
+          : h('tr', null, h('td', { colspan: '8', class: 'empty' }, 'No members match.')),
       ),
     ]);
     membersBox.replaceChildren(table);

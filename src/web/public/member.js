@@ -104,6 +104,15 @@ export async function render(ctx) {
   const stats = h('div', { class: 'stats' }, [
     stat('remaining', 'Remaining', format(left), `credits you can still use, set by ${limitedBy}`),
     stat('used', 'Used this cycle', format(me.used), 'credits'),
+    // Shown only when something rolled over into this cycle: it is spent first and expires at its end.
+    cmp(me.rolledOver, '0') === 0
+      ? null
+      : stat(
+          'rolled-over',
+          'Rolled over',
+          format(me.rolledOver),
+          `unused credits of the last cycle, ${format(me.remaining.rolledOver ?? '0')} left; spent first, they expire when this cycle ends`,
+        ),
     stat(
       'resets',
       'Cycle resets',

@@ -9,14 +9,17 @@ const KIND = { delivered: 'approved', failed: 'denied', pending: 'pending' };
 const scopeText = (a) =>
   a.scope === 'member' ? a.member : a.scope === 'group' ? `Group ${a.group}` : 'Account';
 
+/** Why an attempt failed: the recorded error, else its HTTP status; never a blank. */
+const reason = (d) => d.lastError ?? (d.lastStatus ? `HTTP ${d.lastStatus}` : 'no reason recorded');
+
 function delivery(d) {
   const detail =
     d.status === 'delivered'
       ? `HTTP ${d.lastStatus}`
       : d.status === 'failed'
-        ? `after ${d.attempts} attempts: ${d.lastError ?? ''}`
+        ? `gave up after ${d.attempts} attempts: ${reason(d)}`
         : d.attempts > 0
-          ? `attempt ${d.attempts} failed: ${d.lastError ?? ''}; next ${when(d.nextAttemptAt)}`
+          ? `attempt ${d.attempts} failed: ${reason(d)}; next ${when(d.nextAttemptAt)}`
           : 'not sent yet';
   return h('div', { class: 'alert-delivery' }, [
     badge(d.status, KIND[d.status] ?? 'pending'),
@@ -36,7 +39,7 @@ export async function alertsSection(ctx) {
   }
   const content = body.alerts.length
     ? h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Latest alerts table' }, [
-        h('table', { class: 'table', id: 'overview-alerts' }, [
+        h('table', { class: 'table alerts-table', id: 'overview-alerts' }, [
           h(
             'thead',
             null,
@@ -53,13 +56,13 @@ export async function alertsSection(ctx) {
             null,
             body.alerts.map((a) =>
               h('tr', { dataset: { alert: a.id } }, [
-                h('td', null, when(a.createdAt)),
+                h('td', { class: 'when', title: a.createdAt }, when(a.createdAt)),
                 h('th', { scope: 'row' }, scopeText(a)),
                 h('td', { class: 'num' }, `${a.threshold}%`),
                 h('td', { class: 'num' }, `${format(a.used)} / ${format(a.budget)}`),
                 h(
                   'td',
-                  null,
+                  { class: 'deliveries' },
                   a.deliveries.length
                     ? a.deliveries.map(delivery)
                     : h('span', { class: 'sub' }, 'no webhook'),

@@ -186,7 +186,10 @@ async function renderPanel(module, name) {
   try {
     const node = await module.render(ctx);
     if (render !== state.renders) return;
-    panel.replaceChildren(node);
+    // Every admin tab has a page heading (the member page draws its own): axe's page-has-heading-one.
+    const heading =
+      name === 'member' ? null : h('h1', { class: 'visually-hidden' }, $(`tab-${name}`).textContent.trim());
+    panel.replaceChildren(...(heading ? [heading, node] : [node]));
     panel.dataset.tab = name;
     panel.dataset.state = 'ready';
   } catch (err) {

@@ -31,10 +31,18 @@ export function setText(el, text) {
   el.textContent = text === undefined || text === null ? '' : String(text);
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// A time names its zone ("Dec 1, 2026, 7:22 PM UTC"): the browser's zone need not be the account's cycle zone.
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
-/** An ISO timestamp from the API for people, in the browser's time zone. */
+/** An ISO timestamp from the API for people, in the browser's time zone (named). */
 export function when(iso, withTime = true) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? String(iso) : (withTime ? dateTime : dateOnly).format(d);

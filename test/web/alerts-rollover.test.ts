@@ -202,6 +202,8 @@ describe('dashboard over a real credits serve: alerts and rollover', () => {
     expect(await rows.nth(3).locator('td').allTextContents()).toEqual(
       expect.arrayContaining(['50%', '4,100 / 5,000']),
     );
+    // The groups table says what of Research's pool rolled over, as Allocations does.
+    expect(await cell(page, '#overview-groups', 'tr[data-group="research"]', 'Rolled over')).toBe('5,000');
     // The cycle's start and end name their zone too (the browser's, here UTC).
     expect(await page.locator('[data-stat="cycle"] .stat-detail').textContent()).toMatch(/ UTC – .* UTC /);
     await desktopAndPhone(page, 'overview');

@@ -64,7 +64,10 @@ export async function alertsSection(ctx) {
                   'td',
                   { class: 'deliveries' },
                   a.deliveries.length
-                    ? a.deliveries.map(delivery)
+                    ? // By url, so a webhook keeps its line from one alert (and one load) to the next.
+                      [...a.deliveries]
+                        .sort((x, y) => (x.url < y.url ? -1 : x.url > y.url ? 1 : 0))
+                        .map(delivery)
                     : h('span', { class: 'sub' }, 'no webhook'),
                 ),
               ]),

@@ -57,6 +57,8 @@ export async function render(ctx) {
       h('td', { class: 'num' }, format(g.distributed)),
       h('td', { class: 'num' }, format(g.used)),
       h('td', { class: 'num' }, format(g.available)),
+      // What of the pool rolled over into this cycle (the group's rollover), as on Allocations.
+      h('td', { class: 'num' }, format(g.rolledOver ?? '0')),
       h('td', { class: 'num' }, `${format(g.autoApproveLeft)} / ${format(g.autoApprove)}`),
       h(
         'td',
@@ -68,7 +70,7 @@ export async function render(ctx) {
       ),
     ]);
   });
-  const totals = (field) => format(add(...ov.groups.map((g) => g[field])));
+  const totals = (field) => format(add(...ov.groups.map((g) => g[field] ?? '0')));
   const table = h('table', { class: 'table', id: 'overview-groups' }, [
     h(
       'thead',
@@ -81,6 +83,7 @@ export async function render(ctx) {
         h('th', { scope: 'col', class: 'num' }, 'Distributed'),
         h('th', { scope: 'col', class: 'num' }, 'Used'),
         h('th', { scope: 'col', class: 'num' }, 'Available'),
+        h('th', { scope: 'col', class: 'num' }, 'Rolled over'),
         h('th', { scope: 'col', class: 'num' }, 'Auto-approve left'),
         h('th', { scope: 'col' }, 'Usage of budget'),
       ]),
@@ -97,6 +100,7 @@ export async function render(ctx) {
         h('td', { class: 'num' }, totals('distributed')),
         h('td', { class: 'num' }, totals('used')),
         h('td', { class: 'num' }, totals('available')),
+        h('td', { class: 'num' }, totals('rolledOver')),
         h('td', { class: 'num' }, totals('autoApproveLeft')),
         h('td'),
       ]),

@@ -6,8 +6,13 @@ const LATEST = 5;
 /** Badge colours of the delivery states, shared with the requests' approved/denied/pending. */
 const KIND = { delivered: 'approved', failed: 'denied', pending: 'pending' };
 
-const scopeText = (a) =>
-  a.scope === 'member' ? a.member : a.scope === 'group' ? `Group ${a.group}` : 'Account';
+/** Whose budget: a member's e-mail, a group by its name as the other tables show it, or the account. */
+const scopeText = (a, groupNames) =>
+  a.scope === 'member'
+    ? a.member
+    : a.scope === 'group'
+      ? `${groupNames.get(a.group) ?? a.group} (group)`
+      : 'Account';
 
 /** Why an attempt failed: the recorded error, else its HTTP status; never a blank. */
 const reason = (d) => d.lastError ?? (d.lastStatus ? `HTTP ${d.lastStatus}` : 'no reason recorded');
@@ -28,8 +33,12 @@ function delivery(d) {
   ]);
 }
 
-/** The section, or null when the server has no alerts route (an older API). */
-export async function alertsSection(ctx) {
+/**
+ * The section, or null when the server has no alerts route (an older API). `groups` are the overview's
+ * (key and name), for naming a group's alert.
+ */
+export async function alertsSection(ctx, groups = []) {
+  const groupNames = new Map(groups.map((g) => [g.key, g.name]));
   let body;
   try {
     body = await ctx.api('GET', `/v1/alerts?limit=${LATEST}`);
@@ -57,7 +66,7 @@ export async function alertsSection(ctx) {
             body.alerts.map((a) =>
               h('tr', { dataset: { alert: a.id } }, [
                 h('td', { class: 'when', title: a.createdAt }, when(a.createdAt)),
-                h('th', { scope: 'row' }, scopeText(a)),
+                h('th', { scope: 'row' }, scopeText(a, groupNames)),
                 h('td', { class: 'num' }, `${a.threshold}%`),
                 h('td', { class: 'num' }, `${format(a.used)} / ${format(a.budget)}`),
                 h(

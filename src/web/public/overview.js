@@ -29,7 +29,7 @@ function meter(value, label) {
 
 export async function render(ctx) {
   const ov = await ctx.api('GET', ctx.paths.overview());
-  const [chart, alerts] = await Promise.all([usageChart(ctx, ov), alertsSection(ctx)]);
+  const [chart, alerts] = await Promise.all([usageChart(ctx, ov), alertsSection(ctx, ov.groups)]);
   ctx.setAccount(ov.account);
   const c = ov.cycle;
   const over = cmp(ov.balance, '0') < 0;

@@ -16,6 +16,8 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll waits for a page or a server to catch up; 1 s (the default) is too short on a loaded machine.
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [

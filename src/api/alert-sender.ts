@@ -187,8 +187,9 @@ export async function startAlertSender(
   const tick = async (): Promise<void> => {
     if (Date.now() - lastSweep >= o.sweepMs) {
       lastSweep = Date.now();
-      const raised = await sweepAlerts(store);
-      if (raised) log.info({ raised }, 'alert sweep raised alerts that concurrent writers missed');
+      // Cycles that ended since the previous sweep too: a crossing missed just before the boundary.
+      const raised = await sweepAlerts(store, 2 * o.sweepMs);
+      if (raised) log.info({ raised }, 'alert sweep raised alerts no counter change raised');
     }
     // The lease outlasts the request timeout, so no other server takes a row while this one sends it.
     const due = await claimDueDeliveries(store, o.batch, o.timeoutMs * 2 + 5000);

@@ -140,9 +140,16 @@ export async function recordInterrupted(db: Queryable, d: DueDelivery, error: st
   );
 }
 
-/** Raises the alerts of sliced scopes that concurrent writers missed (see migration 016). */
-export async function sweepAlerts(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT credits_alerts_sweep() AS n');
+/**
+ * Raises the alerts no counter change raised (migration 020): crossings of sliced scopes that concurrent
+ * writers missed, and thresholds declared while a scope was already past them; over each account's latest
+ * cycle and the cycles that ended within `endedWithinMs`.
+ */
+export async function sweepAlerts(db: Queryable, endedWithinMs = 120_000): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT credits_alerts_sweep(make_interval(secs => $1::double precision / 1000)) AS n',
+    [endedWithinMs],
+  );
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -8,6 +8,7 @@ import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';
+import { release, reserve } from '../../src/ledger/reservations.js';
 import {
   claimDueDeliveries,
   listAlerts,
@@ -146,6 +147,17 @@ describe.each(storeKinds)('alert outbox on %s', (_kind, freshStore) => {
     expect((await events(store)).map((e) => e.split(' ').slice(1, 3).join(' '))).toEqual(['group:eng 50%']);
     // Long ended cycles are left alone.
     expect(await sweepAlerts(store, 0)).toBe(0);
+  });
+
+  it('a hold that reaches a threshold raises it; its release does not take it back nor let it alert twice', async () => {
+    const store = await freshStore();
+    await applyPlan(store, await makePlan(store, { bytes: config, file: 'credits.yaml' }), { actor: 'test' });
+    const hold = await reserve(store, { accountId: 'acme', member: 'a@acme.com', credits: '55' });
+    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual(['member:a@acme.com 50% 55/100']);
+    await release(store, { accountId: 'acme', id: hold.id });
+    await recordUsage(store, { accountId: 'acme', member: 'a@acme.com', credits: '60' });
+    expect(await sweepAlerts(store)).toBe(0);
+    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual(['member:a@acme.com 50% 55/100']);
   });
 
   it('hands each due delivery to one claimant, retries failures later and gives up when told', async () => {

@@ -184,6 +184,17 @@ export async function startAlertSender(
     );
   };
 
+  // Requests are not awaited round by round: a receiver that hangs until the timeout would hold up every
+  // other webhook's deliveries. Up to `batch` are open at once, at most a quarter of them to one url.
+  const open = new Map<Promise<void>, string>();
+  const perUrl = Math.max(1, Math.floor(o.batch / 4));
+  const start = (d: DueDelivery): void => {
+    const p: Promise<void> = deliver(d)
+      .catch((err: unknown) => log.warn({ reason: (err as Error).message }, 'alert delivery round failed'))
+      .finally(() => open.delete(p));
+    open.set(p, d.url);
+  };
+
   const tick = async (): Promise<void> => {
     if (Date.now() - lastSweep >= o.sweepMs) {
       lastSweep = Date.now();
@@ -191,9 +202,15 @@ export async function startAlertSender(
       const raised = await sweepAlerts(store, 2 * o.sweepMs);
       if (raised) log.info({ raised }, 'alert sweep raised alerts no counter change raised');
     }
+    const room = o.batch - open.size;
+    if (room <= 0) return;
+    const count = new Map<string, number>();
+    for (const url of open.values()) count.set(url, (count.get(url) ?? 0) + 1);
+    const busy = [...count].filter(([, n]) => n >= perUrl).map(([url]) => url);
     // The lease outlasts the request timeout, so no other server takes a row while this one sends it.
-    const due = await claimDueDeliveries(store, o.batch, o.timeoutMs * 2 + 5000);
-    await Promise.all(due.map((d) => deliver(d)));
+    const due = await claimDueDeliveries(store, room, o.timeoutMs * 2 + 5000, busy);
+    // A claim may bring more rows of one url than its share: they are sent all the same (the lease holds them).
+    due.forEach(start);
   };
 
   const loop = (): void => {
@@ -211,6 +228,7 @@ export async function startAlertSender(
       clearTimeout(timer);
       stopping.abort();
       await running;
+      await Promise.all(open.keys());
     },
   };
 }

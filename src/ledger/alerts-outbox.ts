@@ -69,19 +69,21 @@ const EVENT_COLUMNS = `e.account_id, e.event_id::text AS event_id, e.scope, e.th
 /**
  * Claims up to `limit` due deliveries: skips rows another server holds (SKIP LOCKED), counts the attempt and
  * moves next_attempt_at `leaseMs` ahead, so no other server takes them while this one sends (the lease is
- * longer than the request timeout). Committed at once: no transaction stays open during a request.
+ * longer than the request timeout). Committed at once: no transaction stays open during a request. Rows to
+ * the `busyUrls` (webhooks the caller already has enough requests open to) are left for later.
  */
 export async function claimDueDeliveries(
   db: Queryable,
   limit: number,
   leaseMs: number,
+  busyUrls: string[] = [],
 ): Promise<DueDelivery[]> {
   const { rows } = await db.query<
     EventRow & { delivery_id: string; url: string; secret_env: string; attempts: number }
   >(
     `WITH due AS (
        SELECT account_id, delivery_id FROM alert_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now()
+        WHERE status = 'pending' AND next_attempt_at <= now() AND url <> ALL ($3::text[])
         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE alert_deliveries d
         SET attempts = d.attempts + 1, last_attempt_at = now(),
@@ -90,7 +92,7 @@ export async function claimDueDeliveries(
       WHERE d.account_id = due.account_id AND d.delivery_id = due.delivery_id
         AND e.account_id = d.account_id AND e.event_id = d.event_id
      RETURNING d.delivery_id::text AS delivery_id, d.url, d.secret_env, d.attempts, ${EVENT_COLUMNS}`,
-    [limit, leaseMs],
+    [limit, leaseMs, busyUrls],
   );
   return rows.map((r) => ({
     accountId: r.account_id,

@@ -296,6 +296,49 @@ describe('budget threshold alerts over a real server', () => {
     expect(due.rows).toEqual([{ due: true }]);
   }, 60_000);
 
+  it('a receiver that never answers does not hold up the deliveries to another webhook', async () => {
+    const silent = createServer(() => {});
+    receivers.push(silent);
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const fast = await receiver();
+    receivers.push(fast.server);
+    const hang = `http://127.0.0.1:${(silent.address() as { port: number }).port}/hook`;
+    // Ten thresholds: a's 100 % use raises ten member alerts (and group and account ones), each to both webhooks.
+    const text = config(hang)
+      .replace('thresholds: [80, 50, 100]', 'thresholds: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]')
+      .concat(`    - url: ${fast.url}\n      secretEnv: TEST_HOOK_SECRET\n`);
+    const { url, store } = await pgWithConfig(text);
+    const { token: service } = await createToken(store, { accountId: 'acme', role: 'service' });
+    const serve = await startServeProcess(url, {
+      ...FAST,
+      TEST_HOOK_SECRET: SECRET,
+      CREDITS_ALERT_TIMEOUT_MS: '6000',
+      CREDITS_ALERT_BACKOFF_MS: '100',
+    });
+    servers.push(serve);
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${serve.base}/v1/usage`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ member: 'a@acme.com', credits: '10' }),
+      });
+      expect(res.status).toBe(201);
+    }
+    // The fast receiver answers 500 once, then 200: its ten alerts arrive well before one request to the
+    // silent receiver times out (it waited for a whole round of them: 6 s a round).
+    const delivered = () =>
+      new Set(
+        fast.got
+          .filter((g) => g.answered === 200 && (JSON.parse(g.body) as { scope: string }).scope === 'member')
+          .map((g) => g.body),
+      ).size;
+    await until('the fast receiver to get its ten alerts', () => delivered() === 10, 20_000);
+    expect(Date.now() - started).toBeLessThan(5000);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+  }, 60_000);
+
   it('two servers on one database never send one delivery at the same time, and deliver each alert once', async () => {
     // A slow receiver (300 ms an answer) that counts requests per event id and notes any overlap.
     const inFlight = new Map<string, number>();

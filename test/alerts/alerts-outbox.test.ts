@@ -153,11 +153,15 @@ describe.each(storeKinds)('alert outbox on %s', (_kind, freshStore) => {
     const store = await freshStore();
     await applyPlan(store, await makePlan(store, { bytes: config, file: 'credits.yaml' }), { actor: 'test' });
     const hold = await reserve(store, { accountId: 'acme', member: 'a@acme.com', credits: '55' });
-    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual(['member:a@acme.com 50% 55/100']);
+    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual([
+      'member:a@acme.com 50% 55/100',
+    ]);
     await release(store, { accountId: 'acme', id: hold.id });
     await recordUsage(store, { accountId: 'acme', member: 'a@acme.com', credits: '60' });
     expect(await sweepAlerts(store)).toBe(0);
-    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual(['member:a@acme.com 50% 55/100']);
+    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual([
+      'member:a@acme.com 50% 55/100',
+    ]);
   });
 
   it('hands each due delivery to one claimant, retries failures later and gives up when told', async () => {

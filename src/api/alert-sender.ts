@@ -98,7 +98,7 @@ async function send(
     return {
       ok: false,
       status: null,
-      error: `environment variable ${d.secretEnv} is not set in credits serve`,
+      error: `environment variable ${d.secretEnv} is empty or not set in credits serve`,
     };
   }
   const body = JSON.stringify(d.event);
@@ -133,7 +133,7 @@ export interface AlertSender {
   stop(): Promise<void>;
 }
 
-/** The webhooks whose signing variable is not set in `env`: their deliveries fail until it is. */
+/** The webhooks whose signing variable is empty or not set in `env`: their deliveries fail until it is set. */
 export async function missingSecrets(
   store: Store,
   env: NodeJS.ProcessEnv = process.env,
@@ -143,7 +143,7 @@ export async function missingSecrets(
 
 /** One line naming the variable (never a value) for a webhook that cannot be signed. */
 export const missingSecretLine = (w: { secretEnv: string; url: string }): string =>
-  `alert webhook ${shownUrl(w.url)}: environment variable ${w.secretEnv} is not set; its deliveries fail until it is`;
+  `alert webhook ${shownUrl(w.url)}: environment variable ${w.secretEnv} is empty or not set; its deliveries fail until it holds the secret`;
 
 export async function startAlertSender(
   store: Store,

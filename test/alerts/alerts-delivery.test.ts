@@ -205,19 +205,24 @@ describe('budget threshold alerts over a real server', () => {
     expect(log).not.toContain(SECRET);
   }, 60_000);
 
-  it('names a missing secret variable (never a value) and records the failed attempts', async () => {
+  it('names an empty or missing secret variable (never a value) and records the failed attempts', async () => {
     const hook = await receiver();
     receivers.push(hook.server);
     const { url, store } = await pgWithConfig(config(hook.url));
     const { token: service } = await createToken(store, { accountId: 'acme', role: 'service' });
-    const serve = await startServeProcess(url, { ...FAST, CREDITS_ALERT_MAX_ATTEMPTS: '2' });
+    // Set but empty (as `TEST_HOOK_SECRET=` in an env file leaves it): the line says so, not just "not set".
+    const serve = await startServeProcess(url, {
+      ...FAST,
+      CREDITS_ALERT_MAX_ATTEMPTS: '2',
+      TEST_HOOK_SECRET: '',
+    });
     servers.push(serve);
     let log = '';
     serve.child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
     serve.child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
     await until('the start-up line', () => log.includes('TEST_HOOK_SECRET'));
     expect(log).toContain(
-      `alert webhook ${hook.url}: environment variable TEST_HOOK_SECRET is not set; its deliveries fail until it is`,
+      `alert webhook ${hook.url}: environment variable TEST_HOOK_SECRET is empty or not set; its deliveries fail until it holds the secret`,
     );
     const res = await fetch(`${serve.base}/v1/usage`, {
       method: 'POST',
@@ -240,7 +245,7 @@ describe('budget threshold alerts over a real server', () => {
       {
         status: 'failed',
         attempts: 2,
-        last_error: 'environment variable TEST_HOOK_SECRET is not set in credits serve',
+        last_error: 'environment variable TEST_HOOK_SECRET is empty or not set in credits serve',
       },
     ]);
     expect(hook.got).toEqual([]);

@@ -117,15 +117,20 @@ DECLARE
   r record;
   v_n integer := 0;
 BEGIN
-  FOR r IN SELECT cy.account_id, cy.cycle_no,
+  -- The latest few cycles by key only (a 1-minute cadence makes 1,440 cycles a day): the latest, and those of
+  -- them that ended within p_ended_within.
+  FOR r IN SELECT a.account_id, cy.cycle_no,
                   array(SELECT DISTINCT b.scope FROM budget_counters b
-                         WHERE b.account_id = cy.account_id AND b.cycle_no = cy.cycle_no AND b.used > 0
+                         WHERE b.account_id = a.account_id AND b.cycle_no = cy.cycle_no AND b.used > 0
                            AND (b.scope = 'account' OR b.scope LIKE 'group:%' OR b.scope LIKE 'member:%')) AS scopes
-             FROM cycles cy
-            WHERE cy.account_id IN (SELECT DISTINCT account_id FROM alert_thresholds)
-              AND (cy.ends_at > now() - p_ended_within
-                   OR cy.cycle_no = (SELECT max(c2.cycle_no) FROM cycles c2 WHERE c2.account_id = cy.account_id))
-            ORDER BY cy.account_id, cy.cycle_no
+             FROM (SELECT DISTINCT account_id FROM alert_thresholds) a
+             CROSS JOIN LATERAL (
+               SELECT recent.cycle_no FROM (
+                 SELECT c.cycle_no, c.ends_at, row_number() OVER (ORDER BY c.cycle_no DESC) AS nth
+                   FROM (SELECT cycle_no, ends_at FROM cycles WHERE cycles.account_id = a.account_id
+                          ORDER BY cycle_no DESC LIMIT 8) c) recent
+                WHERE recent.nth = 1 OR recent.ends_at > now() - p_ended_within) cy
+            ORDER BY a.account_id, cy.cycle_no
   LOOP
     v_n := v_n + credits_alerts_raise(r.account_id, r.cycle_no, r.scopes);
   END LOOP;

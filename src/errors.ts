@@ -141,7 +141,8 @@ export const ERRORS = {
   ),
   ALERT_THRESHOLD_RANGE: spec(
     400,
-    (p) => `alert threshold ${p.value} is not a percentage above 0 and at most 100`,
+    (p) =>
+      `alert threshold ${p.value} is not a percentage above 0 and at most 100 with at most 2 decimal places`,
     'A threshold is a percent of a budget used in the cycle, e.g. 50, 80, 100 (at most 2 decimal places).',
   ),
   ALERT_THRESHOLD_DUPLICATE: spec(

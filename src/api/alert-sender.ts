@@ -11,6 +11,7 @@ import {
   claimDueDeliveries,
   recordDelivered,
   recordFailure,
+  recordInterrupted,
   sweepAlerts,
   webhookSecretEnvs,
   type DueDelivery,
@@ -83,7 +84,8 @@ export function retryDelay(attempt: number, o: AlertSenderOptions, random = Math
   return Math.round(base * (0.5 + random()));
 }
 
-type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
+type Outcome =
+  { ok: true; status: number } | { ok: false; status: number | null; error: string; interrupted?: boolean };
 
 async function send(
   d: DueDelivery,
@@ -96,7 +98,7 @@ async function send(
     return {
       ok: false,
       status: null,
-      error: `environment variable ${d.secretEnv} is not set in credits serve`,
+      error: `environment variable ${d.secretEnv} is empty or not set in credits serve`,
     };
   }
   const body = JSON.stringify(d.event);
@@ -123,7 +125,7 @@ async function send(
       : e.name === 'TimeoutError'
         ? `no answer within ${o.timeoutMs} ms`
         : (e.cause?.code ?? e.cause?.message ?? e.message);
-    return { ok: false, status: null, error: `request failed: ${reason}` };
+    return { ok: false, status: null, error: `request failed: ${reason}`, interrupted: stopping.aborted };
   }
 }
 
@@ -131,7 +133,7 @@ export interface AlertSender {
   stop(): Promise<void>;
 }
 
-/** The webhooks whose signing variable is not set in `env`: their deliveries fail until it is. */
+/** The webhooks whose signing variable is empty or not set in `env`: their deliveries fail until it is set. */
 export async function missingSecrets(
   store: Store,
   env: NodeJS.ProcessEnv = process.env,
@@ -141,7 +143,7 @@ export async function missingSecrets(
 
 /** One line naming the variable (never a value) for a webhook that cannot be signed. */
 export const missingSecretLine = (w: { secretEnv: string; url: string }): string =>
-  `alert webhook ${shownUrl(w.url)}: environment variable ${w.secretEnv} is not set; its deliveries fail until it is`;
+  `alert webhook ${shownUrl(w.url)}: environment variable ${w.secretEnv} is empty or not set; its deliveries fail until it holds the secret`;
 
 export async function startAlertSender(
   store: Store,
@@ -150,8 +152,8 @@ export async function startAlertSender(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AlertSender> {
   let stopped = false;
-  // Stopping aborts requests in flight (recorded as failed attempts, retried later), so shutdown never waits
-  // for a slow receiver.
+  // Stopping aborts requests in flight (recorded as not attempted, due again at once), so shutdown never
+  // waits for a slow receiver and a restart never uses up a delivery's attempts.
   const stopping = new AbortController();
   let running: Promise<void> = Promise.resolve();
   let lastSweep = 0; // the first round sweeps: thresholds may have been reached while no server ran
@@ -164,6 +166,15 @@ export async function startAlertSender(
       log.info({ ...where, status: outcome.status }, 'alert delivered');
       return;
     }
+    if (outcome.interrupted) {
+      // Our own shutdown cut it short: the receiver is not to blame, so the attempt does not count.
+      await recordInterrupted(store, d, outcome.error);
+      log.info(
+        { ...where, error: outcome.error },
+        'alert delivery interrupted by shutdown: due again at start',
+      );
+      return;
+    }
     const giveUp = d.attempt >= o.maxAttempts;
     const retryInMs = giveUp ? null : retryDelay(d.attempt, o);
     await recordFailure(store, d, { status: outcome.status, error: outcome.error, retryInMs });
@@ -173,15 +184,33 @@ export async function startAlertSender(
     );
   };
 
+  // Requests are not awaited round by round: a receiver that hangs until the timeout would hold up every
+  // other webhook's deliveries. Up to `batch` are open at once, at most a quarter of them to one url.
+  const open = new Map<Promise<void>, string>();
+  const perUrl = Math.max(1, Math.floor(o.batch / 4));
+  const start = (d: DueDelivery): void => {
+    const p: Promise<void> = deliver(d)
+      .catch((err: unknown) => log.warn({ reason: (err as Error).message }, 'alert delivery round failed'))
+      .finally(() => open.delete(p));
+    open.set(p, d.url);
+  };
+
   const tick = async (): Promise<void> => {
     if (Date.now() - lastSweep >= o.sweepMs) {
       lastSweep = Date.now();
-      const raised = await sweepAlerts(store);
-      if (raised) log.info({ raised }, 'alert sweep raised alerts that concurrent writers missed');
+      // Cycles that ended since the previous sweep too: a crossing missed just before the boundary.
+      const raised = await sweepAlerts(store, 2 * o.sweepMs);
+      if (raised) log.info({ raised }, 'alert sweep raised alerts no counter change raised');
     }
+    const room = o.batch - open.size;
+    if (room <= 0) return;
+    const count = new Map<string, number>();
+    for (const url of open.values()) count.set(url, (count.get(url) ?? 0) + 1);
+    const busy = [...count].filter(([, n]) => n >= perUrl).map(([url]) => url);
     // The lease outlasts the request timeout, so no other server takes a row while this one sends it.
-    const due = await claimDueDeliveries(store, o.batch, o.timeoutMs * 2 + 5000);
-    await Promise.all(due.map((d) => deliver(d)));
+    const due = await claimDueDeliveries(store, room, o.timeoutMs * 2 + 5000, busy);
+    // A claim may bring more rows of one url than its share: they are sent all the same (the lease holds them).
+    due.forEach(start);
   };
 
   const loop = (): void => {
@@ -199,6 +228,7 @@ export async function startAlertSender(
       clearTimeout(timer);
       stopping.abort();
       await running;
+      await Promise.all(open.keys());
     },
   };
 }

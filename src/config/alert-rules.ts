@@ -25,6 +25,9 @@ export function webhookUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** One text per receiver: scheme and host in lower case, no default port (HOOKS.example:443 is hooks.example). */
+const sameReceiver = (url: string): string => new URL(url).href;
+
 export function alertRules(config: ExactConfig): ConfigIssue[] {
   const alerts = config.alerts;
   if (!alerts) return [];
@@ -51,14 +54,14 @@ export function alertRules(config: ExactConfig): ConfigIssue[] {
         params: { value: w.url, reason: problem },
         path: ['alerts', 'webhooks', i, 'url'],
       });
-    } else if (urls.has(w.url)) {
+    } else if (urls.has(sameReceiver(w.url))) {
       issues.push({
         code: 'ALERT_WEBHOOK_DUPLICATE',
         params: { value: w.url },
         path: ['alerts', 'webhooks', i, 'url'],
       });
     }
-    urls.add(w.url);
+    if (!problem) urls.add(sameReceiver(w.url));
     const scopes = new Set<string>();
     (w.scopes ?? []).forEach((s, j) => {
       if (scopes.has(s)) {

@@ -69,19 +69,21 @@ const EVENT_COLUMNS = `e.account_id, e.event_id::text AS event_id, e.scope, e.th
 /**
  * Claims up to `limit` due deliveries: skips rows another server holds (SKIP LOCKED), counts the attempt and
  * moves next_attempt_at `leaseMs` ahead, so no other server takes them while this one sends (the lease is
- * longer than the request timeout). Committed at once: no transaction stays open during a request.
+ * longer than the request timeout). Committed at once: no transaction stays open during a request. Rows to
+ * the `busyUrls` (webhooks the caller already has enough requests open to) are left for later.
  */
 export async function claimDueDeliveries(
   db: Queryable,
   limit: number,
   leaseMs: number,
+  busyUrls: string[] = [],
 ): Promise<DueDelivery[]> {
   const { rows } = await db.query<
     EventRow & { delivery_id: string; url: string; secret_env: string; attempts: number }
   >(
     `WITH due AS (
        SELECT account_id, delivery_id FROM alert_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now()
+        WHERE status = 'pending' AND next_attempt_at <= now() AND url <> ALL ($3::text[])
         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE alert_deliveries d
         SET attempts = d.attempts + 1, last_attempt_at = now(),
@@ -90,7 +92,7 @@ export async function claimDueDeliveries(
       WHERE d.account_id = due.account_id AND d.delivery_id = due.delivery_id
         AND e.account_id = d.account_id AND e.event_id = d.event_id
      RETURNING d.delivery_id::text AS delivery_id, d.url, d.secret_env, d.attempts, ${EVENT_COLUMNS}`,
-    [limit, leaseMs],
+    [limit, leaseMs, busyUrls],
   );
   return rows.map((r) => ({
     accountId: r.account_id,
@@ -127,9 +129,29 @@ export async function recordFailure(
   );
 }
 
-/** Raises the alerts of sliced scopes that concurrent writers missed (see migration 016). */
-export async function sweepAlerts(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT credits_alerts_sweep() AS n');
+/**
+ * An attempt cut short by this server's own shutdown: not counted, and due again at once (for another server,
+ * or this one when it starts again), so a restart never uses up, or gives up, a delivery.
+ */
+export async function recordInterrupted(db: Queryable, d: DueDelivery, error: string): Promise<void> {
+  await db.query(
+    `UPDATE alert_deliveries
+        SET attempts = greatest(attempts - 1, 0), last_status = NULL, last_error = $3, next_attempt_at = now()
+      WHERE account_id = $1 AND delivery_id = $2 AND status = 'pending'`,
+    [d.accountId, d.deliveryId, error],
+  );
+}
+
+/**
+ * Raises the alerts no counter change raised (migration 022): crossings of sliced scopes that concurrent
+ * writers missed, and thresholds declared while a scope was already past them; over each account's latest
+ * cycle and the cycles that ended within `endedWithinMs`.
+ */
+export async function sweepAlerts(db: Queryable, endedWithinMs = 120_000): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT credits_alerts_sweep(make_interval(secs => $1::double precision / 1000)) AS n',
+    [endedWithinMs],
+  );
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -30,7 +30,9 @@ export function diffAlerts(
         action: 'create',
         before: null,
         after: t,
-        effects: ['alerts from the next counter change; a budget already past it alerts then'],
+        effects: [
+          'alerts from the next counter change; a budget already past it alerts at the next sweep of credits serve',
+        ],
       });
     }
   }

@@ -81,4 +81,14 @@ describe('the receiver example in docs/alerts.md', () => {
     expect(run(signatureHeader('another', body, now), body)).toBe('refused');
     expect(run(signatureHeader('whsec_doc', body, now - 3600), body)).toBe('refused');
   });
+
+  it('refuses forged headers with 400 instead of throwing (a 500 in most servers)', () => {
+    const body = '{"id":"e1"}';
+    const now = Math.floor(Date.now() / 1000);
+    // 64 characters, 65 bytes: timingSafeEqual throws on buffers of different lengths.
+    expect(run(`t=${now},v1=${'é'.padEnd(64, '0')}`, body)).toBe('refused');
+    expect(run(undefined as unknown as string, body)).toBe('refused');
+    expect(run('garbage', body)).toBe('refused');
+    expect(run(`t=${now},v1=`, body)).toBe('refused');
+  });
 });

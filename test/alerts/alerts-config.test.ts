@@ -35,7 +35,7 @@ describe('alerts in credits.yaml', () => {
     ['99.995', 'ALERT_THRESHOLD_RANGE'],
   ])('refuses threshold %s', (t, code) => {
     expect(failures(`alerts:\n  thresholds: [50, ${t}]\n`)).toEqual([
-      `credits.yaml:6:20  ${code}  alert threshold ${t} is not a percentage above 0 and at most 100`,
+      `credits.yaml:6:20  ${code}  alert threshold ${t} is not a percentage above 0 and at most 100 with at most 2 decimal places`,
     ]);
   });
 
@@ -46,6 +46,18 @@ describe('alerts in credits.yaml', () => {
     expect(failures('alerts:\n  thresholds: [80, 50, 80.0]\n')).toEqual([
       'credits.yaml:6:24  ALERT_THRESHOLD_DUPLICATE  alert threshold 80.0 is listed twice',
     ]);
+  });
+
+  it.each([
+    ['https://HOOKS.example/x', 'https://hooks.example/x'],
+    ['https://hooks.example:443/x', 'https://hooks.example/x'],
+  ])('refuses %s after %s: one receiver, which would get every alert twice', (second, first) => {
+    const text = `alerts:\n  thresholds: [50]\n  webhooks:\n    - url: ${first}\n      secretEnv: S\n    - url: ${second}\n      secretEnv: S\n`;
+    expect(failures(text)).toEqual([
+      `credits.yaml:10:12  ALERT_WEBHOOK_DUPLICATE  webhook url ${second} is listed twice`,
+    ]);
+    // A path differing in case is another url.
+    expect(load(text.replace(second, `${first.slice(0, -1)}X`)).ok).toBe(true);
   });
 
   it.each([

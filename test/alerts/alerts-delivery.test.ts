@@ -205,19 +205,24 @@ describe('budget threshold alerts over a real server', () => {
     expect(log).not.toContain(SECRET);
   }, 60_000);
 
-  it('names a missing secret variable (never a value) and records the failed attempts', async () => {
+  it('names an empty or missing secret variable (never a value) and records the failed attempts', async () => {
     const hook = await receiver();
     receivers.push(hook.server);
     const { url, store } = await pgWithConfig(config(hook.url));
     const { token: service } = await createToken(store, { accountId: 'acme', role: 'service' });
-    const serve = await startServeProcess(url, { ...FAST, CREDITS_ALERT_MAX_ATTEMPTS: '2' });
+    // Set but empty (as `TEST_HOOK_SECRET=` in an env file leaves it): the line says so, not just "not set".
+    const serve = await startServeProcess(url, {
+      ...FAST,
+      CREDITS_ALERT_MAX_ATTEMPTS: '2',
+      TEST_HOOK_SECRET: '',
+    });
     servers.push(serve);
     let log = '';
     serve.child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
     serve.child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
     await until('the start-up line', () => log.includes('TEST_HOOK_SECRET'));
     expect(log).toContain(
-      `alert webhook ${hook.url}: environment variable TEST_HOOK_SECRET is not set; its deliveries fail until it is`,
+      `alert webhook ${hook.url}: environment variable TEST_HOOK_SECRET is empty or not set; its deliveries fail until it holds the secret`,
     );
     const res = await fetch(`${serve.base}/v1/usage`, {
       method: 'POST',
@@ -240,13 +245,13 @@ describe('budget threshold alerts over a real server', () => {
       {
         status: 'failed',
         attempts: 2,
-        last_error: 'environment variable TEST_HOOK_SECRET is not set in credits serve',
+        last_error: 'environment variable TEST_HOOK_SECRET is empty or not set in credits serve',
       },
     ]);
     expect(hook.got).toEqual([]);
   }, 60_000);
 
-  it('stops at once with a request in flight to a receiver that never answers, and records it for a retry', async () => {
+  it('stops at once with a request in flight to a receiver that never answers; the cut attempt does not count', async () => {
     // Takes the request and never answers.
     const silent = createServer(() => {});
     receivers.push(silent);
@@ -254,7 +259,12 @@ describe('budget threshold alerts over a real server', () => {
     const hook = `http://127.0.0.1:${(silent.address() as { port: number }).port}/hook`;
     const { url, store } = await pgWithConfig(config(hook));
     const { token: service } = await createToken(store, { accountId: 'acme', role: 'service' });
-    const serve = await startServeProcess(url, { ...FAST, TEST_HOOK_SECRET: SECRET });
+    // One attempt allowed: a shutdown during it must not give the delivery up (it did: failed, attempts 1).
+    const serve = await startServeProcess(url, {
+      ...FAST,
+      TEST_HOOK_SECRET: SECRET,
+      CREDITS_ALERT_MAX_ATTEMPTS: '1',
+    });
     const res = await fetch(`${serve.base}/v1/usage`, {
       method: 'POST',
       headers: {
@@ -279,11 +289,59 @@ describe('budget threshold alerts over a real server', () => {
     expect(Date.now() - stopping).toBeLessThan(5000); // the request timeout is 10 s
     expect(await attempts()).toEqual([
       {
-        attempts: 1,
+        attempts: 0,
         status: 'pending',
         last_error: 'request failed: credits serve stopped during the request',
       },
     ]);
+    // Due again at once, for the next server to start.
+    const due = await store.query<{ due: boolean }>(
+      'SELECT next_attempt_at <= now() AS due FROM alert_deliveries',
+    );
+    expect(due.rows).toEqual([{ due: true }]);
+  }, 60_000);
+
+  it('a receiver that never answers does not hold up the deliveries to another webhook', async () => {
+    const silent = createServer(() => {});
+    receivers.push(silent);
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const fast = await receiver();
+    receivers.push(fast.server);
+    const hang = `http://127.0.0.1:${(silent.address() as { port: number }).port}/hook`;
+    // Ten thresholds: a's 100 % use raises ten member alerts (and group and account ones), each to both webhooks.
+    const text = config(hang)
+      .replace('thresholds: [80, 50, 100]', 'thresholds: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]')
+      .concat(`    - url: ${fast.url}\n      secretEnv: TEST_HOOK_SECRET\n`);
+    const { url, store } = await pgWithConfig(text);
+    const { token: service } = await createToken(store, { accountId: 'acme', role: 'service' });
+    const serve = await startServeProcess(url, {
+      ...FAST,
+      TEST_HOOK_SECRET: SECRET,
+      CREDITS_ALERT_TIMEOUT_MS: '6000',
+      CREDITS_ALERT_BACKOFF_MS: '100',
+    });
+    servers.push(serve);
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${serve.base}/v1/usage`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ member: 'a@acme.com', credits: '10' }),
+      });
+      expect(res.status).toBe(201);
+    }
+    // The fast receiver answers 500 once, then 200: its ten alerts arrive well before one request to the
+    // silent receiver times out (it waited for a whole round of them: 6 s a round).
+    const delivered = () =>
+      new Set(
+        fast.got
+          .filter((g) => g.answered === 200 && (JSON.parse(g.body) as { scope: string }).scope === 'member')
+          .map((g) => g.body),
+      ).size;
+    await until('the fast receiver to get its ten alerts', () => delivered() === 10, 20_000);
+    expect(Date.now() - started).toBeLessThan(5000);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
   }, 60_000);
 
   it('two servers on one database never send one delivery at the same time, and deliver each alert once', async () => {

@@ -8,6 +8,7 @@ import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage } from '../../src/ledger/usage.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';
+import { release, reserve } from '../../src/ledger/reservations.js';
 import {
   claimDueDeliveries,
   listAlerts,
@@ -110,6 +111,57 @@ describe.each(storeKinds)('alert outbox on %s', (_kind, freshStore) => {
     expect(await sweepAlerts(store)).toBe(1);
     expect(await sweepAlerts(store)).toBe(0);
     expect((await events(store)).map((e) => e.split(' ').slice(1, 3).join(' '))).toEqual(['group:eng 50%']);
+  });
+
+  it('thresholds declared while a member is already past them: the sweep raises them once, without more usage', async () => {
+    const store = await freshStore();
+    const noAlerts = config.replace(/alerts:[\s\S]*$/, '');
+    await applyPlan(store, await makePlan(store, { bytes: noAlerts, file: 'credits.yaml' }), {
+      actor: 'test',
+    });
+    await recordUsage(store, { accountId: 'acme', member: 'a@acme.com', credits: '60' });
+    await applyPlan(store, await makePlan(store, { bytes: config, file: 'credits.yaml' }), { actor: 'test' });
+    expect(await events(store)).toEqual([]);
+    // a: 60/100; group 60/500 and account 60/1000 are below 50 %.
+    expect(await sweepAlerts(store)).toBe(1);
+    expect(await sweepAlerts(store)).toBe(0);
+    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual([
+      'member:a@acme.com 50% 60/100',
+    ]);
+  });
+
+  it('a sliced crossing missed just before a cycle ended is still raised by the next sweep', async () => {
+    const store = await freshStore();
+    await applyPlan(store, await makePlan(store, { bytes: config, file: 'credits.yaml' }), { actor: 'test' });
+    await recordUsage(store, { accountId: 'acme', member: 'b@acme.com', credits: '1' });
+    // As if concurrent writers each saw only their own slice, then the cycle ended.
+    await store.query('ALTER TABLE budget_counters DISABLE TRIGGER budget_counters_alerts');
+    await store.query(
+      `UPDATE budget_counters SET used = capacity WHERE account_id = 'acme' AND scope = 'group:eng' AND slice >= 8`,
+    );
+    await store.query('ALTER TABLE budget_counters ENABLE TRIGGER budget_counters_alerts');
+    await resetCycle(store, { accountId: 'acme' });
+    await recordUsage(store, { accountId: 'acme', member: 'b@acme.com', credits: '1' });
+    expect(await events(store)).toEqual([]);
+    expect(await sweepAlerts(store)).toBe(1);
+    expect((await events(store)).map((e) => e.split(' ').slice(1, 3).join(' '))).toEqual(['group:eng 50%']);
+    // Long ended cycles are left alone.
+    expect(await sweepAlerts(store, 0)).toBe(0);
+  });
+
+  it('a hold that reaches a threshold raises it; its release does not take it back nor let it alert twice', async () => {
+    const store = await freshStore();
+    await applyPlan(store, await makePlan(store, { bytes: config, file: 'credits.yaml' }), { actor: 'test' });
+    const hold = await reserve(store, { accountId: 'acme', member: 'a@acme.com', credits: '55' });
+    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual([
+      'member:a@acme.com 50% 55/100',
+    ]);
+    await release(store, { accountId: 'acme', id: hold.id });
+    await recordUsage(store, { accountId: 'acme', member: 'a@acme.com', credits: '60' });
+    expect(await sweepAlerts(store)).toBe(0);
+    expect((await events(store)).map((e) => e.replace(/^\d+ /, ''))).toEqual([
+      'member:a@acme.com 50% 55/100',
+    ]);
   });
 
   it('hands each due delivery to one claimant, retries failures later and gives up when told', async () => {

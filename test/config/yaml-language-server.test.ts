@@ -174,6 +174,16 @@ describe('the modeline README shows', () => {
   });
 });
 
+describe('alert thresholds', () => {
+  it('2 decimal places pass in the editor as in the CLI (multipleOf 0.01 on floats refuses none of them)', async () => {
+    const base = readFileSync(`${root}credits.yaml`, 'utf8');
+    const thresholds = ['0.01', '0.07', '1.1', '33.33', '57.7', '64.99', '80.15', '99.99', '100'];
+    const edited = `${base}alerts:\n  thresholds: [${thresholds.join(', ')}]\n`;
+    expect(loadConfig(edited, { file: 'credits.yaml' }).ok).toBe(true);
+    expect(positions(await diagnose('credits.yaml', edited))).toEqual([]);
+  });
+});
+
 describe('hover', () => {
   it.each([
     ['alice@acme.com', 'A member, keyed by e-mail'],

@@ -263,7 +263,8 @@ export async function memberView(db: Queryable, accountId: string, email: string
 }
 
 export interface HistoryEntry {
-  kind: 'usage' | 'grant';
+  /** rollover: what of the cycle before carried into this one (the member's own carry; a pool's has no member). */
+  kind: 'usage' | 'grant' | 'rollover';
   credits: string;
   model: string | null;
   requestId: string | null;
@@ -272,7 +273,7 @@ export interface HistoryEntry {
 
 const HISTORY_CURSOR = [ID_PART];
 
-/** A page of the member's usage and grants this cycle, newest first. */
+/** A page of the member's usage, grants and rolled-over credits this cycle, newest first. */
 export async function memberHistory(
   db: Queryable,
   accountId: string,
@@ -285,14 +286,14 @@ export async function memberHistory(
   const before = page.cursor ? decodeCursor(page.cursor, HISTORY_CURSOR)[0]! : null;
   const { rows } = await db.query<{
     entry_id: string;
-    kind: 'usage' | 'grant';
+    kind: HistoryEntry['kind'];
     credits: string;
     model: string | null;
     created_at: Date;
     request_id: string | null;
   }>(
     `SELECT entry_id, kind, credits, model, created_at, request_id FROM ledger_entries
-      WHERE account_id = $1 AND cycle_no = $2 AND member_email = $3 AND kind IN ('usage', 'grant')
+      WHERE account_id = $1 AND cycle_no = $2 AND member_email = $3 AND kind IN ('usage', 'grant', 'rollover')
         AND ($4::bigint IS NULL OR entry_id < $4::bigint)
       ORDER BY entry_id DESC LIMIT $5`,
     [accountId, ctx.cycle.cycleNo, ctx.email, before, limit + 1],

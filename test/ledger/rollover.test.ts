@@ -390,7 +390,9 @@ describe.each(storeKinds)('rollover, seen from history, replay and drift on %s',
       ]),
     );
     expect(changes).toHaveLength(3);
-    expect(renderHuman(drifted.plan, { colour: false })).toContain('3 values were changed outside credits.yaml');
+    expect(renderHuman(drifted.plan, { colour: false })).toContain(
+      '3 values were changed outside credits.yaml',
+    );
     // Applying sets them back and records them as applied: the next plan is empty, with no drift left.
     await applyPlan(store, drifted, { actor: 't' });
     expect((await makePlan(store, { bytes: pooledFile, file: 'acme.yaml' })).plan.changes).toEqual([]);

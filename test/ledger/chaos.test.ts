@@ -571,15 +571,16 @@ async function expectCarryRule(store: Store, report: string): Promise<void> {
       const carried = counter.get(`${n} ${carryScope}`);
       const always = carryScope.startsWith('carry:') && carryScope !== `carry:${TOGGLED}`;
       const label = `cycle ${n} ${carryScope}`;
-      // The counter matches its entry: its capacity, or (rollover removed since) its used, no more.
+      // The counter matches its entry, or (rollover removed since) is expired: capacity 0. Spending never
+      // took it past its capacity: only an expiry puts a carry below its used.
       if (entry && carried) {
         const cap = dec(carried.capacity);
-        if (
-          !cap.equals(entry.credits) &&
-          (always || !cap.equals(carried.used) || cap.greaterThan(entry.credits))
-        )
+        const expired = !always && cap.isZero();
+        if (!cap.equals(entry.credits) && !expired)
           problems.push(`${label}: capacity ${carried.capacity}, carried ${entry.credits}`);
-        if (dec(carried.used).greaterThan(carried.capacity)) problems.push(`${label}: used over capacity`);
+        if (!expired && dec(carried.used).greaterThan(cap)) problems.push(`${label}: used over capacity`);
+        if (dec(carried.used).greaterThan(entry.credits))
+          problems.push(`${label}: used over what was carried`);
       } else if (entry || carried)
         problems.push(`${label}: entry ${entry?.credits}, counter ${carried?.capacity}`);
       if (!entry && !always) continue; // a2 and the pool may not have declared rollover then

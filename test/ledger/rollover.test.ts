@@ -8,7 +8,7 @@ import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage, usageEvent } from '../../src/ledger/usage.js';
 import { recordUsageEvents } from '../../src/ledger/usage-chunks.js';
-import { reserve, settle } from '../../src/ledger/reservations.js';
+import { release, reserve, settle } from '../../src/ledger/reservations.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';
 import { groupsView, memberView } from '../../src/ledger/balances.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
@@ -183,6 +183,28 @@ describe.each(storeKinds)('rollover on %s', (_kind, freshStore) => {
     await applyPlan(store, await makePlan(store, { bytes: file('100'), file: 'acme.yaml' }), { actor: 't' });
     const dave = await view('dave@t.test', 1);
     expect(dave.rolledOver).toBe('10');
+    expect(dave.remaining).toMatchObject({ member: '100', rolledOver: '0' });
+    await use('dave@t.test', '5', 1);
+    expect(await lastCharges(store, 'dave@t.test')).toMatchObject({ 'member:dave@t.test': '5' });
+    await expectVerified(store);
+    await store.close();
+  });
+
+  it('a carry expired by removing rollover stays expired when a hold charged to it is released', async () => {
+    const { store, at, use, view } = await setUp(freshStore);
+    await use('dave@t.test', '50', 0); // 30 carried into cycle 2
+    const hold = await reserve(store, {
+      accountId: 'acme',
+      member: 'dave@t.test',
+      credits: '25',
+      now: at(1),
+    });
+    await applyPlan(store, await makePlan(store, { bytes: file('100'), file: 'acme.yaml' }), { actor: 't' });
+    expect((await view('dave@t.test', 1)).remaining).toMatchObject({ member: '100', rolledOver: '0' });
+    // The hold gives its 25 back; what rolled over is gone all the same: nothing is charged to the carry.
+    await release(store, { accountId: 'acme', id: hold.id });
+    const dave = await view('dave@t.test', 1);
+    expect(dave.rolledOver).toBe('0');
     expect(dave.remaining).toMatchObject({ member: '100', rolledOver: '0' });
     await use('dave@t.test', '5', 1);
     expect(await lastCharges(store, 'dave@t.test')).toMatchObject({ 'member:dave@t.test': '5' });

@@ -12,6 +12,8 @@
 // failing run with CREDITS_CHAOS_SEED=<seed>.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freshPgUrl } from '../support/databases.js';
 import { createPgStore } from '../../src/state/pg-store.js';
 import { migrate } from '../../src/state/migrate.js';
@@ -46,7 +48,7 @@ const carrying = new Map([
 const TOGGLED = 'a2@chaos.test';
 const POOL_CARRY = '40';
 // Budgets are tight (a few cycles' worth of the run's spending), so that cuts land below what is used.
-const config = `version: 1
+const config = (hook: string) => `version: 1
 account:
   id: chaos
   creditLimit: 900
@@ -66,6 +68,9 @@ ${pooled.map((m) => `      ${m}: {}`).join('\n')}
     allocation: 0
 alerts:
   thresholds: [50, 80, 100]
+  webhooks:
+    - url: ${hook}
+      secretEnv: CHAOS_HOOK_SECRET
 `;
 
 interface Sample {
@@ -136,8 +141,10 @@ interface Seen {
 
 const children: ChildProcess[] = [];
 const stores: Store[] = [];
+const receivers: Server[] = [];
 afterAll(async () => {
   children.forEach((c) => c.kill('SIGKILL'));
+  receivers.forEach((r) => r.close());
   await Promise.all(stores.map((s) => s.close()));
 });
 
@@ -146,16 +153,19 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     ctx.onTestFailed(() => {
       console.error(`chaos seed ${SEED}: replay with CREDITS_CHAOS_SEED=${SEED}`);
     });
+    const hook = await startReceiver();
     const url = await freshPgUrl();
     const store = createPgStore(url, { applicationName: 'credits-chaos' });
     stores.push(store);
     await migrate(store);
-    await applyPlan(store, await makePlan(store, { bytes: config, file: 'chaos.yaml' }), {
+    await applyPlan(store, await makePlan(store, { bytes: config(hook.url), file: 'chaos.yaml' }), {
       actor: 'chaos',
       now: new Date(Date.now() - BACKDATE_MS),
     });
     const admin = (await createToken(store, { accountId: 'chaos', role: 'admin' })).token;
-    const servers = await Promise.all([startServeProcess(url), startServeProcess(url)]);
+    // Both servers deliver the alert outbox to the local receiver, polling it often.
+    const env = { CHAOS_HOOK_SECRET: 'chaos-secret', CREDITS_ALERT_POLL_MS: '200' };
+    const servers = await Promise.all([startServeProcess(url, env), startServeProcess(url, env)]);
     children.push(...servers.map((s) => s.child));
 
     const seen: Seen = {
@@ -404,7 +414,7 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     );
     expect.soft(negative.rows, report).toEqual([]);
     await expectExactlyOnce(store, seen, report);
-    await expectAlertsOnce(store, report);
+    await expectAlertsOnce(store, hook, report);
     await expectCarryRule(store, report);
   }, 150_000);
 });
@@ -486,11 +496,33 @@ async function expectExactlyOnce(store: Store, seen: Seen, report: string): Prom
   expect.soft(Number(audit.rows[0]!.n), report).toBe(seen.auditRows);
 }
 
+/** A local webhook receiver: counts the alert event ids it is sent and answers 204. */
+async function startReceiver(): Promise<{ url: string; received: Map<string, number> }> {
+  const received = new Map<string, number>();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const id = String((JSON.parse(body) as { id?: unknown }).id);
+      received.set(id, (received.get(id) ?? 0) + 1);
+      res.writeHead(204).end();
+    });
+  });
+  receivers.push(server);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
 /**
  * Each alert (cycle, scope, threshold) is in alert_events at most once, and only where it was reached: used at
- * or above that share of a budget above 0. The run raised some (so the trigger ran under the load).
+ * or above that share of a budget above 0. The run raised some (so the trigger ran under the load), and the
+ * two servers delivered each to the receiver exactly once (waiting a few seconds for the outbox to drain).
  */
-async function expectAlertsOnce(store: Store, report: string): Promise<void> {
+async function expectAlertsOnce(
+  store: Store,
+  hook: { received: Map<string, number> },
+  report: string,
+): Promise<void> {
   const events = await store.query<{
     cycle_no: string;
     scope: string;
@@ -510,6 +542,21 @@ async function expectAlertsOnce(store: Store, report: string): Promise<void> {
     (e) => !dec(e.budget).greaterThan(0) || dec(e.used).times(100).lessThan(dec(e.budget).times(e.threshold)),
   );
   expect.soft(unreached, report).toEqual([]);
+  const ids = (
+    await store.query<{ id: string }>(
+      "SELECT event_id::text AS id FROM alert_events WHERE account_id = 'chaos'",
+    )
+  ).rows.map((r) => r.id);
+  for (let i = 0; i < 50 && ids.some((id) => !hook.received.has(id)); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect.soft([...hook.received.keys()].sort(), report).toEqual(ids.sort());
+  expect
+    .soft(
+      [...hook.received].filter(([, n]) => n > 1),
+      report,
+    )
+    .toEqual([]);
 }
 
 interface CarryEntry {

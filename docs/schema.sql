@@ -1292,7 +1292,8 @@ CREATE TABLE public.members (
     applied_extra numeric(24,6),
     signed_up_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    rollover_max numeric(24,6)
+    rollover_max numeric(24,6),
+    applied_rollover_max numeric(24,6)
 );
 
 --

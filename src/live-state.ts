@@ -13,7 +13,8 @@ export interface LiveState {
   applied: {
     account: DeclaredAccount | null;
     groups: Map<string, Omit<DeclaredGroup, 'key'>>;
-    members: Map<string, { group: string; allocation: string | null; extra: string }>;
+    /** rollover: absent when none was applied, as in DeclaredMember. */
+    members: Map<string, { group: string; allocation: string | null; extra: string; rollover?: string }>;
   };
   /**
    * Live members that credits.yaml never named: users who signed up and were given other terms than the

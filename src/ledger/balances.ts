@@ -81,8 +81,8 @@ async function groupRows(
               AND c.scope = 'pool:' || g.group_key) AS pool_used,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
               AND c.scope = 'auto:' || g.group_key) AS auto_used,
-            (SELECT capacity FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
-              AND c.scope = 'carry-pool:' || g.group_key AND c.slice = 0) AS rolled_over,
+            (SELECT greatest(capacity, used) FROM budget_counters c WHERE c.account_id = g.account_id
+              AND c.cycle_no = $2 AND c.scope = 'carry-pool:' || g.group_key AND c.slice = 0) AS rolled_over,
             (SELECT sum(used) FROM budget_counters c WHERE c.account_id = g.account_id AND c.cycle_no = $2
               AND c.scope = 'group:' || g.group_key) AS used
        FROM groups g WHERE g.account_id = $1
@@ -203,7 +203,7 @@ export async function membersPage(
     used: string;
   }>(
     `SELECT m.email, m.name, m.allocation, m.extra, m.declared,
-            coalesce((SELECT b.capacity FROM budget_counters b WHERE b.account_id = m.account_id
+            coalesce((SELECT greatest(b.capacity, b.used) FROM budget_counters b WHERE b.account_id = m.account_id
                        AND b.cycle_no = $4 AND b.scope = 'carry:' || m.email AND b.slice = 0), 0) AS rolled_over,
             coalesce((SELECT sum(e.credits) FROM ledger_entries e WHERE e.account_id = m.account_id
                        AND e.cycle_no = $4 AND e.member_email = m.email AND e.kind = 'usage'), 0) AS used
@@ -255,15 +255,20 @@ export async function memberView(db: Queryable, accountId: string, email: string
     group: ctx.group,
     allocation: rows[0]!.allocation === null ? null : num(rows[0]!.allocation),
     extra: num(rows[0]!.extra),
-    // Credits rolled over into this cycle, apart from the allocation (remaining.rolledOver: what is left).
-    rolledOver: num(carry.get(`carry:${ctx.email}`)?.capacity),
+    // Credits rolled over into this cycle, apart from the allocation (remaining.rolledOver: what is left). A
+    // carry expired by removing rollover has capacity 0: what was spent of it is shown.
+    rolledOver: num(maxOf(carry.get(`carry:${ctx.email}`))),
     used: num(spent.rows[0]?.used),
     remaining: await remainingFor(db, ctx),
   };
 }
 
+const maxOf = (c: { capacity: string; used: string } | undefined): string | undefined =>
+  c && (dec(c.used).greaterThan(c.capacity) ? c.used : c.capacity);
+
 export interface HistoryEntry {
-  kind: 'usage' | 'grant';
+  /** rollover: what of the cycle before carried into this one (the member's own carry; a pool's has no member). */
+  kind: 'usage' | 'grant' | 'rollover';
   credits: string;
   model: string | null;
   requestId: string | null;
@@ -272,7 +277,7 @@ export interface HistoryEntry {
 
 const HISTORY_CURSOR = [ID_PART];
 
-/** A page of the member's usage and grants this cycle, newest first. */
+/** A page of the member's usage, grants and rolled-over credits this cycle, newest first. */
 export async function memberHistory(
   db: Queryable,
   accountId: string,
@@ -285,14 +290,14 @@ export async function memberHistory(
   const before = page.cursor ? decodeCursor(page.cursor, HISTORY_CURSOR)[0]! : null;
   const { rows } = await db.query<{
     entry_id: string;
-    kind: 'usage' | 'grant';
+    kind: HistoryEntry['kind'];
     credits: string;
     model: string | null;
     created_at: Date;
     request_id: string | null;
   }>(
     `SELECT entry_id, kind, credits, model, created_at, request_id FROM ledger_entries
-      WHERE account_id = $1 AND cycle_no = $2 AND member_email = $3 AND kind IN ('usage', 'grant')
+      WHERE account_id = $1 AND cycle_no = $2 AND member_email = $3 AND kind IN ('usage', 'grant', 'rollover')
         AND ($4::bigint IS NULL OR entry_id < $4::bigint)
       ORDER BY entry_id DESC LIMIT $5`,
     [accountId, ctx.cycle.cycleNo, ctx.email, before, limit + 1],

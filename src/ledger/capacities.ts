@@ -5,7 +5,7 @@
 //   auto:<key>       = autoApprove                                          (the auto-approve reserve)
 //   member:<email>   = allocation + extra + Σ approved grants this cycle
 //   carry:<email>    = what rolled over into this cycle (its `rollover` entry), while the member declares a
-//                      rollover; without one, what of it is already used (the rest expires at once)
+//                      rollover; without one, 0 (the rest expires at once; what was spent stays used)
 //   carry-pool:<key> = likewise, what of the group's pool rolled over, while the group declares a rollover
 //   group:<key>      … plus the carries of its members and its pool that declare a rollover (they spend
 //                      within the group)
@@ -179,8 +179,9 @@ export async function syncCapacities(db: Queryable, accountId: string, cycleNo: 
 
 /**
  * A carry's capacity is what rolled over (its `rollover` entries) while the member, or for a pool's carry the
- * group, declares a rollover; without one (removed from the file mid-cycle), only what is already used of
- * it: the rest expires at once. `kind` is 'carry:' (synced before members, the lock order) or 'carry-pool:'
+ * group, declares a rollover; without one (removed from the file mid-cycle), 0: the rest expires at once. Like
+ * any single-row scope cut below its used, it keeps that budget, so a hold charged to it and released later
+ * gives back no room (a capacity of "its used" would reopen what the release gave back). `kind` is 'carry:' (synced before members, the lock order) or 'carry-pool:'
  * (after members, before pools); one statement each.
  */
 async function syncCarries(
@@ -202,7 +203,7 @@ async function syncCarries(
               END AS declared
          FROM locked l
      ), wanted AS (
-       SELECT o.scope, CASE WHEN o.declared IS NOT NULL THEN e.carried ELSE least(e.carried, o.used) END AS capacity
+       SELECT o.scope, CASE WHEN o.declared IS NOT NULL THEN e.carried ELSE 0 END AS capacity
          FROM owners o
          CROSS JOIN LATERAL (SELECT coalesce(sum(x.credits), 0) AS carried FROM ledger_entries x
                               WHERE x.account_id = $1 AND x.cycle_no = $2 AND x.member_email = o.member_email

@@ -14,12 +14,13 @@ export async function readReplayUsage(db: Queryable, accountId: string): Promise
   if (!previous) return undefined;
   const cycleNo = Number(previous.cycle_no);
   // Signup credits pay for what allowances did not; budgets do not bound them, so they are left out. So are
-  // rolled-over credits: that cycle's carry paid them (and its group's capacity counted it), not the budgets
-  // a proposal changes.
+  // rolled-over credits, the member's and the pool's alike: that cycle's carries paid them (and its group's
+  // capacity counted them), not the budgets a proposal changes.
   const usage = await db.query<{ e: string; h: string; c: string }>(
     `SELECT member_email AS e, extract(epoch FROM date_trunc('hour', created_at))::bigint AS h,
             sum(credits - coalesce((charges ->> ('signup:' || member_email))::numeric, 0)
-                        - coalesce((charges ->> ('carry:' || member_email))::numeric, 0)) AS c
+                        - coalesce((charges ->> ('carry:' || member_email))::numeric, 0)
+                        - coalesce((charges ->> ('carry-pool:' || group_key))::numeric, 0)) AS c
        FROM ledger_entries
       WHERE account_id = $1 AND cycle_no = $2 AND kind = 'usage'
       GROUP BY member_email, h

@@ -94,7 +94,7 @@ async function sliceProblems(db: Queryable, accountId: string): Promise<ShapePro
  * Budgets: account = creditLimit; group = allocation + extra + the carries of its members and pool that
  * declare a rollover; pool = that minus the members' allocation + extra (never below 0); auto = autoApprove;
  * member = allocation + extra + this cycle's grants; carry and carry-pool = their `rollover` entries of the
- * cycle (while the member or group declares a rollover; else the least of that and its used); a scope of a
+ * cycle (while the member or group declares a rollover; else 0, below its used if need be); a scope of a
  * deleted group = 0; signup (cycle 0) = the credits of the member's signup grant.
  */
 async function capacityProblems(db: Queryable, accountId: string): Promise<ShapeProblem[]> {
@@ -137,13 +137,13 @@ async function capacityProblems(db: Queryable, accountId: string): Promise<Shape
               WHEN k.scope LIKE 'carry:%' THEN
                 (SELECT CASE WHEN (SELECT rollover_max FROM members WHERE account_id = $1
                                     AND email = substr(k.scope, 7)) IS NOT NULL
-                             THEN sum(e.credits) ELSE least(sum(e.credits), k.used) END
+                             THEN sum(e.credits) ELSE 0 END
                    FROM ledger_entries e WHERE e.account_id = $1 AND e.cycle_no = k.cycle_no
                     AND e.member_email = substr(k.scope, 7) AND e.kind = 'rollover')
               WHEN k.scope LIKE 'carry-pool:%' THEN
                 (SELECT CASE WHEN (SELECT rollover_max FROM groups WHERE account_id = $1
                                     AND group_key = substr(k.scope, 12)) IS NOT NULL
-                             THEN sum(e.credits) ELSE least(sum(e.credits), k.used) END
+                             THEN sum(e.credits) ELSE 0 END
                    FROM ledger_entries e WHERE e.account_id = $1 AND e.cycle_no = k.cycle_no
                     AND e.member_email = '' AND e.kind = 'rollover' AND e.metadata ->> 'scope' = k.scope)
               WHEN k.scope LIKE 'signup:%' THEN

@@ -337,6 +337,8 @@ function diffMember(
       effects: [],
       group: m.group,
     };
+    if (applied && !same('rollover', applied.rollover ?? null, have.rollover ?? null))
+      change.drift = { applied: applied.rollover ?? null };
     // Applies from the next cycle boundary; removing it expires what rolled over into this cycle.
     if (m.rollover === undefined)
       change.effects.push('what rolled over into this cycle and is unspent expires now');

@@ -133,8 +133,8 @@ export interface MemberText {
  * Reads the members that are declared state (of the `only` groups, or all): the file's, and users who signed
  * up and were given other terms than the Default group's (DECLARED_STATE). Signups on the Default group's
  * terms are not part of the diff. The rows come back as one tab-separated text (applied values only where
- * they differ from live ones; for a user the file never named, the Default group's terms and a last field
- * `runtime`): for 100k members, decoding one string is several times cheaper than decoding 100k rows of
+ * they differ from live ones: group, allocation, extra, an empty field and rollover; for a user the file never
+ * named, the Default group's terms and a field `runtime` there instead): for 100k members, decoding one string is several times cheaper than decoding 100k rows of
  * seven fields. The account's declared_version comes from the same snapshot.
  */
 export async function readMemberText(db: Queryable, accountId: string, only?: string[]): Promise<MemberText> {
@@ -145,9 +145,10 @@ export async function readMemberText(db: Queryable, accountId: string, only?: st
               || trim_scale(extra)::text || E'\t' || coalesce(trim_scale(rollover_max)::text, '')
               || CASE WHEN NOT declared THEN E'\tdefault\t\t0\truntime'
                       WHEN applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
-                        OR applied_extra IS DISTINCT FROM extra
+                        OR applied_extra IS DISTINCT FROM extra OR applied_rollover_max IS DISTINCT FROM rollover_max
                       THEN E'\t' || coalesce(applied_group, '') || E'\t' || coalesce(trim_scale(applied_allocation)::text, '')
                            || E'\t' || coalesce(trim_scale(applied_extra)::text, '')
+                           || E'\t\t' || coalesce(trim_scale(applied_rollover_max)::text, '')
                       ELSE '' END,
               E'\n' ORDER BY email) AS lines
        FROM members WHERE account_id = $1 AND ${DECLARED_STATE}${only ? ' AND group_key = ANY($2::text[])' : ''}`,
@@ -236,7 +237,10 @@ export async function inspect(
     : readMemberText(db, accountId, only));
   const lines = memberText.lines ? memberText.lines.split('\n') : [];
   const members: DeclaredMember[] = new Array(lines.length);
-  const appliedMembers = new Map<string, { group: string; allocation: string | null; extra: string }>();
+  const appliedMembers = new Map<
+    string,
+    { group: string; allocation: string | null; extra: string; rollover?: string }
+  >();
   const runtimeMembers = new Set<string>();
   lines.forEach((line, i) => {
     const f = line.split('\t');
@@ -244,7 +248,12 @@ export async function inspect(
     members[i] = { email, group: f[1]!, allocation: f[2] === '' ? null : f[2]!, extra: f[3]! };
     if (f[4]) members[i].rollover = f[4];
     if (f.length > 5 && f[5] !== '') {
-      appliedMembers.set(email, { group: f[5]!, allocation: f[6] === '' ? null : f[6]!, extra: f[7] || '0' });
+      appliedMembers.set(email, {
+        group: f[5]!,
+        allocation: f[6] === '' ? null : f[6]!,
+        extra: f[7] || '0',
+        ...(f[9] ? { rollover: f[9] } : {}),
+      });
     }
     if (f[8] === 'runtime') runtimeMembers.add(email);
   });

@@ -3,12 +3,17 @@
 // requests, approvals, denials, admin PATCHes and applies (library) that raise and cut budgets (members,
 // the group and so its pool, the account, the auto-approve reserve; a cut often lands below what is used),
 // concurrent resets and a natural rollover (1-minute cadence; the account is applied back-dated so its first
-// cycle ends early in the run). Throughout and afterwards: `credits verify` holds (balances and shape: a
-// capacity is its budget plus the overhang a cut below use left), no slice is over its capacity, a scope
-// above its budget never grows until the next edit, no answer was a 5xx, and every 2xx effect is in the
-// ledger exactly once. Replay a failing run with CREDITS_CHAOS_SEED=<seed>.
+// cycle ends early in the run). Some members and the group declare `rollover: {max}` (applies add and remove
+// it), so every boundary writes carries; alert thresholds are set. Throughout and afterwards: `credits
+// verify` holds (balances and shape: a capacity is its budget plus the overhang a cut below use left), no
+// slice or carry is over its capacity, a scope above its budget never grows until the next edit, no answer
+// was a 5xx, every 2xx effect is in the ledger exactly once, each alert (cycle, scope, threshold) is raised
+// at most once and only when reached, and every carry is min(max, unused of the cycle before). Replay a
+// failing run with CREDITS_CHAOS_SEED=<seed>.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freshPgUrl } from '../support/databases.js';
 import { createPgStore } from '../../src/state/pg-store.js';
 import { migrate } from '../../src/state/migrate.js';
@@ -33,8 +38,17 @@ const RESETS_AT = [16_000, 24_000, 31_000];
 const allotted = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'].map((m) => `${m}@chaos.test`);
 const pooled = ['p0', 'p1', 'p2', 'p3'].map((m) => `${m}@chaos.test`);
 const members = [...allotted, ...pooled];
+// rollover.max of the members who carry: a0 and a1 always (so a missing carry is checked too), a2 as the
+// applies add and remove it. The group's pool carries at most POOL_CARRY while the applies keep it.
+const carrying = new Map([
+  ['a0@chaos.test', '20'],
+  ['a1@chaos.test', '30'],
+  ['a2@chaos.test', '15'],
+]);
+const TOGGLED = 'a2@chaos.test';
+const POOL_CARRY = '40';
 // Budgets are tight (a few cycles' worth of the run's spending), so that cuts land below what is used.
-const config = `version: 1
+const config = (hook: string) => `version: 1
 account:
   id: chaos
   creditLimit: 900
@@ -46,11 +60,17 @@ groups:
     allocation: 300
     extra: 300
     autoApprove: 30
+    rollover: { max: ${POOL_CARRY} }
     members:
-${allotted.map((m) => `      ${m}: 60`).join('\n')}
+${allotted.map((m) => `      ${m}: ${carrying.has(m) ? `{ allocation: 60, rollover: { max: ${carrying.get(m)} } }` : '60'}`).join('\n')}
 ${pooled.map((m) => `      ${m}: {}`).join('\n')}
   default:
     allocation: 0
+alerts:
+  thresholds: [50, 80, 100]
+  webhooks:
+    - url: ${hook}
+      secretEnv: CHAOS_HOOK_SECRET
 `;
 
 interface Sample {
@@ -121,8 +141,10 @@ interface Seen {
 
 const children: ChildProcess[] = [];
 const stores: Store[] = [];
+const receivers: Server[] = [];
 afterAll(async () => {
   children.forEach((c) => c.kill('SIGKILL'));
+  receivers.forEach((r) => r.close());
   await Promise.all(stores.map((s) => s.close()));
 });
 
@@ -131,16 +153,19 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     ctx.onTestFailed(() => {
       console.error(`chaos seed ${SEED}: replay with CREDITS_CHAOS_SEED=${SEED}`);
     });
+    const hook = await startReceiver();
     const url = await freshPgUrl();
     const store = createPgStore(url, { applicationName: 'credits-chaos' });
     stores.push(store);
     await migrate(store);
-    await applyPlan(store, await makePlan(store, { bytes: config, file: 'chaos.yaml' }), {
+    await applyPlan(store, await makePlan(store, { bytes: config(hook.url), file: 'chaos.yaml' }), {
       actor: 'chaos',
       now: new Date(Date.now() - BACKDATE_MS),
     });
     const admin = (await createToken(store, { accountId: 'chaos', role: 'admin' })).token;
-    const servers = await Promise.all([startServeProcess(url), startServeProcess(url)]);
+    // Both servers deliver the alert outbox to the local receiver, polling it often.
+    const env = { CHAOS_HOOK_SECRET: 'chaos-secret', CREDITS_ALERT_POLL_MS: '200' };
+    const servers = await Promise.all([startServeProcess(url, env), startServeProcess(url, env)]);
     children.push(...servers.map((s) => s.child));
 
     const seen: Seen = {
@@ -303,7 +328,7 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
           const hard = applied % 2 === 0;
           const pool = hard ? 0 : Math.floor(random() * 300);
           const slack = hard ? 0 : Math.floor(random() * 100);
-          applied += (await applyBudgets(store, pool, slack)) ? 1 : 0;
+          applied += (await applyBudgets(store, pool, slack, random)) ? 1 : 0;
         } catch (err) {
           seen.failures.push(`apply: ${(err as Error).message}`);
         }
@@ -390,6 +415,8 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
     );
     expect.soft(negative.rows, report).toEqual([]);
     await expectExactlyOnce(store, seen, report);
+    await expectAlertsOnce(store, hook, report);
+    await expectCarryRule(store, report);
   }, 150_000);
 });
 
@@ -397,7 +424,12 @@ describe('chaos: two servers, one database, a seeded random mix', () => {
  * Applies the live state with group eng's budget set to its members' plus `pool`, and the credit limit to
  * the groups' budgets plus `slack`: a raise or a cut, often below what is used. False when refused as stale.
  */
-async function applyBudgets(store: Store, pool: number, slack: number): Promise<boolean> {
+async function applyBudgets(
+  store: Store,
+  pool: number,
+  slack: number,
+  random: () => number,
+): Promise<boolean> {
   const live = await inspect(store, 'chaos');
   const state = live.state!;
   const eng = state.groups.find((g) => g.key === 'eng')!;
@@ -405,8 +437,19 @@ async function applyBudgets(store: Store, pool: number, slack: number): Promise<
     .filter((m) => m.group === 'eng')
     .reduce((s, m) => s.plus(m.allocation ?? 0).plus(m.extra), dec(0));
   eng.extra = members.plus(pool).minus(eng.allocation).clampedTo(0, Infinity).toFixed();
+  // Rollover comes and goes: a2's now and then, the pool's while the pool is large enough to carry it
+  // (ROLLOVER_OVER_POOL), and more often kept than not.
+  const toggled = state.members.find((m) => m.email === TOGGLED)!;
+  if (random() < 0.5) {
+    if (toggled.rollover) delete toggled.rollover;
+    else toggled.rollover = carrying.get(TOGGLED)!;
+  }
+  if (random() < 0.7 && pool >= Number(POOL_CARRY)) eng.rollover = POOL_CARRY;
+  else delete eng.rollover;
+  // The limit covers the groups' budgets and every promised carry (ROLLOVER_OVER_LIMIT), plus the slack.
   const budgets = state.groups.reduce((s, g) => s.plus(g.allocation).plus(g.extra), dec(0));
-  state.account.creditLimit = budgets.plus(slack).toFixed();
+  const promised = [...state.members, ...state.groups].reduce((s, x) => s.plus(x.rollover ?? 0), dec(0));
+  state.account.creditLimit = budgets.plus(promised).plus(slack).toFixed();
   try {
     const plan = await makePlan(store, { bytes: renderYaml(state), file: 'chaos.yaml' });
     await applyPlan(store, plan, { actor: 'chaos' });
@@ -452,4 +495,189 @@ async function expectExactlyOnce(store: Store, seen: Seen, report: string): Prom
     "SELECT count(*) AS n FROM audit_log WHERE account_id = 'chaos' AND source = 'api' AND address NOT LIKE 'request.%'",
   );
   expect.soft(Number(audit.rows[0]!.n), report).toBe(seen.auditRows);
+}
+
+/** A local webhook receiver: counts the alert event ids it is sent and answers 204. */
+async function startReceiver(): Promise<{ url: string; received: Map<string, number> }> {
+  const received = new Map<string, number>();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const id = String((JSON.parse(body) as { id?: unknown }).id);
+      received.set(id, (received.get(id) ?? 0) + 1);
+      res.writeHead(204).end();
+    });
+  });
+  receivers.push(server);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
+/**
+ * Each alert (cycle, scope, threshold) is in alert_events at most once, and only where it was reached: used at
+ * or above that share of a budget above 0. The run raised some (so the trigger ran under the load), and the
+ * two servers delivered each to the receiver exactly once (waiting a few seconds for the outbox to drain).
+ */
+async function expectAlertsOnce(
+  store: Store,
+  hook: { received: Map<string, number> },
+  report: string,
+): Promise<void> {
+  const events = await store.query<{
+    cycle_no: string;
+    scope: string;
+    threshold: string;
+    used: string;
+    budget: string;
+  }>("SELECT cycle_no, scope, threshold, used, budget FROM alert_events WHERE account_id = 'chaos'");
+  expect.soft(events.rows.length, report).toBeGreaterThan(0);
+  const keys = events.rows.map((e) => `${e.cycle_no} ${e.scope} ${dec(e.threshold).toFixed()}`);
+  expect
+    .soft(
+      keys.filter((k, i) => keys.indexOf(k) !== i),
+      report,
+    )
+    .toEqual([]);
+  const unreached = events.rows.filter(
+    (e) => !dec(e.budget).greaterThan(0) || dec(e.used).times(100).lessThan(dec(e.budget).times(e.threshold)),
+  );
+  expect.soft(unreached, report).toEqual([]);
+  const ids = (
+    await store.query<{ id: string }>(
+      "SELECT event_id::text AS id FROM alert_events WHERE account_id = 'chaos'",
+    )
+  ).rows.map((r) => r.id);
+  for (let i = 0; i < 50 && ids.some((id) => !hook.received.has(id)); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect.soft([...hook.received.keys()].sort(), report).toEqual(ids.sort());
+  expect
+    .soft(
+      [...hook.received].filter(([, n]) => n > 1),
+      report,
+    )
+    .toEqual([]);
+}
+
+interface CarryEntry {
+  entry_id: string;
+  cycle_no: string;
+  kind: string;
+  member_email: string;
+  credits: string;
+  charges: Record<string, string> | null;
+  metadata: { scope?: string; fromCycle?: number } | null;
+  created_at: Date;
+}
+
+/** Writes whose transaction began this close to a boundary may have been in flight when the carries were read. */
+const IN_FLIGHT_MS = 2000;
+
+/**
+ * The carry rule, for every boundary of the run: a carry written into cycle n is min(max, unused) of cycle
+ * n − 1's allowance counter as the opening transaction saw it, and its counter has that capacity (or, for a
+ * rollover removed meanwhile, its used). What that transaction saw is rebuilt from the ledger: writes of
+ * cycle n − 1 with an id after its rollover entries came later; those with an id before it came earlier,
+ * except writes still in flight at the boundary (begun within IN_FLIGHT_MS before it), which may fall on
+ * either side, so they widen the expected value into a range (a point when there were none). A member who
+ * always declares rollover (a0, a1) and has no carry left nothing unused. Not in `credits verify`: the
+ * in-flight writes make the rule a range that only a run that knows its own timing can bound.
+ */
+async function expectCarryRule(store: Store, report: string): Promise<void> {
+  const cycles = await store.query<{ cycle_no: string; starts_at: Date }>(
+    "SELECT cycle_no, starts_at FROM cycles WHERE account_id = 'chaos' ORDER BY cycle_no",
+  );
+  const entries = (
+    await store.query<CarryEntry>(
+      `SELECT entry_id, cycle_no, kind, member_email, credits, charges, metadata, created_at FROM ledger_entries
+        WHERE account_id = 'chaos' ORDER BY entry_id`,
+    )
+  ).rows;
+  const counters = await store.query<{ cycle_no: string; scope: string; capacity: string; used: string }>(
+    `SELECT cycle_no, scope, sum(capacity) AS capacity, sum(used) AS used FROM budget_counters
+      WHERE account_id = 'chaos' GROUP BY 1, 2`,
+  );
+  const counter = new Map(counters.rows.map((c) => [`${c.cycle_no} ${c.scope}`, c]));
+  const problems: string[] = [];
+  let exact = 0;
+  let ranged = 0;
+  const carries = [
+    ...[...carrying].map(([m, max]) => [`carry:${m}`, `member:${m}`, max]),
+    ['carry-pool:eng', 'pool:eng', POOL_CARRY],
+  ] as [string, string, string][];
+  for (const { cycle_no: no, starts_at: start } of cycles.rows.slice(1)) {
+    const n = Number(no);
+    const rollovers = entries.filter((e) => e.kind === 'rollover' && Number(e.cycle_no) === n);
+    const firstOfCycle = entries.find((e) => Number(e.cycle_no) === n);
+    // The boundary in the id sequence: the carries' own entries, else the cycle's first entry (an upper bound).
+    const boundary = BigInt(rollovers[0]?.entry_id ?? firstOfCycle?.entry_id ?? '0');
+    if (boundary === 0n) continue;
+    const before = entries.filter((e) => Number(e.cycle_no) === n - 1);
+    for (const [carryScope, allowance, max] of carries) {
+      const entry = rollovers.find((e) => e.metadata?.scope === carryScope);
+      const carried = counter.get(`${n} ${carryScope}`);
+      const always = carryScope.startsWith('carry:') && carryScope !== `carry:${TOGGLED}`;
+      const label = `cycle ${n} ${carryScope}`;
+      // The counter matches its entry, or (rollover removed since) is expired: capacity 0. Spending never
+      // took it past its capacity: only an expiry puts a carry below its used.
+      if (entry && carried) {
+        const cap = dec(carried.capacity);
+        const expired = !always && cap.isZero();
+        if (!cap.equals(entry.credits) && !expired)
+          problems.push(`${label}: capacity ${carried.capacity}, carried ${entry.credits}`);
+        if (!expired && dec(carried.used).greaterThan(cap)) problems.push(`${label}: used over capacity`);
+        if (dec(carried.used).greaterThan(entry.credits))
+          problems.push(`${label}: used over what was carried`);
+      } else if (entry || carried)
+        problems.push(`${label}: entry ${entry?.credits}, counter ${carried?.capacity}`);
+      if (!entry && !always) continue; // a2 and the pool may not have declared rollover then
+      const prior = counter.get(`${n - 1} ${allowance}`);
+      if (!prior) {
+        // No allowance counter in n − 1: all of it was unused; at most max in any case.
+        if (entry && dec(entry.credits).greaterThan(max))
+          problems.push(`${label}: ${entry.credits} over max`);
+        continue;
+      }
+      const charge = (e: CarryEntry) => dec(e.charges?.[allowance] ?? 0);
+      const grant = (e: CarryEntry) =>
+        e.kind === 'grant' && allowance === `member:${e.member_email}` ? dec(e.credits) : dec(0);
+      const seenBefore = before.filter((e) => BigInt(e.entry_id) < boundary);
+      const after = before.filter((e) => BigInt(e.entry_id) >= boundary);
+      const inFlight = (e: CarryEntry) => e.created_at.getTime() >= start.getTime() - IN_FLIGHT_MS;
+      const sure = seenBefore.filter((e) => !inFlight(e));
+      const maybe = seenBefore.filter(inFlight);
+      const used = sure.reduce((s, e) => s.plus(charge(e)), dec(0));
+      const usedLo = maybe.reduce((s, e) => (charge(e).lessThan(0) ? s.plus(charge(e)) : s), used);
+      const usedHi = maybe.reduce((s, e) => (charge(e).greaterThan(0) ? s.plus(charge(e)) : s), used);
+      // Capacity as the boundary saw it: grants written later had not raised it yet; a pool's refunds later
+      // may have lowered it (an overhang given back), by at most what they gave back.
+      const capNow = dec(prior.capacity);
+      const later = after.reduce((s, e) => s.plus(grant(e)), dec(0));
+      const inFlightGrants = maybe.reduce((s, e) => s.plus(grant(e)), dec(0));
+      const refundsLater = allowance.startsWith('pool:')
+        ? after.reduce((s, e) => (charge(e).lessThan(0) ? s.minus(charge(e)) : s), dec(0))
+        : dec(0);
+      const capLo = capNow.minus(later).minus(inFlightGrants);
+      const capHi = capNow.minus(later).plus(refundsLater);
+      const bound = (cap: Decimal, u: Decimal) => {
+        const unused = cap.greaterThan(u) ? cap.minus(u) : dec(0);
+        return unused.lessThan(max) ? unused : dec(max);
+      };
+      const lo = bound(capLo, usedHi);
+      const hi = bound(capHi, usedLo);
+      const got = dec(entry?.credits ?? 0);
+      if (lo.equals(hi)) exact++;
+      else ranged++;
+      if (got.lessThan(lo) || got.greaterThan(hi)) {
+        problems.push(
+          `${label}: carried ${got.toFixed()}, expected ${lo.equals(hi) ? lo.toFixed() : `${lo.toFixed()}…${hi.toFixed()}`}`,
+        );
+      }
+    }
+  }
+  expect.soft(problems, report).toEqual([]);
+  // The run wrote carries to check (a member's and, with the pool's rollover kept, usually the pool's).
+  expect.soft(entries.filter((e) => e.kind === 'rollover').length, report).toBeGreaterThan(0);
+  console.log(`chaos seed: carries checked exactly ${exact}, within an in-flight range ${ranged}`);
 }

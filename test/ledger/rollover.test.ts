@@ -8,7 +8,7 @@ import { makePlan } from '../../src/planner/plan-against-store.js';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { recordUsage, usageEvent } from '../../src/ledger/usage.js';
 import { recordUsageEvents } from '../../src/ledger/usage-chunks.js';
-import { reserve, settle } from '../../src/ledger/reservations.js';
+import { release, reserve, settle } from '../../src/ledger/reservations.js';
 import { resetCycle } from '../../src/ledger/reset-cycle.js';
 import { groupsView, memberView } from '../../src/ledger/balances.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
@@ -16,6 +16,9 @@ import { canonical } from '../../src/decimal.js';
 import { exportYaml } from '../../src/cli/commands/export.js';
 import { renderHuman } from '../../src/render/human.js';
 import type { Store } from '../../src/state/store.js';
+import { buildServer } from '../../src/api/server.js';
+import { createToken } from '../../src/state/tokens.js';
+import { readReplayUsage } from '../../src/ledger/replay-usage.js';
 
 const HOUR = 3_600_000;
 
@@ -187,6 +190,28 @@ describe.each(storeKinds)('rollover on %s', (_kind, freshStore) => {
     await store.close();
   });
 
+  it('a carry expired by removing rollover stays expired when a hold charged to it is released', async () => {
+    const { store, at, use, view } = await setUp(freshStore);
+    await use('dave@t.test', '50', 0); // 30 carried into cycle 2
+    const hold = await reserve(store, {
+      accountId: 'acme',
+      member: 'dave@t.test',
+      credits: '25',
+      now: at(1),
+    });
+    await applyPlan(store, await makePlan(store, { bytes: file('100'), file: 'acme.yaml' }), { actor: 't' });
+    expect((await view('dave@t.test', 1)).remaining).toMatchObject({ member: '100', rolledOver: '0' });
+    // The hold gives its 25 back; what rolled over is gone all the same: nothing is charged to the carry.
+    await release(store, { accountId: 'acme', id: hold.id });
+    const dave = await view('dave@t.test', 1);
+    expect(dave.rolledOver).toBe('0');
+    expect(dave.remaining).toMatchObject({ member: '100', rolledOver: '0' });
+    await use('dave@t.test', '5', 1);
+    expect(await lastCharges(store, 'dave@t.test')).toMatchObject({ 'member:dave@t.test': '5' });
+    await expectVerified(store);
+    await store.close();
+  });
+
   it('plans show a rollover line; export round-trips it (export then plan is empty)', async () => {
     const { store } = await setUp(freshStore);
     const planOf = async (text: string) => (await makePlan(store, { bytes: text, file: 'acme.yaml' })).plan;
@@ -297,6 +322,111 @@ groups:
     const exported = await exportYaml(store, 'acme');
     expect(exported).toContain('    rollover: { max: 50 }\n');
     expect((await makePlan(store, { bytes: exported, file: 'acme.yaml' })).plan.changes).toEqual([]);
+    await store.close();
+  });
+});
+
+// The gaps closed after rollover was merged: the member's history lists their carry, plan --replay leaves out
+// a pool's carry spending like a member's, and a direct SQL change of rollover.max is drift in a plan.
+const pooledFile = `version: 1
+account:
+  id: acme
+  creditLimit: 1000
+  creditFactor: 1
+  cycle: { cadence: 1h }
+groups:
+  eng:
+    allocation: 300
+    rollover: { max: 50 }
+    members:
+      dave@t.test: { allocation: 100, rollover: { max: 30 } }
+      erin@t.test: 100
+      pat@t.test: {}
+`;
+
+describe.each(storeKinds)('rollover, seen from history, replay and drift on %s', (_kind, freshStore) => {
+  it("GET /v1/members/:email/history lists the member's carry arriving; a pool's carry is in no member's", async () => {
+    const { store, at, use } = await setUp(freshStore, pooledFile);
+    await use('dave@t.test', '40', 0);
+    await use('pat@t.test', '70', 0);
+    const token = async (member: string) =>
+      (await createToken(store, { accountId: 'acme', role: 'member', member })).token;
+    const app = await buildServer({ store, now: () => at(1) });
+    try {
+      const base = await app.listen({ port: 0, host: '127.0.0.1' });
+      await use('dave@t.test', '5', 1); // cycle 2: the carry (30) arrived when it opened, then usage
+      const history = async (member: string) => {
+        const res = await fetch(`${base}/v1/members/${member}/history`, {
+          headers: { authorization: `Bearer ${await token(member)}` },
+        });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { items: { kind: string; credits: string }[] }).items;
+      };
+      expect((await history('dave@t.test')).map((e) => [e.kind, e.credits])).toEqual([
+        ['usage', '5'],
+        ['rollover', '30'],
+      ]);
+      // The pool carried 30 too (100 − 70), but that is the group's: pat's history has none of it.
+      expect(await history('pat@t.test')).toEqual([]);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+
+  it('plan --replay leaves out what the pool carry paid, as it does the member carry', async () => {
+    const { store, use } = await setUp(freshStore, pooledFile);
+    await use('pat@t.test', '70', 0); // the pool of 100 leaves 30 unused: 30 carried to cycle 2
+    await use('dave@t.test', '40', 0); // 60 unused, 30 carried
+    await use('pat@t.test', '45', 1); // 30 from the pool's carry, 15 from the pool
+    await use('dave@t.test', '50', 1); // 30 from the carry, 20 from the allocation
+    await use('erin@t.test', '1', 2); // opens cycle 3: cycle 2 is the one replayed
+    const replay = await readReplayUsage(store, 'acme');
+    expect(replay!.cycle.cycleNo).toBe(2);
+    const byMember = Object.fromEntries(replay!.hours.map(([e, , c]) => [e, canonical(c)]));
+    expect(byMember).toEqual({ 'dave@t.test': '20', 'pat@t.test': '15' });
+    await store.close();
+  });
+
+  it("a direct SQL change of a member's or a group's rollover.max is drift in the next plan", async () => {
+    const { store } = await setUp(freshStore, pooledFile);
+    await store.query(
+      `UPDATE members SET rollover_max = CASE email WHEN 'dave@t.test' THEN 10 ELSE 20 END
+        WHERE account_id = 'acme' AND email IN ('dave@t.test', 'erin@t.test')`,
+    );
+    await store.query(
+      `UPDATE groups SET rollover_max = NULL WHERE account_id = 'acme' AND group_key = 'eng'`,
+    );
+    const drifted = await makePlan(store, { bytes: pooledFile, file: 'acme.yaml' });
+    const changes = drifted.plan.changes.map((c) => ({
+      address: c.address,
+      before: c.before,
+      after: c.after,
+      drift: c.drift,
+    }));
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        { address: 'member.dave@t.test.rollover', before: '10', after: '30', drift: { applied: '30' } },
+        { address: 'member.erin@t.test.rollover', before: '20', after: null, drift: { applied: null } },
+        { address: 'group.eng.rollover', before: null, after: '50', drift: { applied: '50' } },
+      ]),
+    );
+    expect(changes).toHaveLength(3);
+    expect(renderHuman(drifted.plan, { colour: false })).toContain(
+      '3 values were changed outside credits.yaml',
+    );
+    // Applying sets them back and records them as applied: the next plan is empty, with no drift left.
+    await applyPlan(store, drifted, { actor: 't' });
+    expect((await makePlan(store, { bytes: pooledFile, file: 'acme.yaml' })).plan.changes).toEqual([]);
+    // A file change is not drift: raising max in the file plans an update without it.
+    const raised = await makePlan(store, {
+      bytes: pooledFile.replace('max: 30', 'max: 40'),
+      file: 'acme.yaml',
+    });
+    expect(raised.plan.changes).toEqual([
+      expect.objectContaining({ address: 'member.dave@t.test.rollover', before: '30', after: '40' }),
+    ]);
+    expect(raised.plan.changes[0]!.drift).toBeUndefined();
     await store.close();
   });
 });

@@ -181,7 +181,7 @@ async function writeMembers(tx: Queryable, accountId: string, changes: Addressed
   if (deletes.length) {
     await tx.query(
       `UPDATE members SET group_key = $3, allocation = NULL, extra = 0, rollover_max = NULL, declared = false,
-              applied_group = NULL, applied_allocation = NULL, applied_extra = NULL
+              applied_group = NULL, applied_allocation = NULL, applied_extra = NULL, applied_rollover_max = NULL
         WHERE account_id = $1 AND email = ANY($2::text[])`,
       [accountId, deletes, DEFAULT_GROUP],
     );
@@ -196,7 +196,8 @@ const mergeMembers = (source: string) => `
   updated AS (
     UPDATE members m SET group_key = n.group_key, allocation = n.allocation, extra = n.extra, declared = true,
            rollover_max = n.rollover_max,
-           applied_group = n.group_key, applied_allocation = n.allocation, applied_extra = n.extra
+           applied_group = n.group_key, applied_allocation = n.allocation, applied_extra = n.extra,
+           applied_rollover_max = n.rollover_max
       FROM (SELECT m0.email, coalesce(u.group_key, m0.group_key) AS group_key,
                    CASE WHEN u.set_allocation THEN u.allocation ELSE m0.allocation END AS allocation,
                    coalesce(u.extra, m0.extra) AS extra,
@@ -205,9 +206,9 @@ const mergeMembers = (source: string) => `
      WHERE m.account_id = $1 AND m.email = n.email
      RETURNING m.email)
   INSERT INTO members (account_id, email, group_key, allocation, extra, rollover_max, declared,
-                       applied_group, applied_allocation, applied_extra)
+                       applied_group, applied_allocation, applied_extra, applied_rollover_max)
   SELECT $1, u.email, coalesce(u.group_key, $2), u.allocation, coalesce(u.extra, 0), u.rollover_max, true,
-         coalesce(u.group_key, $2), u.allocation, coalesce(u.extra, 0)
+         coalesce(u.group_key, $2), u.allocation, coalesce(u.extra, 0), u.rollover_max
     FROM u WHERE u.email NOT IN (SELECT email FROM updated)
   ON CONFLICT (account_id, email) DO NOTHING`;
 
@@ -253,11 +254,24 @@ async function upsertMembers(tx: Queryable, accountId: string, writes: MemberWri
         'applied_group',
         'applied_allocation',
         'applied_extra',
+        'applied_rollover_max',
       ],
       writes.map((r) => {
         const group = r.group ?? DEFAULT_GROUP;
         const extra = r.extra ?? '0';
-        return [accountId, r.email, group, r.allocation, extra, r.rollover, 't', group, r.allocation, extra];
+        return [
+          accountId,
+          r.email,
+          group,
+          r.allocation,
+          extra,
+          r.rollover,
+          't',
+          group,
+          r.allocation,
+          extra,
+          r.rollover,
+        ];
       }),
     );
     return;
@@ -286,10 +300,11 @@ async function upsertMembers(tx: Queryable, accountId: string, writes: MemberWri
 /** After the writes, what the file declares is what is live: record it as applied (drift is measured from it). */
 async function refreshApplied(tx: Queryable, accountId: string): Promise<void> {
   await tx.query(
-    `UPDATE members SET applied_group = group_key, applied_allocation = allocation, applied_extra = extra
+    `UPDATE members SET applied_group = group_key, applied_allocation = allocation, applied_extra = extra,
+                        applied_rollover_max = rollover_max
       WHERE account_id = $1 AND declared
         AND (applied_group IS DISTINCT FROM group_key OR applied_allocation IS DISTINCT FROM allocation
-             OR applied_extra IS DISTINCT FROM extra)`,
+             OR applied_extra IS DISTINCT FROM extra OR applied_rollover_max IS DISTINCT FROM rollover_max)`,
     [accountId],
   );
   await tx.query(`UPDATE groups SET applied = ${appliedObjectSql(GROUP_FIELDS)} WHERE account_id = $1`, [

@@ -36,7 +36,10 @@ CREATE FUNCTION public.credits_alerts_counters_changed() RETURNS trigger
 DECLARE
   r record;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM alert_thresholds t WHERE t.account_id IN (SELECT account_id FROM new_rows)) THEN
+  IF NOT EXISTS (SELECT 1 FROM new_rows n
+                  WHERE n.cycle_no > 0 AND n.used > 0
+                    AND n.used * 100 >= n.capacity * (SELECT min(th.percent) FROM alert_thresholds th
+                                                       WHERE th.account_id = n.account_id)) THEN
     RETURN NULL;
   END IF;
   FOR r IN SELECT n.account_id, n.cycle_no, array_agg(DISTINCT n.scope) AS scopes

@@ -39,7 +39,9 @@ export function alertRules(config: ExactConfig): ConfigIssue[] {
       issues.push({ code: 'ALERT_THRESHOLD_RANGE', params: { value: t.source }, path });
       return;
     }
-    // The schema compared floats; exact text decides (`80` and `80.00` are one threshold).
+    // The schema compared floats; exact text decides (`80` and `80.00` are one threshold). A value that is no
+    // number at all (`.nan`, `.inf`) is reported by the schema stage, not again as a duplicate.
+    if (!t.isFinite) return;
     const canonical = dec(t.text).toFixed();
     if (seen.has(canonical))
       issues.push({ code: 'ALERT_THRESHOLD_DUPLICATE', params: { value: t.source }, path });

@@ -329,6 +329,9 @@ function alertIssue(
   }
   if (path[1] === 'thresholds' && path.length === 2 && e.keyword === 'uniqueItems') {
     const at = [...path, Number(e.params.j)];
+    // `.nan` and `.inf` reach the validator as the same non-number: they are reported as not finite, not as twins.
+    const twin = valueAt(source, at);
+    if (twin instanceof ExactNumber && !twin.isFinite) return null;
     return { code: 'ALERT_THRESHOLD_DUPLICATE', params: { value: written(at) }, path: at };
   }
   if (path[1] === 'webhooks' && path.length === 4 && e.keyword === 'pattern') {

@@ -28,6 +28,12 @@ describe('alerts in credits.yaml', () => {
     });
   });
 
+  it('reports .nan and .inf as not finite, not as a threshold listed twice', () => {
+    const codes = failures('alerts:\n  thresholds: [.nan, .inf]\n').map((line) => line.split(/\s+/)[1]);
+    expect(codes).toContain('NUMBER_NON_FINITE');
+    expect(codes).not.toContain('ALERT_THRESHOLD_DUPLICATE');
+  });
+
   it.each([
     ['0', 'ALERT_THRESHOLD_RANGE'],
     ['-5', 'ALERT_THRESHOLD_RANGE'],

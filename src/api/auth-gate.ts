@@ -2,8 +2,8 @@
 // `max` times a window; past that its next unknown token is answered 429 without asking the database.
 // Tokens that have authenticated in this process before are never held back, so a valid token is not slowed
 // by a flood of made-up ones from the same address.
-import { createHash } from 'node:crypto';
 import type { TokenIdentity } from '../state/tokens.js';
+import { tokenDigest } from './token-digest.js';
 
 const MAX_ADDRESSES = 10_000;
 const MAX_KNOWN = 10_000;
@@ -11,7 +11,7 @@ const MAX_KNOWN = 10_000;
 export type GateAnswer = { identity: TokenIdentity | undefined } | { retryAfterS: number };
 
 export function authenticationGate(
-  authenticate: (token: string) => Promise<TokenIdentity | undefined>,
+  authenticate: (token: string, digest: string) => Promise<TokenIdentity | undefined>,
   max: number,
   windowMs: number,
   clock: () => number = Date.now,
@@ -19,13 +19,13 @@ export function authenticationGate(
   const known = new Set<string>();
   const failures = new Map<string, { count: number; until: number }>();
   return async (token, address) => {
-    const key = createHash('sha256').update(token).digest('base64');
+    const key = tokenDigest(token);
     if (!known.has(key)) {
       const f = failures.get(address);
       if (f && f.until > clock() && f.count >= max)
         return { retryAfterS: Math.ceil((f.until - clock()) / 1000) };
     }
-    const identity = await authenticate(token);
+    const identity = await authenticate(token, key);
     if (identity) {
       if (known.size >= MAX_KNOWN) known.delete(known.values().next().value!);
       known.add(key);

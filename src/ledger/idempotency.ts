@@ -1,15 +1,15 @@
 // Idempotency keys for ledger writes: same key + same request → the first result again; same key with a
 // different request → IDEMPOTENCY_KEY_REUSED; a duplicate while the first is still running → IN_FLIGHT.
 // Every key is stored in the transaction of the effect it answers for.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CreditsError } from '../errors.js';
 import type { Queryable } from '../state/store.js';
 import { report } from './observe.js';
 
 const replayed = (o: { idempotencyReplay(): void }) => o.idempotencyReplay();
 
-export const requestHash = (value: unknown): string =>
-  createHash('sha256').update(JSON.stringify(value)).digest('hex');
+// The one-shot hash(): no Hash object per request.
+export const requestHash = (value: unknown): string => hash('sha256', JSON.stringify(value), 'hex');
 
 /** An Idempotency-Key and the hash of the request it came with. */
 export interface IdempotencySpec {

@@ -5,7 +5,7 @@
 // of sliced budgets that concurrent writers missed. The secret is read from the environment per attempt and
 // never logged or stored; errors name the variable.
 import type { FastifyBaseLogger } from 'fastify';
-import { CreditsError } from '../errors.js';
+import { wholeNumberSetting } from '../whole-number.js';
 import type { Store } from '../state/store.js';
 import {
   claimDueDeliveries,
@@ -58,12 +58,7 @@ export function alertSenderOptions(env: NodeJS.ProcessEnv = process.env): AlertS
   for (const [key, name] of Object.entries(ENV_OF) as [keyof typeof ENV_OF, string][]) {
     const text = env[name];
     if (text === undefined || text === '') continue;
-    if (!/^[1-9][0-9]{0,8}$/.test(text)) {
-      throw new CreditsError('VALIDATION_FAILED', {
-        reason: `${name} must be a whole number from 1, not ${JSON.stringify(text)}`,
-      });
-    }
-    out[key] = Number(text);
+    out[key] = wholeNumberSetting(name, text);
   }
   return out;
 }

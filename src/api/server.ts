@@ -62,7 +62,6 @@ const publicError = (err: CreditsError): CreditsError =>
       ? err
       : new CreditsError('INTERNAL');
 
-export { MAX_IDEMPOTENCY_KEY };
 const BODY_LIMIT = 64 * 1024;
 
 // Bodies are validated without type coercion (`"5"` is not 5, `[5]` is not 5); the query string and path

@@ -1,6 +1,7 @@
 // `credits alerts`: the latest budget threshold alerts and their webhook deliveries (delivered, pending with
 // the next attempt, failed with the last error), as a table or JSON.
 import { CreditsError } from '../../errors.js';
+import { wholeNumberSetting } from '../../whole-number.js';
 import { listAlerts, type AlertWithDeliveries } from '../../ledger/alerts-outbox.js';
 import { shownUrl } from '../../api/alert-sender.js';
 import { withStore } from '../with-store.js';
@@ -53,14 +54,10 @@ export async function alertsCommand(opts: AlertsOptions, streams: Streams): Prom
       reason: `--format must be table or json, not ${opts.format}`,
     });
   }
-  if (!/^[1-9]\d{0,2}$/.test(opts.limit) || Number(opts.limit) > 500) {
-    throw new CreditsError('VALIDATION_FAILED', {
-      reason: `--limit must be a whole number from 1 to 500, not ${opts.limit}`,
-    });
-  }
+  const limit = wholeNumberSetting('--limit', opts.limit, 500);
   return withStore(opts, async (store) => {
     const account = await resolveAccount(store, opts.account);
-    const alerts = await listAlerts(store, account, Number(opts.limit));
+    const alerts = await listAlerts(store, account, limit);
     if (opts.format === 'json') {
       const shown = alerts.map((a) => ({
         ...a,

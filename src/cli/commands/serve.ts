@@ -6,7 +6,7 @@ import { analyzeEmbedded } from '../../state/pglite-upkeep.js';
 import { KEY_RETENTION_MS, purgeIdempotencyKeys } from '../../ledger/idempotency.js';
 import { describeStore, embeddedDataDir } from '../with-store.js';
 import type { Streams } from '../output.js';
-import { CreditsError } from '../../errors.js';
+import { wholeNumberSetting } from '../../whole-number.js';
 import { RATE_LIMIT_CLASSES, type RateLimits } from '../../api/rate-limits.js';
 import {
   alertSenderOptions,
@@ -31,13 +31,7 @@ const MAX_RATE_LIMIT = 100_000_000;
 /** A requests-per-minute setting: a whole number from 1 up; anything else is refused before serving. */
 function perMinute(name: string, text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
-  const n = /^[1-9][0-9]{0,8}$/.test(text) ? Number(text) : NaN;
-  if (!(n <= MAX_RATE_LIMIT)) {
-    throw new CreditsError('VALIDATION_FAILED', {
-      reason: `${name} must be a whole number of requests per minute from 1 to ${MAX_RATE_LIMIT}, not ${JSON.stringify(text)}`,
-    });
-  }
-  return n;
+  return wholeNumberSetting(name, text, MAX_RATE_LIMIT, 'requests per minute');
 }
 
 const FLAG_OF = {

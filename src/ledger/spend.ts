@@ -154,9 +154,9 @@ export async function remainingFor(
   // A carry exists from the cycle's first instant (or never): no counter means nothing rolled over. A pool
   // member also spends the pool's carry.
   const carries = [`carry:${email}`, ...(ctx.pooled ? [`carry-pool:${group}`] : [])];
-  const carried = await freeOf(db, accountId, cycle.cycleNo, carries);
-  const carry = canonical(carries.reduce((s, c) => s.plus(carried.get(c)?.free ?? '0'), dec(0)));
-  const free = await freeOf(db, accountId, cycle.cycleNo, scopes);
+  // One read of the cycle's counters for both.
+  const free = await freeOf(db, accountId, cycle.cycleNo, [...scopes, ...carries]);
+  const carry = canonical(carries.reduce((s, c) => s.plus(free.get(c)?.free ?? '0'), dec(0)));
   const signup = (await freeOf(db, accountId, 0, [`signup:${email}`])).get(`signup:${email}`)?.free ?? '0';
   const missing = scopes.filter((s) => !free.has(s));
   const capacities = missing.some((s) => !s.startsWith('member:'))
